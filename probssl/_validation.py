@@ -1,0 +1,133 @@
+"""Input checks shared by the estimators: X, y with -1 for unlabeled rows.
+
+Everything here raises ``ValueError``/``TypeError`` with a message that names
+the problem, so that nothing malformed ever reaches a Numba kernel.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_non_negative,
+    column_or_1d,
+    validate_data,
+)
+
+UNLABELED = -1
+
+
+def check_counts(estimator, X, *, reset):
+    """Validate a count matrix: finite, non-negative, CSR float64 or dense.
+
+    Dense input is returned as a C-ordered float64 array, sparse input as a
+    canonical CSR matrix (sorted indices, no duplicates) with int32 indices.
+    """
+    X = validate_data(
+        estimator,
+        X,
+        accept_sparse="csr",
+        dtype=np.float64,
+        reset=reset,
+    )
+    check_non_negative(X, f"{type(estimator).__name__} (input X)")
+    if sp.issparse(X):
+        X = to_kernel_csr(X)
+    return X
+
+
+def to_kernel_csr(X):
+    """Return X as canonical CSR float64 with int32 index arrays."""
+    X = sp.csr_matrix(X, dtype=np.float64)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    if X.indices.dtype != np.int32 and X.nnz < np.iinfo(np.int32).max:
+        X = sp.csr_matrix(
+            (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int64)),
+            shape=X.shape,
+        )
+    return X
+
+
+def _unlabeled_mask(y):
+    """Boolean mask of the rows marked -1 (works for object-dtype y too)."""
+    if y.dtype.kind in "US":
+        # Text labels cannot be -1; rows would need object dtype to mix.
+        return np.zeros(y.shape[0], dtype=bool)
+    if y.dtype.kind == "O":
+        return np.array(
+            [isinstance(v, numbers.Number) and v == UNLABELED for v in y],
+            dtype=bool,
+        )
+    return y == UNLABELED
+
+
+def check_semi_supervised_y(y, n_samples):
+    """Split y into classes and an index per row (-1 for unlabeled rows).
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        Sorted labels seen on labeled rows.
+    y_index : ndarray of shape (n_samples,), int64
+        Index into ``classes`` for labeled rows, -1 for unlabeled rows.
+    """
+    y = column_or_1d(y, warn=True)
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of rows: X has {n_samples}, "
+            f"y has {y.shape[0]}."
+        )
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(
+            "y contains NaN; mark unlabeled rows with -1, not NaN."
+        )
+    unlabeled = _unlabeled_mask(y)
+    labeled_y = y[~unlabeled]
+    if labeled_y.shape[0] == 0:
+        raise ValueError(
+            "y has no labeled rows: every entry is -1 (unlabeled). At least "
+            "one labeled row per class to be learned is needed."
+        )
+    if labeled_y.dtype == object:
+        # Unlabeled -1 markers removed, the rest must be one kind of label.
+        labeled_y = np.asarray(labeled_y.tolist())
+    check_classification_targets(labeled_y)
+    classes, labeled_index = np.unique(labeled_y, return_inverse=True)
+    y_index = np.full(n_samples, UNLABELED, dtype=np.int64)
+    y_index[~unlabeled] = labeled_index
+    return classes, y_index
+
+
+def encode_known_labels(classes, y):
+    """Map labels to indices into ``classes``; -1 rows map to -1.
+
+    Raises ``ValueError`` naming any label that was not seen at fit time.
+    """
+    y = column_or_1d(y, warn=True)
+    unlabeled = _unlabeled_mask(y)
+    labeled_y = y[~unlabeled]
+    if labeled_y.dtype == object:
+        labeled_y = np.asarray(labeled_y.tolist())
+    idx = np.searchsorted(classes, labeled_y) if labeled_y.size else labeled_y
+    idx = np.clip(idx, 0, len(classes) - 1)
+    unseen = classes[idx] != labeled_y if labeled_y.size else np.array([])
+    if np.any(unseen):
+        bad = np.unique(labeled_y[unseen])
+        raise ValueError(
+            f"y contains labels not seen during fit: {bad[:10].tolist()}; "
+            f"known classes are {classes.tolist()} (and -1 for unlabeled)."
+        )
+    y_index = np.full(y.shape[0], UNLABELED, dtype=np.int64)
+    y_index[~unlabeled] = idx
+    return y_index
+
+
+def check_sample_weight(sample_weight, X):
+    """Non-negative float64 weights of shape (n_samples,)."""
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )

@@ -1,0 +1,1 @@
+"""Paper protocols behind the `probssl` command and the result tables."""
