@@ -35,6 +35,9 @@ def balanced_chunks(indptr, n_chunks=64):
     return np.unique(bounds)
 
 
+_LOG_FLUSH = -690.0  # log(1e-300)
+
+
 @njit(inline="always")
 def _row_dot(lo, hi, indices, data, dense, out_row):
     """out_row = sum over non-zeros p in [lo, hi) of data[p] * dense[indices[p]]."""
@@ -80,11 +83,15 @@ def _posterior_row(jll_row, log_prior, c, n_per_class, w, resp_row):
         return -np.inf
     total = 0.0
     for k in range(n_components):
+        e = 0.0
         if k >= lo and k < hi:
-            e = np.exp(jll_row[k] + log_prior[k] - m)
-            total += e
-        else:
-            e = 0.0
+            d = jll_row[k] + log_prior[k] - m
+            # Flush probabilities under 1e-300 to zero: they cannot change
+            # any parameter (alpha + 1e-300 == alpha), but as subnormal
+            # numbers they would slow every later product by a factor 10+.
+            if d > _LOG_FLUSH:
+                e = np.exp(d)
+                total += e
         resp_row[k] = e
     scale = w / total
     for k in range(lo, hi):
@@ -161,13 +168,22 @@ def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
     no per-thread (V, K) buffers to zero and reduce.
     """
     n_components = resp.shape[1]
+    # alpha + a == alpha exactly in floating point when a < alpha * 2**-54:
+    # such entries (a word never seen in a component's documents, common
+    # once posteriors are sharp) take log(alpha) without calling log.
+    log_alpha = np.log(alpha)
+    negligible = alpha * 2.0**-54
     for c in prange(chunks.shape[0] - 1):
         for w in range(chunks[c], chunks[c + 1]):
             acc = out[w]
             _row_dot(indptr[w], indptr[w + 1], indices, data, resp, acc)
             s = 0.0
             for k in range(n_components):
-                v = np.log(alpha + acc[k]) - log_norm[k]
+                a = acc[k]
+                if a < negligible:
+                    v = log_alpha - log_norm[k]
+                else:
+                    v = np.log(alpha + a) - log_norm[k]
                 acc[k] = v
                 s += v
             col_sums[w] = s

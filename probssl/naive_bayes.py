@@ -168,6 +168,8 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.input_tags.positive_only = True
+        # As MultinomialNB, which it equals on fully labeled data.
+        tags.classifier_tags.poor_score = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
