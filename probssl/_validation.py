@@ -19,11 +19,12 @@ from sklearn.utils.validation import (
 UNLABELED = -1
 
 
-def check_counts(estimator, X, *, reset):
-    """Validate a count matrix: finite, non-negative, CSR float64 or dense.
+def check_input(estimator, X, event_model, *, reset):
+    """Validate X for an event model (``"auto"`` resolved on X first).
 
-    Dense input is returned as a C-ordered float64 array, sparse input as a
-    canonical CSR matrix (sorted indices, no duplicates) with int32 indices.
+    Returns ``(X, event_model)``. X must be finite everywhere. Sparse input is returned as canonical CSR float64 with int32 indices,
+    dense input as a float64 array. Count models reject negative values;
+    the Gaussian model rejects sparse input (embeddings are dense).
     """
     X = validate_data(
         estimator,
@@ -32,10 +33,32 @@ def check_counts(estimator, X, *, reset):
         dtype=np.float64,
         reset=reset,
     )
-    check_non_negative(X, f"{type(estimator).__name__} (input X)")
+    name = type(estimator).__name__
+    event_model = resolve_event_model(X, event_model)
+    if event_model == "multinomial":
+        check_non_negative(X, f"{name} (input X)")
+    elif event_model == "gaussian" and sp.issparse(X):
+        raise TypeError(
+            f"{name}: the gaussian event model needs dense X (e.g. sentence "
+            "embeddings), got a sparse matrix. Use event_model='multinomial' "
+            "or 'bernoulli' for counts, or pass X.toarray()."
+        )
     if sp.issparse(X):
         X = to_kernel_csr(X)
-    return X
+    return X, event_model
+
+
+def resolve_event_model(X, event_model):
+    """``"auto"``: multinomial for sparse or non-negative integer-valued
+    dense X, Gaussian for other (real-valued) dense X."""
+    if event_model != "auto":
+        return event_model
+    if sp.issparse(X):
+        return "multinomial"
+    X = np.asarray(X)
+    if X.size and X.min() >= 0 and np.all(X == np.floor(X)):
+        return "multinomial"
+    return "gaussian"
 
 
 def to_kernel_csr(X):

@@ -7,13 +7,13 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._em import run_em
-from ._events import MultinomialEvents
+from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._validation import (
-    check_counts,
+    check_input,
     check_sample_weight,
     check_semi_supervised_y,
     encode_known_labels,
@@ -142,6 +142,10 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "prior_smoothing": [Interval(Real, 0, None, closed="left")],
+        "event_model": [StrOptions({"auto", *EVENT_MODELS})],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "binarize": [None, Interval(Real, None, None, closed="neither")],
     }
 
     def __init__(
@@ -154,6 +158,10 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         prior_smoothing=0.0,
+        event_model="auto",
+        covariance_type="diag",
+        reg_covar=1e-6,
+        binarize=0.0,
     ):
         self.alpha = alpha
         self.unlabeled_weight = unlabeled_weight
@@ -163,12 +171,18 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.prior_smoothing = prior_smoothing
+        self.event_model = event_model
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.binarize = binarize
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
-        # As MultinomialNB, which it equals on fully labeled data.
+        # "auto" takes real-valued dense input (Gaussian); counts must not
+        # be negative.
+        tags.input_tags.positive_only = self.event_model == "multinomial"
+        # As MultinomialNB, which it equals on fully labeled counts.
         tags.classifier_tags.poor_score = True
         return tags
 
@@ -192,7 +206,9 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         -------
         self : EMNaiveBayes
         """
-        X = check_counts(self, X, reset=True)
+        X, self.event_model_ = check_input(
+            self, X, self.event_model, reset=True
+        )
         n_samples = X.shape[0]
         self.classes_, y_index = check_semi_supervised_y(y, n_samples)
         sample_weight = check_sample_weight(sample_weight, X)
@@ -208,7 +224,13 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         # Weightless rows (e.g. unlabeled_weight=0) cannot change the fit:
         # leave them out of the passes rather than multiply them by zero.
         active = weights > 0
-        self.events_ = MultinomialEvents(self.alpha)
+        self.events_ = make_event_model(
+            self.event_model_,
+            alpha=self.alpha,
+            binarize=self.binarize,
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+        )
         data = self.events_.prepare(X[active] if not active.all() else X)
         row_class = np.ascontiguousarray(y_index[active])
         row_weight = np.ascontiguousarray(weights[active])
@@ -234,19 +256,32 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         self.lower_bound_ = result.lower_bound
         self.lower_bounds_ = result.history
         self.component_log_prior_ = result.log_prior
-        self.component_feature_log_prob_ = self.events_.feature_log_prob
         self.class_log_prior_ = logsumexp(
             result.log_prior.reshape(n_classes, M), axis=1
         )
-        if M == 1:
-            self.feature_log_prob_ = self.component_feature_log_prob_
+        if self.event_model_ == "gaussian":
+            self.means_ = self.events_.means
+            self.variances_ = self.events_.variances
+            if M == 1:
+                # GaussianNB's names, for drop-in use.
+                self.theta_ = self.means_
+                self.var_ = self.events_._full_variances()
         else:
-            within = (
-                result.log_prior.reshape(n_classes, M)
-                - self.class_log_prior_[:, None]
-            )
-            comp = self.component_feature_log_prob_.reshape(n_classes, M, -1)
-            self.feature_log_prob_ = logsumexp(comp + within[..., None], axis=1)
+            self.component_feature_log_prob_ = self.events_.feature_log_prob
+            if M == 1:
+                self.feature_log_prob_ = self.component_feature_log_prob_
+            else:
+                # A class's word distribution: the mixture of its components.
+                within = (
+                    result.log_prior.reshape(n_classes, M)
+                    - self.class_log_prior_[:, None]
+                )
+                comp = self.component_feature_log_prob_.reshape(
+                    n_classes, M, -1
+                )
+                self.feature_log_prob_ = logsumexp(
+                    comp + within[..., None], axis=1
+                )
 
         transduction = np.empty(n_samples, dtype=np.intp)
         transduction[labeled] = y_index[labeled]
@@ -296,7 +331,7 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
             constant that cancels in the posterior).
         """
         check_is_fitted(self)
-        X = check_counts(self, X, reset=False)
+        X, _ = check_input(self, X, self.event_model_, reset=False)
         return self._joint_log_likelihood_checked(X)
 
     def predict_log_proba(self, X):
@@ -321,7 +356,7 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         keep = y_index >= 0
         if not keep.any():
             raise ValueError("score needs at least one labeled row (y != -1).")
-        X = check_counts(self, X, reset=False)
+        X, _ = check_input(self, X, self.event_model_, reset=False)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight)[keep]
         pred = self._joint_log_likelihood_checked(X[keep]).argmax(axis=1)
