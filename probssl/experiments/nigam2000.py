@@ -19,14 +19,14 @@ table is printed and written, with every result row, to ``--out``.
 """
 
 import argparse
-import csv
-import json
 import os
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from ._report import write_rows
 
 PUBLISHED = {
     # Nigam et al. (2000), Fig. 2, read off the curve (approximate).
@@ -165,20 +165,14 @@ def summarize(rows):
 
 
 def write_outputs(rows, out):
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+    write_rows(rows, out)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(summarize(rows) + "\n")
     try:
         plot(rows, os.path.join(out, "accuracy.png"))
     except ImportError:
         print("matplotlib is not installed: no plot (pip install "
-              "'probssl[bench]').", file=sys.stderr)
+              "'probssl[plot]').", file=sys.stderr)
 
 
 def plot(rows, path):

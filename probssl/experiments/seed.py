@@ -1,0 +1,170 @@
+"""The seed's protocol on 20 Newsgroups: counts and sentence embeddings.
+
+All 18,846 posts (headers removed). For every random draw (seed): 10,000
+posts are the test set, 1,200 of the others are labeled, the remaining
+7,646 are unlabeled. Two representations of the same posts:
+
+* **counts**: ``CountVectorizer(stop_words="english", min_df=2)`` fitted on
+  the non-test texts; multinomial naive Bayes (labeled rows only) and
+  :class:`probssl.EMNaiveBayes` with lambda in {0.01, 0.1, 1};
+* **embeddings**: frozen all-MiniLM-L6-v2 sentence embeddings
+  (:class:`probssl.SentenceEmbedder`, cached on disk); logistic regression
+  and Gaussian naive Bayes on the labeled rows, and Gaussian
+  ``EMNaiveBayes`` with lambda in {0.01, 0.1, 1}.
+
+Run ``python -m probssl.experiments.seed --help``.
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+
+from ._report import mean_std_table, write_rows
+
+N_TEST = 10_000
+N_LABELED = 1_200
+LAMBDAS = (0.01, 0.1, 1.0)
+PUBLISHED = {
+    # ../shared/PAPERS.md section 5, one draw (seed 0), for comparison.
+    ("counts", "MultinomialNB"): "72.2",
+    ("counts", "EMNaiveBayes λ=1"): "75.3",
+    ("embeddings", "LogisticRegression"): "71.5",
+    ("embeddings", "EMNaiveBayes λ=1"): "65.5",
+}
+
+
+def split(n, seed, n_test=N_TEST, n_labeled=N_LABELED):
+    """(test, labeled, unlabeled) row indices for one random draw."""
+    rng = np.random.RandomState(seed)
+    perm = rng.permutation(n)
+    return (np.sort(perm[:n_test]), np.sort(perm[n_test:n_test + n_labeled]),
+            np.sort(perm[n_test + n_labeled:]))
+
+
+def _methods(representation, alpha, reg_covar):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB, MultinomialNB
+
+    from probssl import EMNaiveBayes
+
+    if representation == "counts":
+        yield "MultinomialNB", MultinomialNB(alpha=alpha), False
+        for lam in LAMBDAS:
+            yield (f"EMNaiveBayes λ={lam:g}",
+                   EMNaiveBayes(alpha=alpha, unlabeled_weight=lam), True)
+    else:
+        yield "LogisticRegression", LogisticRegression(max_iter=2000), False
+        yield "GaussianNB", GaussianNB(), False
+        for lam in LAMBDAS:
+            yield (f"EMNaiveBayes λ={lam:g}",
+                   EMNaiveBayes(event_model="gaussian", reg_covar=reg_covar,
+                                unlabeled_weight=lam), True)
+
+
+def run(archive=None, representations=("counts", "embeddings"), seeds=3,
+        alpha=0.01, reg_covar=1e-4, out=None, verbose=True):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from probssl.datasets import load_20newsgroups
+
+    corpus = load_20newsgroups("all", archive=archive)
+    y_all = corpus.target
+    features = {}
+    if "embeddings" in representations:
+        from probssl.embeddings import SentenceEmbedder
+
+        start = time.perf_counter()
+        features["embeddings"] = SentenceEmbedder().transform(corpus.data)
+        if verbose:
+            print(f"embeddings {features['embeddings'].shape} in "
+                  f"{time.perf_counter() - start:.1f} s", flush=True)
+
+    rows = []
+    for seed in range(seeds):
+        test, lab, unl = split(len(y_all), seed)
+        for rep in representations:
+            if rep == "counts":
+                vec = CountVectorizer(stop_words="english", min_df=2)
+                texts = [corpus.data[i] for i in np.concatenate([lab, unl])]
+                X_fit = vec.fit_transform(texts)
+                X_test = vec.transform([corpus.data[i] for i in test])
+            else:
+                E = features["embeddings"]
+                X_fit, X_test = E[np.concatenate([lab, unl])], E[test]
+            y_ssl = np.concatenate([y_all[lab], np.full(unl.size, -1)])
+            for name, model, semi in _methods(rep, alpha, reg_covar):
+                X_m = X_fit if semi else X_fit[: lab.size]
+                y_m = y_ssl if semi else y_all[lab]
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(X_m, y_m)
+                fit_time = time.perf_counter() - start
+                pred = model.predict(X_test)
+                row = {
+                    "representation": rep,
+                    "method": name,
+                    "seed": seed,
+                    "n_labeled": int(lab.size),
+                    "n_unlabeled": int(unl.size) if semi else 0,
+                    "accuracy": float(accuracy_score(y_all[test], pred)),
+                    "macro_f1": float(f1_score(y_all[test], pred,
+                                               average="macro")),
+                    "fit_time_s": fit_time,
+                }
+                rows.append(row)
+                if verbose:
+                    print(f"  seed={seed} {rep:10s} {name:22s} accuracy "
+                          f"{row['accuracy']:.4f} ({fit_time:.1f} s)",
+                          flush=True)
+    if out is not None:
+        write_rows(rows, out)
+        with open(os.path.join(out, "results.md"), "w") as f:
+            f.write(summarize(rows) + "\n")
+    return rows
+
+
+def summarize(rows):
+    extra = {"columns": ["reference (seed 0)"],
+             "cells": lambda key: [PUBLISHED.get(key, "–")]}
+    return mean_std_table(rows, ("representation", "method"),
+                          extra=extra) + (
+        f"\n\nAccuracy and macro-F1 in % on {N_TEST:,} test posts, mean ± "
+        f"std over {len({r['seed'] for r in rows})} draws; {N_LABELED:,} "
+        "labeled posts."
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m probssl.experiments.seed",
+        description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=None,
+                        help="20news-bydate.tar.gz or its folder "
+                             "(default: $PROBSSL_DATA)")
+    parser.add_argument("--representation", default="both",
+                        choices=("counts", "embeddings", "both"))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--alpha", type=float, default=0.01)
+    parser.add_argument("--reg-covar", type=float, default=1e-4)
+    parser.add_argument("--out", default="results/seed")
+    args = parser.parse_args(argv)
+    if args.data is not None and not os.path.exists(args.data):
+        parser.error(f"--data {args.data!r} does not exist")
+    reps = (("counts", "embeddings") if args.representation == "both"
+            else (args.representation,))
+    try:
+        rows = run(args.data, reps, args.seeds, args.alpha, args.reg_covar,
+                   args.out)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    print()
+    print(summarize(rows))
+
+
+if __name__ == "__main__":
+    main()
