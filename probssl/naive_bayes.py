@@ -20,6 +20,12 @@ from ._validation import (
 )
 
 
+_EVENT_ATTRIBUTES = (
+    "means_", "variances_", "theta_", "var_", "feature_log_prob_",
+    "component_feature_log_prob_",
+)
+
+
 class EMNaiveBayes(ClassifierMixin, BaseEstimator):
     """Multinomial naive Bayes trained by EM on labeled and unlabeled rows.
 
@@ -145,7 +151,7 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         "event_model": [StrOptions({"auto", *EVENT_MODELS})],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "binarize": [None, Interval(Real, None, None, closed="neither")],
+        "binarize": [None, Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -178,7 +184,7 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.event_model != "gaussian"
         # "auto" takes real-valued dense input (Gaussian); counts must not
         # be negative.
         tags.input_tags.positive_only = self.event_model == "multinomial"
@@ -206,6 +212,8 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         -------
         self : EMNaiveBayes
         """
+        for name in _EVENT_ATTRIBUTES:  # a refit may change the model
+            self.__dict__.pop(name, None)
         X, self.event_model_ = check_input(
             self, X, self.event_model, reset=True
         )
