@@ -4,8 +4,9 @@ Scikit-learn estimators for learning from a few labeled rows and many
 unlabeled ones (``y == -1``), on bag-of-words counts or dense embeddings.
 """
 
+from .embeddings import SentenceEmbedder
 from .naive_bayes import EMNaiveBayes
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["EMNaiveBayes", "__version__"]
+__all__ = ["EMNaiveBayes", "SentenceEmbedder", "__version__"]

