@@ -31,7 +31,9 @@ from sklearn.utils import Bunch, check_random_state
 # users of mask_labels or make_multinomial_mixture should not pay.
 
 __all__ = [
+    "find_20newsgroups_archive",
     "get_data_home",
+    "load_demo_sample",
     "load_20newsgroups",
     "make_multinomial_mixture",
     "mask_labels",
@@ -165,6 +167,47 @@ def _find_archive(archive, data_home):
         if os.path.isfile(path):
             return path, candidates
     return None, candidates
+
+
+def find_20newsgroups_archive(archive=None, data_home=None):
+    """Path of ``20news-bydate.tar.gz`` where :func:`load_20newsgroups`
+    would read it (``archive``, ``$PROBSSL_DATA``, ``data_home``), or None.
+
+    Never downloads. Raises ``FileNotFoundError`` if an explicit
+    ``archive`` does not exist.
+    """
+    return _find_archive(archive, data_home)[0]
+
+
+def load_demo_sample():
+    """A small sample of real 20 Newsgroups posts shipped with probssl.
+
+    60 training and 25 test posts per newsgroup (1,200 and 500), drawn
+    once with a fixed seed from the bydate archive, headers removed, posts
+    cut at 2,000 characters (``scripts/make_demo_sample.py``). For demos
+    and tests on machines without the archive.
+
+    Returns
+    -------
+    train, test : :class:`~sklearn.utils.Bunch`
+        ``data``, ``target``, ``target_names``, ``filenames``.
+    """
+    import gzip
+    import json
+
+    path = os.path.join(os.path.dirname(__file__), "data",
+                        "20news_sample.json.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        sample = json.load(f)
+    names = sample["target_names"]
+    return tuple(
+        Bunch(data=sample[s]["data"],
+              target=np.asarray(sample[s]["target"], dtype=np.int64),
+              target_names=list(names),
+              filenames=np.asarray(sample[s]["filenames"]),
+              DESCR="20 Newsgroups demo sample shipped with probssl")
+        for s in ("train", "test")
+    )
 
 
 def _member_sort_key(filename):

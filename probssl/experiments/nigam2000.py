@@ -19,6 +19,7 @@ table is printed and written, with every result row, to ``--out``.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -63,9 +64,19 @@ def split_indices(y, n_labeled, n_unlabeled, seed):
     return labeled, np.sort(unlabeled)
 
 
+METHODS = ("NB", "EM")
+
+
 def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
-        seeds=5, alpha=0.01, out=None, verbose=True):
-    """Run the protocol; return a list of result rows (dicts)."""
+        seeds=5, alpha=0.01, out=None, verbose=True, corpus=None,
+        methods=METHODS):
+    """Run the protocol; return a list of result rows (dicts).
+
+    ``corpus`` is an optional ``(train, test)`` pair of Bunches used
+    instead of the archive (the demo passes the shipped sample). With
+    ``out``, rows already in ``out/results.json`` for the same settings
+    are reused rather than recomputed (runs are deterministic).
+    """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.naive_bayes import MultinomialNB
@@ -74,8 +85,10 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
     from probssl.datasets import load_20newsgroups
 
     t0 = time.perf_counter()
-    train = load_20newsgroups("train", archive=archive)
-    test = load_20newsgroups("test", archive=archive)
+    if corpus is None:
+        corpus = (load_20newsgroups("train", archive=archive),
+                  load_20newsgroups("test", archive=archive))
+    train, test = corpus
     vectorizer = CountVectorizer(stop_words="english", min_df=2)
     X_train = vectorizer.fit_transform(train.data)
     X_test = vectorizer.transform(test.data)
@@ -87,6 +100,7 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
             f"non-zeros (loaded in {time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
+    done = previous_rows(out)
 
     rows = []
     for n_labeled in labeled:
@@ -100,6 +114,13 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
                 "EM": (EMNaiveBayes(alpha=alpha), X_ssl, y_ssl),
             }
             for name, (model, X_fit, y_fit) in models.items():
+                key = (name, int(n_labeled), seed, alpha,
+                       int(unl.size) if name == "EM" else 0)
+                if name not in methods:
+                    continue
+                if key in done:
+                    rows.append(done[key])
+                    continue
                 start = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", RuntimeWarning)
@@ -111,6 +132,7 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
                     "n_labeled": int(n_labeled),
                     "n_unlabeled": int(unl.size) if name == "EM" else 0,
                     "seed": seed,
+                    "n_test": int(y_test.size),
                     "alpha": alpha,
                     "accuracy": float(accuracy_score(y_test, pred)),
                     "macro_f1": float(f1_score(y_test, pred, average="macro")),
@@ -128,6 +150,17 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
     if out is not None:
         write_outputs(rows, out)
     return rows
+
+
+def previous_rows(out):
+    """Finished rows of an earlier run in ``out``, by their settings."""
+    path = os.path.join(out, "results.json") if out else None
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        rows = json.load(f)
+    return {(r["method"], r["n_labeled"], r["seed"], r["alpha"],
+             r["n_unlabeled"]): r for r in rows}
 
 
 def summarize(rows):
@@ -149,17 +182,19 @@ def summarize(rows):
         ref = REFERENCE.get(n)
         pub = f"{100 * pub['NB']:.0f} / {100 * pub['EM']:.0f}" if pub else "–"
         ref = f"{100 * ref['NB']:.1f} / {100 * ref['EM']:.1f}" if ref else "–"
+        cell = {m: (f"{100 * a.mean():.1f} ± {100 * a.std():.1f}"
+                    if a.size else "–") for m, a in acc.items()}
+        gain = (f"{100 * (acc['EM'].mean() - acc['NB'].mean()):+.1f}"
+                if acc["EM"].size and acc["NB"].size else "–")
         lines.append(
-            f"| {n} | {100 * acc['NB'].mean():.1f} ± {100 * acc['NB'].std():.1f} "
-            f"| {100 * acc['EM'].mean():.1f} ± {100 * acc['EM'].std():.1f} "
-            f"| {100 * (acc['EM'].mean() - acc['NB'].mean()):+.1f} "
-            f"| {pub} | {ref} |"
+            f"| {n} | {cell['NB']} | {cell['EM']} | {gain} | {pub} | {ref} |"
         )
     n_seeds = len({r["seed"] for r in rows})
+    n_test = rows[0].get("n_test", "the") if rows else "the"
     lines.append("")
     lines.append(
         f"Mean ± standard deviation over {n_seeds} random draws, accuracy in "
-        "% on the 7,532 bydate test posts."
+        f"% on {n_test} test posts."
     )
     return "\n".join(lines)
 
@@ -183,7 +218,10 @@ def plot(rows, path):
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for method in ("NB", "EM"):
-        labeled = sorted({r["n_labeled"] for r in rows})
+        labeled = sorted({r["n_labeled"] for r in rows
+                          if r["method"] == method})
+        if not labeled:
+            continue
         acc = [[r["accuracy"] for r in rows
                 if r["method"] == method and r["n_labeled"] == n]
                for n in labeled]
@@ -193,7 +231,8 @@ def plot(rows, path):
     ax.set_xscale("log")
     ax.set_xlabel("labeled documents")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("20 Newsgroups, 10,000 unlabeled (Nigam et al. 2000)")
+    n_unl = max(r["n_unlabeled"] for r in rows)
+    ax.set_title(f"20 Newsgroups, {n_unl:,} unlabeled (Nigam et al. 2000)")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
