@@ -2,9 +2,9 @@
 
     probssl demo [--data PATH] [--out DIR]
     probssl run nigam2000 [--methods NB,EM] [--labeled 20,100,300,1000]
-                          [--seeds 5] [--data PATH] [--out DIR]
+                          [--seeds 5] [--data PATH] [--out DIR] [--jobs N]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
-                     [--data PATH] [--out DIR]
+                     [--data PATH] [--out DIR] [--jobs N]
 
 Bad arguments end with one line on standard error and exit status 2.
 """
@@ -68,6 +68,8 @@ def build_parser():
                      help="nigam2000: labeled-document counts, e.g. 20,100")
     run.add_argument("--data", help="20news-bydate.tar.gz or its folder")
     run.add_argument("--out", default=None)
+    run.add_argument("--jobs", type=_positive_int, default=1,
+                     help="random draws run in parallel processes")
     return parser
 
 
@@ -130,7 +132,7 @@ def run(args, parser):
             parser.error(f"--labeled {max(labeled)} plus 10,000 unlabeled "
                          f"exceeds the {n_train} training posts")
         rows = proto.run(archive, labeled, seeds=args.seeds or 5, out=out,
-                         methods=methods)
+                         methods=methods, jobs=args.jobs)
     else:
         from probssl.experiments import seed as proto
 
@@ -143,7 +145,8 @@ def run(args, parser):
         reps = (("counts", "embeddings") if args.representation == "both"
                 else (args.representation,))
         try:
-            rows = proto.run(archive, reps, seeds=args.seeds or 3, out=out)
+            rows = proto.run(archive, reps, seeds=args.seeds or 3, out=out,
+                             jobs=args.jobs)
         except ImportError as exc:
             parser.error(str(exc).splitlines()[0])
     print()

@@ -16,6 +16,7 @@ Run ``python -m probssl.experiments.seed --help``.
 """
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -65,7 +66,9 @@ def _methods(representation, alpha, reg_covar):
 
 
 def run(archive=None, representations=("counts", "embeddings"), seeds=3,
-        alpha=0.01, reg_covar=1e-4, out=None, verbose=True):
+        alpha=0.01, reg_covar=1e-4, out=None, verbose=True, jobs=1):
+    """Run the protocol; return the result rows. Rows already in
+    ``out/results.json`` are reused; ``jobs`` runs the draws in parallel."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -83,9 +86,16 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
             print(f"embeddings {features['embeddings'].shape} in "
                   f"{time.perf_counter() - start:.1f} s", flush=True)
 
-    rows = []
-    for seed in range(seeds):
+    done = {}
+    path = os.path.join(out, "results.json") if out else None
+    if path and os.path.exists(path):
+        with open(path) as f:
+            done = {(r["representation"], r["method"], r["seed"]): r
+                    for r in json.load(f)}
+
+    def draw(seed):
         test, lab, unl = split(len(y_all), seed)
+        out_rows = []
         for rep in representations:
             if rep == "counts":
                 vec = CountVectorizer(stop_words="english", min_df=2)
@@ -97,6 +107,9 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                 X_fit, X_test = E[np.concatenate([lab, unl])], E[test]
             y_ssl = np.concatenate([y_all[lab], np.full(unl.size, -1)])
             for name, model, semi in _methods(rep, alpha, reg_covar):
+                if (rep, name, seed) in done:
+                    out_rows.append(done[(rep, name, seed)])
+                    continue
                 X_m = X_fit if semi else X_fit[: lab.size]
                 y_m = y_ssl if semi else y_all[lab]
                 start = time.perf_counter()
@@ -105,27 +118,74 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                     model.fit(X_m, y_m)
                 fit_time = time.perf_counter() - start
                 pred = model.predict(X_test)
+                params = model.get_params()
                 row = {
                     "representation": rep,
                     "method": name,
                     "seed": seed,
                     "n_labeled": int(lab.size),
                     "n_unlabeled": int(unl.size) if semi else 0,
+                    "n_test": int(test.size),
+                    "alpha": params.get("alpha"),
+                    "unlabeled_weight": params.get("unlabeled_weight"),
+                    "reg_covar": params.get("reg_covar"),
                     "accuracy": float(accuracy_score(y_all[test], pred)),
                     "macro_f1": float(f1_score(y_all[test], pred,
                                                average="macro")),
                     "fit_time_s": fit_time,
                 }
-                rows.append(row)
+                out_rows.append(row)
                 if verbose:
                     print(f"  seed={seed} {rep:10s} {name:22s} accuracy "
                           f"{row['accuracy']:.4f} ({fit_time:.1f} s)",
                           flush=True)
+        return out_rows
+
+    if jobs == 1:
+        results = [draw(seed) for seed in range(seeds)]
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=jobs)(delayed(draw)(s) for s in range(seeds))
+    rows = [row for draw_rows in results for row in draw_rows]
     if out is not None:
         write_rows(rows, out)
         with open(os.path.join(out, "results.md"), "w") as f:
             f.write(summarize(rows) + "\n")
+        try:
+            plot(rows, os.path.join(out, "accuracy.png"))
+        except ImportError:
+            pass  # matplotlib is optional ('probssl[plot]')
     return rows
+
+
+def plot(rows, path):
+    """Bar chart: accuracy of every method, mean and std over draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(dict.fromkeys((r["representation"], r["method"])
+                              for r in rows))
+    acc = [[100 * r["accuracy"] for r in rows
+            if (r["representation"], r["method"]) == k] for k in keys]
+    colors = ["tab:blue" if k[0] == "counts" else "tab:orange" for k in keys]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.barh(range(len(keys)), [np.mean(a) for a in acc],
+            xerr=[np.std(a) for a in acc], color=colors, capsize=3)
+    ax.set_yticks(range(len(keys)), [f"{m} ({r})" for r, m in keys],
+                  fontsize=8)
+    ax.invert_yaxis()
+    lo = min(min(a) for a in acc)
+    ax.set_xlim(max(0, lo - 5), None)
+    ax.set_xlabel("test accuracy (%)")
+    ax.set_title(f"20 Newsgroups, {rows[0]['n_labeled']:,} labeled, "
+                 "counts vs MiniLM", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def summarize(rows):
