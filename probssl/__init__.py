@@ -5,8 +5,9 @@ unlabeled ones (``y == -1``), on bag-of-words counts or dense embeddings.
 """
 
 from .embeddings import SentenceEmbedder
+from .mixture_of_experts import MixtureOfExperts
 from .naive_bayes import EMNaiveBayes
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["EMNaiveBayes", "SentenceEmbedder", "__version__"]
+__all__ = ["EMNaiveBayes", "MixtureOfExperts", "SentenceEmbedder", "__version__"]
