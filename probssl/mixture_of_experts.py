@@ -448,8 +448,14 @@ default="auto"
         else:  # kmeans
             if self.event_model_ == "gaussian":
                 Z = X
-            else:  # word proportions: documents of any length comparable
-                Z = normalize(X, norm="l1")
+            else:
+                # Documents are clustered as unit-length TF-IDF vectors
+                # (k-means on them is spherical k-means, the standard for
+                # text): raw proportions let frequent words dominate.
+                from sklearn.feature_extraction.text import TfidfTransformer
+
+                Z = normalize(TfidfTransformer(sublinear_tf=True)
+                              .fit_transform(X))
             km = KMeans(
                 n_clusters=J,
                 n_init=1,

@@ -10,7 +10,9 @@ posts are the test set, 1,200 of the others are labeled, the remaining
 * **embeddings**: frozen all-MiniLM-L6-v2 sentence embeddings
   (:class:`probssl.SentenceEmbedder`, cached on disk); logistic regression
   and Gaussian naive Bayes on the labeled rows, and Gaussian
-  ``EMNaiveBayes`` with lambda in {0.01, 0.1, 1}.
+  ``EMNaiveBayes`` with lambda in {0.01, 0.1, 1};
+* on both: :class:`probssl.MixtureOfExperts` with J = 20 and 40
+  components, started from the labels or from k-means, EM-I and EM-II.
 
 Run ``python -m probssl.experiments.seed --help``.
 """
@@ -28,6 +30,9 @@ from ._report import mean_std_table, write_rows
 N_TEST = 10_000
 N_LABELED = 1_200
 LAMBDAS = (0.01, 0.1, 1.0)
+MIXTURES = ((20, "labeled", "em1"), (40, "labeled", "em1"),
+            (20, "kmeans", "em1"), (40, "kmeans", "em1"),
+            (40, "kmeans", "em2"))
 PUBLISHED = {
     # ../shared/PAPERS.md section 5, one draw (seed 0), for comparison.
     ("counts", "MultinomialNB"): "72.2",
@@ -49,20 +54,28 @@ def _methods(representation, alpha, reg_covar):
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
 
-    from probssl import EMNaiveBayes
+    from probssl import EMNaiveBayes, MixtureOfExperts
 
     if representation == "counts":
         yield "MultinomialNB", MultinomialNB(alpha=alpha), False
+        event = {"alpha": alpha}
         for lam in LAMBDAS:
             yield (f"EMNaiveBayes λ={lam:g}",
                    EMNaiveBayes(alpha=alpha, unlabeled_weight=lam), True)
     else:
         yield "LogisticRegression", LogisticRegression(max_iter=2000), False
         yield "GaussianNB", GaussianNB(), False
+        event = {"event_model": "gaussian", "reg_covar": reg_covar}
         for lam in LAMBDAS:
             yield (f"EMNaiveBayes λ={lam:g}",
-                   EMNaiveBayes(event_model="gaussian", reg_covar=reg_covar,
-                                unlabeled_weight=lam), True)
+                   EMNaiveBayes(unlabeled_weight=lam, **event), True)
+    # Miller & Uyar: J components with class tables; "labeled" starts
+    # component l on class l mod 20, "kmeans" on clusters of all rows.
+    for J, init, algorithm in MIXTURES:
+        yield (f"MixtureOfExperts J={J} {init} {algorithm}",
+               MixtureOfExperts(n_components=J, init=init,
+                                algorithm=algorithm, random_state=0,
+                                **event), True)
 
 
 def run(archive=None, representations=("counts", "embeddings"), seeds=3,
