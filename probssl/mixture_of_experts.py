@@ -6,21 +6,19 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
+from ._base import SemiSupervisedClassifier
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._validation import (
     check_input,
     check_sample_weight,
     check_semi_supervised_y,
-    encode_known_labels,
 )
 
 _EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
@@ -52,7 +50,7 @@ class _Run:
         return self.history[-1]
 
 
-class MixtureOfExperts(ClassifierMixin, BaseEstimator):
+class MixtureOfExperts(SemiSupervisedClassifier):
     """Mixture of experts trained by EM on labeled and unlabeled rows.
 
     The "generalized mixture" classifier of Miller & Uyar (1996): J
@@ -295,15 +293,6 @@ default="auto"
         self.verbose = verbose
         self.covariance_type = covariance_type
         self.binarize = binarize
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.event_model != "gaussian"
-        tags.input_tags.positive_only = self.event_model == "multinomial"
-        # As EMNaiveBayes / MultinomialNB, which it equals on fully labeled
-        # counts with one component per class.
-        tags.classifier_tags.poor_score = True
-        return tags
 
     # -- fitting --------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -579,41 +568,6 @@ default="auto"
                                         axis=1)
         return out
 
-    def _validated(self, X):
-        check_is_fitted(self)
-        X, _ = check_input(self, X, self.event_model_, reset=False)
-        return X
-
-    def predict_joint_log_proba(self, X):
-        """Joint log-probability log P(x, c) of each row and class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Up to the multinomial coefficient of each row for the
-            multinomial model (a per-row constant).
-        """
-        return self._joint_log_likelihood_checked(self._validated(X))
-
-    def predict_log_proba(self, X):
-        """Log posterior class probabilities, shape (n_samples, n_classes)."""
-        jll = self.predict_joint_log_proba(X)
-        return jll - logsumexp(jll, axis=1, keepdims=True)
-
-    def predict_proba(self, X):
-        """Posterior class probabilities ``sum_l P(l | x) beta(c | l)``,
-        shape (n_samples, n_classes)."""
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        """Most probable class of each row, shape (n_samples,)."""
-        jll = self.predict_joint_log_proba(X)
-        return self.classes_[jll.argmax(axis=1)]
-
     def predict_component_proba(self, X):
         """Posterior component probabilities ``P(l | x)``, shape
         (n_samples, n_components_)."""
@@ -624,17 +578,3 @@ default="auto"
         """Most probable component ``argmax_l P(l | x)`` of each row, shape
         (n_samples,): an index into ``weights_`` / ``class_table_``."""
         return self._component_log_joint(self._validated(X)).argmax(axis=1)
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on the labeled rows of (X, y); rows with ``y == -1``
-        are ignored. Labels not seen during fit raise ``ValueError``."""
-        check_is_fitted(self)
-        y_index = encode_known_labels(self.classes_, y)
-        keep = y_index >= 0
-        if not keep.any():
-            raise ValueError("score needs at least one labeled row (y != -1).")
-        X = self._validated(X)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[keep]
-        pred = self._joint_log_likelihood_checked(X[keep]).argmax(axis=1)
-        return accuracy_score(y_index[keep], pred, sample_weight=sample_weight)

@@ -4,19 +4,17 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
+from ._base import SemiSupervisedClassifier
 from ._em import run_em
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._validation import (
     check_input,
     check_sample_weight,
     check_semi_supervised_y,
-    encode_known_labels,
 )
 
 
@@ -26,7 +24,7 @@ _EVENT_ATTRIBUTES = (
 )
 
 
-class EMNaiveBayes(ClassifierMixin, BaseEstimator):
+class EMNaiveBayes(SemiSupervisedClassifier):
     """Multinomial naive Bayes trained by EM on labeled and unlabeled rows.
 
     The semi-supervised naive Bayes of Nigam, McCallum, Thrun & Mitchell
@@ -182,16 +180,6 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         self.reg_covar = reg_covar
         self.binarize = binarize
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.event_model != "gaussian"
-        # "auto" takes real-valued dense input (Gaussian); counts must not
-        # be negative.
-        tags.input_tags.positive_only = self.event_model == "multinomial"
-        # As MultinomialNB, which it equals on fully labeled counts.
-        tags.classifier_tags.poor_score = True
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
@@ -324,48 +312,3 @@ class EMNaiveBayes(ClassifierMixin, BaseEstimator):
         if M > 1:
             jll = logsumexp(jll.reshape(X.shape[0], -1, M), axis=2)
         return jll
-
-    def predict_joint_log_proba(self, X):
-        """Joint log-probability log P(x, c) of each row and class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Up to the multinomial coefficient of each row (a per-row
-            constant that cancels in the posterior).
-        """
-        check_is_fitted(self)
-        X, _ = check_input(self, X, self.event_model_, reset=False)
-        return self._joint_log_likelihood_checked(X)
-
-    def predict_log_proba(self, X):
-        """Log posterior class probabilities, shape (n_samples, n_classes)."""
-        jll = self.predict_joint_log_proba(X)
-        return jll - logsumexp(jll, axis=1, keepdims=True)
-
-    def predict_proba(self, X):
-        """Posterior class probabilities, shape (n_samples, n_classes)."""
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        """Most probable class of each row, shape (n_samples,)."""
-        jll = self.predict_joint_log_proba(X)
-        return self.classes_[jll.argmax(axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on the labeled rows of (X, y); rows with ``y == -1``
-        are ignored. Labels not seen during fit raise ``ValueError``."""
-        check_is_fitted(self)
-        y_index = encode_known_labels(self.classes_, y)
-        keep = y_index >= 0
-        if not keep.any():
-            raise ValueError("score needs at least one labeled row (y != -1).")
-        X, _ = check_input(self, X, self.event_model_, reset=False)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[keep]
-        pred = self._joint_log_likelihood_checked(X[keep]).argmax(axis=1)
-        return accuracy_score(y_index[keep], pred, sample_weight=sample_weight)
