@@ -3,6 +3,7 @@
     probssl demo [--data PATH] [--out DIR]
     probssl run nigam2000 [--methods NB,EM] [--labeled 20,100,300,1000]
                           [--seeds 5] [--data PATH] [--out DIR] [--jobs N]
+    probssl run fujino2005 [same options as nigam2000; NB, EM, Hybrid]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
                      [--data PATH] [--out DIR] [--jobs N]
 
@@ -14,7 +15,14 @@ import os
 import sys
 import time
 
-PROTOCOLS = ("nigam2000", "seed")
+PROTOCOLS = ("nigam2000", "fujino2005", "seed")
+# fujino2005: Fujino, Ueda & Saito's comparison on the nigam2000 split.
+_COUNT_PROTOCOLS = {
+    "nigam2000": {"methods": ("NB", "EM"), "labeled": (20, 100, 300, 1000),
+                  "seeds": 5},
+    "fujino2005": {"methods": ("NB", "EM", "Hybrid"),
+                   "labeled": (100, 300, 1000), "seeds": 5},
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,8 +66,8 @@ def build_parser():
 
     run = sub.add_parser("run", help="run a paper's protocol")
     run.add_argument("protocol", help=f"one of {', '.join(PROTOCOLS)}")
-    run.add_argument("--methods", help="comma-separated subset of the "
-                     "protocol's methods (nigam2000: NB,EM)")
+    run.add_argument("--methods", help="comma-separated methods "
+                     "(nigam2000, fujino2005: any of NB,EM,Hybrid)")
     run.add_argument("--representation", default="both",
                      choices=("counts", "embeddings", "both"),
                      help="seed protocol only")
@@ -115,24 +123,25 @@ def run(args, parser):
         parser.error("the 20 Newsgroups archive was not found: pass --data "
                      "PATH or set PROBSSL_DATA")
     out = args.out or os.path.join("results", args.protocol)
-    if args.protocol == "nigam2000":
+    if args.protocol in _COUNT_PROTOCOLS:
         from probssl.experiments import nigam2000 as proto
 
+        spec = _COUNT_PROTOCOLS[args.protocol]
         methods = (args.methods.split(",") if args.methods
-                   else list(proto.METHODS))
+                   else list(spec["methods"]))
         unknown = sorted(set(methods) - set(proto.METHODS))
         if unknown:
-            parser.error(f"unknown method(s) {unknown} for nigam2000; "
+            parser.error(f"unknown method(s) {unknown} for {args.protocol}; "
                          f"choose from {', '.join(proto.METHODS)}")
-        labeled = args.labeled or [20, 100, 300, 1000]
+        labeled = args.labeled or list(spec["labeled"])
         from probssl.datasets import load_20newsgroups
 
         n_train = len(load_20newsgroups("train", archive=archive).target)
         if max(labeled) + 10_000 > n_train:
             parser.error(f"--labeled {max(labeled)} plus 10,000 unlabeled "
                          f"exceeds the {n_train} training posts")
-        rows = proto.run(archive, labeled, seeds=args.seeds or 5, out=out,
-                         methods=methods, jobs=args.jobs)
+        rows = proto.run(archive, labeled, seeds=args.seeds or spec["seeds"],
+                         out=out, methods=methods, jobs=args.jobs)
     else:
         from probssl.experiments import seed as proto
 

@@ -64,12 +64,18 @@ def split_indices(y, n_labeled, n_unlabeled, seed):
     return labeled, np.sort(unlabeled)
 
 
-METHODS = ("NB", "EM")
+METHODS = ("NB", "EM", "Hybrid")
+
+
+def _hybrid(alpha):
+    from probssl.hybrid import HybridClassifier
+
+    return HybridClassifier(alpha=alpha)
 
 
 def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
         seeds=5, alpha=0.01, out=None, verbose=True, corpus=None,
-        methods=METHODS, jobs=1):
+        methods=("NB", "EM"), jobs=1):
     """Run the protocol; return a list of result rows (dicts).
 
     ``corpus`` is an optional ``(train, test)`` pair of Bunches used
@@ -108,18 +114,20 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
         """The methods' rows for one labeled count and random draw."""
         lab, unl = split_indices(y_train, n_labeled, n_unlabeled, seed)
         y_ssl = np.concatenate([y_train[lab], np.full(unl.size, -1)])
+        X_ssl = X_train[np.concatenate([lab, unl])]
         models = {
-            "NB": (MultinomialNB(alpha=alpha), X_train[lab], y_train[lab],
-                   None),
-            "EM": (EMNaiveBayes(alpha=alpha), X_train[np.concatenate(
-                [lab, unl])], y_ssl, 1.0),
+            "NB": lambda: (MultinomialNB(alpha=alpha), X_train[lab],
+                           y_train[lab], None),
+            "EM": lambda: (EMNaiveBayes(alpha=alpha), X_ssl, y_ssl, 1.0),
+            "Hybrid": lambda: (_hybrid(alpha), X_ssl, y_ssl, None),
         }
+        models = {name: models[name] for name in methods}
         out_rows = []
-        for name, (model, X_fit, y_fit, lam) in models.items():
+        for name, make in models.items():
+            model, X_fit, y_fit, lam = make()
+            semi = X_fit.shape[0] > lab.size
             key = (name, int(n_labeled), seed, alpha,
-                   int(unl.size) if name == "EM" else 0)
-            if name not in methods:
-                continue
+                   int(unl.size) if semi else 0)
             if key in done:
                 out_rows.append(done[key])
                 continue
@@ -133,7 +141,7 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
                 "method": name,
                 "representation": "counts",
                 "n_labeled": int(n_labeled),
-                "n_unlabeled": int(unl.size) if name == "EM" else 0,
+                "n_unlabeled": int(unl.size) if semi else 0,
                 "seed": seed,
                 "n_test": int(y_test.size),
                 "alpha": alpha,
@@ -178,31 +186,32 @@ def previous_rows(out):
 
 
 def summarize(rows):
-    """Markdown table: accuracy mean +/- std over seeds, with the published
-    and reference figures beside it."""
+    """Markdown table: accuracy mean +/- std over seeds for every method,
+    with the published and reference figures beside it."""
     labeled = sorted({r["n_labeled"] for r in rows})
+    methods = list(dict.fromkeys(r["method"] for r in rows))
     lines = [
-        "| labeled docs | NB accuracy | EM accuracy | EM - NB | "
+        "| labeled docs | " + " | ".join(methods) + " | EM - NB | "
         "published NB / EM | reference NB / EM |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "|---:|" + "---:|" * (len(methods) + 3),
     ]
     for n in labeled:
         acc = {
             m: np.array([r["accuracy"] for r in rows
                          if r["n_labeled"] == n and r["method"] == m])
-            for m in ("NB", "EM")
+            for m in methods
         }
         pub = PUBLISHED.get(n)
         ref = REFERENCE.get(n)
         pub = f"{100 * pub['NB']:.0f} / {100 * pub['EM']:.0f}" if pub else "–"
         ref = f"{100 * ref['NB']:.1f} / {100 * ref['EM']:.1f}" if ref else "–"
-        cell = {m: (f"{100 * a.mean():.1f} ± {100 * a.std():.1f}"
-                    if a.size else "–") for m, a in acc.items()}
+        cells = [f"{100 * a.mean():.1f} ± {100 * a.std():.1f}" if a.size
+                 else "–" for a in acc.values()]
+        have = all(m in acc and acc[m].size for m in ("NB", "EM"))
         gain = (f"{100 * (acc['EM'].mean() - acc['NB'].mean()):+.1f}"
-                if acc["EM"].size and acc["NB"].size else "–")
-        lines.append(
-            f"| {n} | {cell['NB']} | {cell['EM']} | {gain} | {pub} | {ref} |"
-        )
+                if have else "–")
+        lines.append(f"| {n} | " + " | ".join(cells)
+                     + f" | {gain} | {pub} | {ref} |")
     n_seeds = len({r["seed"] for r in rows})
     n_test = rows[0].get("n_test", "the") if rows else "the"
     lines.append("")
@@ -231,7 +240,7 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for method in ("NB", "EM"):
+    for method in dict.fromkeys(r["method"] for r in rows):
         labeled = sorted({r["n_labeled"] for r in rows
                           if r["method"] == method})
         if not labeled:
