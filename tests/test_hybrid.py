@@ -1,0 +1,298 @@
+"""Tests of probssl.hybrid.HybridClassifier (Fujino, Ueda & Saito 2005)."""
+
+import copy
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from probssl._events import make_event_model
+from probssl.datasets import make_multinomial_mixture
+from probssl.hybrid import HybridClassifier, _gamma_objective, _hybrid_scores
+
+
+def corpus(seed=0, n=600, n_labeled=12, n_features=200, n_classes=3,
+           doc_length=20, concentration=0.5):
+    X, y = make_multinomial_mixture(
+        n_samples=n, n_features=n_features, n_classes=n_classes,
+        doc_length=doc_length, concentration=concentration, random_state=seed)
+    y_semi = y.copy()
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate([
+        rng.choice(np.flatnonzero(y == k), n_labeled // n_classes,
+                   replace=False) for k in range(n_classes)])
+    mask = np.ones(n, dtype=bool)
+    mask[keep] = False
+    y_semi[mask] = -1
+    return X, y, y_semi
+
+
+def gaussian_data(seed=0, n=60, d=4, K=3):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % K
+    X = rng.normal(size=(n, d)) + 2.0 * y[:, None] * np.arange(1, d + 1)
+    return X, y
+
+
+# -- reduction to naive Bayes --------------------------------------------------
+def test_psi_equal_theta_gamma2_zero_is_naive_bayes():
+    X, y, y_semi = corpus()
+    clf = HybridClassifier(event_model="multinomial").fit(X, y_semi)
+    lab = y_semi >= 0
+    nb = MultinomialNB(alpha=1.0).fit(X[lab], y_semi[lab])
+    clf.bias_correction_ = copy.deepcopy(clf.generative_)
+    clf.weights_ = np.array([1.0, 0.0])
+    clf.intercept_ = nb.class_log_prior_.copy()
+    assert_allclose(clf.predict_proba(X), nb.predict_proba(X), atol=1e-10)
+    assert_allclose(clf.generative_.feature_log_prob, nb.feature_log_prob_,
+                    atol=1e-10)
+    # Any (gamma1, mu) with gamma2 = 0: naive Bayes with a recalibrated prior.
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        g1, mu = rng.uniform(0.1, 3.0), rng.normal(size=3)
+        clf.weights_ = np.array([g1, 0.0])
+        clf.intercept_ = mu
+        expected = np.argmax(g1 * nb.feature_log_prob_ @ X.T.toarray()
+                             + mu[:, None], axis=0)
+        assert_array_equal(clf.predict(X), clf.classes_[expected])
+
+
+# -- gradient of the Gamma-step -------------------------------------------------
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gamma_gradient_matches_finite_differences(weighted):
+    rng = np.random.default_rng(0)
+    n, K = 30, 4
+    A = rng.normal(scale=5.0, size=(n, K)) - 20.0
+    B = rng.normal(scale=5.0, size=(n, K)) - 20.0
+    y = rng.integers(K, size=n)
+    w = rng.uniform(0.0, 3.0, size=n) if weighted else np.ones(n)
+    for _ in range(3):
+        params = rng.normal(size=K + 2)
+        f, g = _gamma_objective(params, A, B, y, w, 0.7)
+        h = 1e-6
+        num = np.empty_like(params)
+        for j in range(params.size):
+            e = np.zeros_like(params)
+            e[j] = h
+            num[j] = (_gamma_objective(params + e, A, B, y, w, 0.7)[0]
+                      - _gamma_objective(params - e, A, B, y, w, 0.7)[0]) / (
+                          2 * h)
+        assert_allclose(g, num, rtol=1e-5, atol=1e-5)
+
+
+# -- leave-one-out theta -----------------------------------------------------------
+LOO_CASES = [
+    ("multinomial", {}),
+    ("bernoulli", {}),
+    ("gaussian", {"covariance_type": "diag"}),
+    ("gaussian", {"covariance_type": "tied"}),
+    ("gaussian", {"covariance_type": "spherical"}),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name,kwargs", LOO_CASES)
+def test_leave_one_out_equals_refit_without_row(name, kwargs, weighted):
+    if name == "gaussian":
+        X, y = gaussian_data()
+    else:
+        X, y, _ = corpus(n=40, n_features=30)
+        X = X.toarray()
+    n = X.shape[0]
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.5, 2.0, size=n) if weighted else np.ones(n)
+    clf = HybridClassifier(event_model=name, **kwargs).fit(
+        X, y, sample_weight=w)
+    K = len(clf.classes_)
+    A = clf._generative_features(X, y, w)
+    full = clf.generative_.log_prob(X)
+    for i in [0, 5, 17, n - 1]:
+        keep = np.arange(n) != i
+        resp = np.zeros((n - 1, K))
+        resp[np.arange(n - 1), y[keep]] = w[keep]
+        ev = make_event_model(name, **kwargs)
+        data = ev.prepare(X[keep])
+        ev.fit(data, resp)
+        ev.finalize(data)
+        loo = ev.log_prob(X[i:i + 1])[0]
+        assert_allclose(A[i, y[i]], loo[y[i]], rtol=1e-9, atol=1e-8)
+        if kwargs.get("covariance_type") == "tied":
+            assert_allclose(A[i], loo, rtol=1e-9, atol=1e-8)
+        else:
+            others = np.arange(K) != y[i]
+            assert_allclose(A[i, others], full[i, others], rtol=1e-12)
+    # Without leave-one-out, the features are the full-data densities.
+    clf.set_params(leave_one_out=False)
+    assert_allclose(clf._generative_features(X, y, w), full)
+
+
+def test_leave_one_out_sparse_equals_dense():
+    X, y, _ = corpus(n=40, n_features=30)
+    w = np.linspace(0.5, 2.0, 40)
+    clf = HybridClassifier(event_model="multinomial").fit(X, y)
+    assert_allclose(clf._generative_features(X, y, w),
+                    clf._generative_features(X.toarray(), y, w))
+
+
+# -- objective ---------------------------------------------------------------
+def test_gamma_step_never_decreases_and_objective_converges():
+    X, y, y_semi = corpus(seed=2)
+    clf = HybridClassifier(tol=1e-8, max_iter=200).fit(X, y_semi)
+    assert clf.converged_
+    assert clf.n_iter_ == len(clf.objectives_)
+    assert np.all(np.isfinite(clf.objectives_))
+    assert clf.objective_ == clf.objectives_[-1]
+    if clf.n_iter_ > 1:
+        last = clf.objectives_[-1]
+        assert abs(last - clf.objectives_[-2]) <= 1e-8 * abs(last)
+    # The Gamma-step from any start never lowers the objective.
+    lab = y_semi >= 0
+    w = np.ones(lab.sum())
+    A = clf._generative_features(X[lab], y_semi[lab], w)
+    B = clf.bias_correction_.log_prob(X[lab])
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        start = rng.normal(size=5)
+        before = -_gamma_objective(start, A, B, y_semi[lab], w, 1.0)[0]
+        _, after = clf._gamma_step(start, A, B, y_semi[lab], w, False)
+        assert after >= before - 1e-12
+    # The fitted Gamma is (numerically) optimal for the final psi.
+    params = np.concatenate([clf.weights_, clf.intercept_])
+    f, g = _gamma_objective(params, A, B, y_semi[lab], w, 1.0)
+    assert np.max(np.abs(g)) < 1e-3
+
+
+def test_no_unlabeled_rows_keeps_psi_theta_and_gamma2_zero():
+    X, y, _ = corpus(n=60)
+    clf = HybridClassifier().fit(X, y)
+    assert clf.weights_[1] == 0.0
+    assert clf.n_iter_ == 1 and clf.converged_
+    assert_allclose(clf.bias_correction_.log_theta, clf.generative_.log_theta)
+
+
+def test_scores_are_stable_logsumexp():
+    A = np.array([[-1e4, -1e4 - 5.0]])
+    s = _hybrid_scores(A, A, np.array([1.0, 1.0, 0.0, 0.0]))
+    f, g = _gamma_objective(np.array([1.0, 1.0, 0.0, 0.0]), A, A,
+                            np.array([0]), np.ones(1), 1.0)
+    assert np.isfinite(s).all() and np.isfinite(f) and np.isfinite(g).all()
+
+
+# -- usefulness --------------------------------------------------------------
+def test_hybrid_beats_supervised_naive_bayes():
+    X, y = make_multinomial_mixture(
+        n_samples=3000, n_features=500, n_classes=4, doc_length=15,
+        concentration=0.5, random_state=0)
+    X_tr, y_tr, X_te, y_te = X[:2000], y[:2000], X[2000:], y[2000:]
+    gains = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        y_semi = np.full(2000, -1)
+        lab = np.concatenate([rng.choice(np.flatnonzero(y_tr == k), 3,
+                                         replace=False) for k in range(4)])
+        y_semi[lab] = y_tr[lab]
+        nb = MultinomialNB().fit(X_tr[lab], y_tr[lab]).score(X_te, y_te)
+        hyb = HybridClassifier().fit(X_tr, y_semi).score(X_te, y_te)
+        gains.append(hyb - nb)
+    assert np.mean(gains) > 0.05, gains
+
+
+# -- API ---------------------------------------------------------------------
+def test_pickle_and_determinism():
+    X, y, y_semi = corpus()
+    a = HybridClassifier().fit(X, y_semi)
+    b = HybridClassifier().fit(X, y_semi)
+    assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = pickle.loads(pickle.dumps(a))
+    assert_array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_bad_input():
+    X, y, y_semi = corpus(n=60)
+    with pytest.raises(NotFittedError):
+        HybridClassifier().predict(X)
+    with pytest.raises(ValueError, match="no labeled rows"):
+        HybridClassifier().fit(X, np.full(60, -1))
+    with pytest.raises(ValueError):
+        HybridClassifier(event_model="multinomial").fit(-X.toarray(), y)
+    Xn = X.toarray()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        HybridClassifier().fit(Xn, y)
+    with pytest.raises(InvalidParameterError):
+        HybridClassifier(C=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight 0"):
+        HybridClassifier().fit(X, y_semi,
+                               sample_weight=(y_semi == -1).astype(float))
+    clf = HybridClassifier().fit(X, y_semi)
+    with pytest.raises(ValueError, match="not seen"):
+        clf.score(X, np.full(60, 7))
+    with pytest.raises(ValueError):
+        clf.predict(X[:, :10])
+    with pytest.raises(TypeError):
+        HybridClassifier(event_model="gaussian").fit(X, y)
+
+
+def test_not_converged_warns():
+    X, y, y_semi = corpus()
+    with pytest.warns(ConvergenceWarning):
+        clf = HybridClassifier(max_iter=1, tol=0.0).fit(X, y_semi)
+    assert not clf.converged_ and clf.n_iter_ == 1
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "gaussian"])
+def test_other_event_models_fit(name):
+    if name == "gaussian":
+        X, y = gaussian_data(n=90)
+        y_semi = np.where(np.arange(90) < 15, y, -1)
+    else:
+        X, y, y_semi = corpus()
+    clf = HybridClassifier(event_model=name).fit(X, y_semi)
+    assert clf.score(X, y) > 0.8
+
+
+EXPECTED_FAILED_CHECKS = {
+    "check_classifiers_classes": (
+        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
+        "sklearn.semi_supervised convention), so only class 1 is seen."
+    ),
+}
+
+
+LOO_WEIGHT_CHECKS = {
+    name: (
+        "Leave-one-out removes a row's statistics times its weight: a row of "
+        "weight 2 is left out whole, while of two duplicated rows only one "
+        "copy is left out. Passes with leave_one_out=False."
+    )
+    for name in ("check_sample_weight_equivalence_on_dense_data",
+                 "check_sample_weight_equivalence_on_sparse_data")
+}
+
+
+def _expected_failed_checks(est):
+    if est.leave_one_out:
+        return {**EXPECTED_FAILED_CHECKS, **LOO_WEIGHT_CHECKS}
+    return EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks(
+    [
+        HybridClassifier(),
+        HybridClassifier(event_model="multinomial"),
+        HybridClassifier(leave_one_out=False),
+        HybridClassifier(event_model="multinomial", leave_one_out=False),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
