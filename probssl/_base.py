@@ -12,7 +12,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_input, encode_known_labels
+from ._validation import (
+    check_input,
+    check_sample_weight,
+    check_semi_supervised_y,
+    encode_known_labels,
+)
 
 
 class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
@@ -28,6 +33,20 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         # counts with one component per class.
         tags.classifier_tags.poor_score = True
         return tags
+
+    def _validate_fit(self, X, y, sample_weight):
+        """Validate fit's input; set ``event_model_``, ``classes_`` and
+        ``n_features_in_``. Returns ``(X, y_index, sample_weight)`` with
+        ``y_index`` -1 on unlabeled rows."""
+        X, self.event_model_ = check_input(self, X, self.event_model,
+                                           reset=True)
+        self.classes_, y_index = check_semi_supervised_y(y, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X)
+        if not np.any(sample_weight[y_index >= 0] > 0):
+            raise ValueError(
+                "Every labeled row has sample_weight 0: nothing to learn from."
+            )
+        return X, y_index, sample_weight
 
     def _validated(self, X):
         check_is_fitted(self)

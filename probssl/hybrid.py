@@ -14,11 +14,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import SemiSupervisedClassifier
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
-from ._validation import (
-    check_input,
-    check_sample_weight,
-    check_semi_supervised_y,
-)
 
 _EPS = np.finfo(np.float64).eps
 # Rows of the dense (rows x features) blocks of the Bernoulli leave-one-out.
@@ -407,16 +402,8 @@ class HybridClassifier(SemiSupervisedClassifier):
         -------
         self : HybridClassifier
         """
-        X, self.event_model_ = check_input(self, X, self.event_model,
-                                           reset=True)
-        n_samples = X.shape[0]
-        self.classes_, y_index = check_semi_supervised_y(y, n_samples)
-        sample_weight = check_sample_weight(sample_weight, X)
+        X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
         labeled = y_index >= 0
-        if not np.any(sample_weight[labeled] > 0):
-            raise ValueError(
-                "Every labeled row has sample_weight 0: nothing to learn from."
-            )
         K = len(self.classes_)
         lab = np.flatnonzero(labeled & (sample_weight > 0))
         unl = np.flatnonzero(~labeled & (sample_weight > 0))

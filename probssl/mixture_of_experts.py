@@ -15,11 +15,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import SemiSupervisedClassifier
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
-from ._validation import (
-    check_input,
-    check_sample_weight,
-    check_semi_supervised_y,
-)
 
 _EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
 
@@ -316,17 +311,9 @@ default="auto"
         """
         for name in _EVENT_ATTRIBUTES:  # a refit may change the model
             self.__dict__.pop(name, None)
-        X, self.event_model_ = check_input(
-            self, X, self.event_model, reset=True
-        )
+        X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
         n_samples = X.shape[0]
-        self.classes_, y_index = check_semi_supervised_y(y, n_samples)
-        sample_weight = check_sample_weight(sample_weight, X)
         labeled = y_index >= 0
-        if not np.any(sample_weight[labeled] > 0):
-            raise ValueError(
-                "Every labeled row has sample_weight 0: nothing to learn from."
-            )
         n_classes = len(self.classes_)
         n_components = (
             n_classes if self.n_components is None else int(self.n_components)

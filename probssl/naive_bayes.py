@@ -11,11 +11,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import SemiSupervisedClassifier
 from ._em import run_em
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
-from ._validation import (
-    check_input,
-    check_sample_weight,
-    check_semi_supervised_y,
-)
 
 
 _EVENT_ATTRIBUTES = (
@@ -202,20 +197,12 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         """
         for name in _EVENT_ATTRIBUTES:  # a refit may change the model
             self.__dict__.pop(name, None)
-        X, self.event_model_ = check_input(
-            self, X, self.event_model, reset=True
-        )
+        X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
         n_samples = X.shape[0]
-        self.classes_, y_index = check_semi_supervised_y(y, n_samples)
-        sample_weight = check_sample_weight(sample_weight, X)
         labeled = y_index >= 0
         weights = sample_weight * np.where(
             labeled, 1.0, float(self.unlabeled_weight)
         )
-        if not np.any(weights[labeled] > 0):
-            raise ValueError(
-                "Every labeled row has sample_weight 0: nothing to learn from."
-            )
 
         # Weightless rows (e.g. unlabeled_weight=0) cannot change the fit:
         # leave them out of the passes rather than multiply them by zero.
