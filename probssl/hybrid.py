@@ -26,23 +26,30 @@ def _hybrid_scores(A, B, params):
     return params[0] * A + params[1] * B + params[2:]
 
 
-def _gamma_objective(params, A, B, y, w, C, fix_gamma2=False):
+def _gamma_objective(params, A, B, y, w, C, fix_gamma2=False,
+                     penalty=(1.0, 1.0)):
     """Negated penalised conditional log-likelihood and its gradient.
 
     ``f = C * sum_i w_i log R(y_i | x_i) - (gamma1**2 + gamma2**2) / 2``;
     returns ``(-f, -grad f)`` for ``scipy.optimize.minimize``. With
     ``fix_gamma2`` the gradient in gamma2 is zeroed (it stays where it is).
+    ``penalty`` weighs the two squares (for rescaled features: gamma_j
+    multiplies ``A / s`` then, and its penalty is ``1 / s**2``).
     """
     S = _hybrid_scores(A, B, params)
-    log_norm = logsumexp(S, axis=1)
+    top = S.max(axis=1)
+    log_norm = top + np.log(np.exp(S - top[:, None]).sum(axis=1))
     rows = np.arange(S.shape[0])
     log_r_true = S[rows, y] - log_norm
     R = np.exp(S - log_norm[:, None])
     gamma = params[:2]
-    f = C * np.dot(w, log_r_true) - 0.5 * np.dot(gamma, gamma)
+    pen = np.asarray(penalty)
+    f = C * np.dot(w, log_r_true) - 0.5 * np.dot(pen * gamma, gamma)
     grad = np.empty_like(params)
-    grad[0] = C * np.dot(w, A[rows, y] - np.einsum("ik,ik->i", R, A)) - gamma[0]
-    grad[1] = C * np.dot(w, B[rows, y] - np.einsum("ik,ik->i", R, B)) - gamma[1]
+    grad[0] = (C * np.dot(w, A[rows, y] - np.einsum("ik,ik->i", R, A))
+               - pen[0] * gamma[0])
+    grad[1] = (C * np.dot(w, B[rows, y] - np.einsum("ik,ik->i", R, B))
+               - pen[1] * gamma[1])
     onehot = np.zeros_like(R)
     onehot[rows, y] = 1.0
     grad[2:] = C * (w @ (onehot - R))
@@ -427,17 +434,22 @@ class HybridClassifier(SemiSupervisedClassifier):
         has_unlabeled = unl.size > 0
         if has_unlabeled:
             A_unl = self.generative_.log_prob(X_unl)
+            # Prepared once: the psi-steps reuse its layout (for counts a
+            # reordered CSR + CSC copy, costly to rebuild every iteration).
+            data_unl = self.bias_correction_.prepare(X_unl)
+            B_unl = self.bias_correction_.log_prob(X_unl)
         self.objectives_ = []
         self.converged_ = False
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             if has_unlabeled:
                 # psi-step: the hybrid's posteriors as soft labels.
-                S = _hybrid_scores(A_unl, self.bias_correction_.log_prob(X_unl),
-                                   params)
+                S = _hybrid_scores(A_unl, B_unl, params)
                 R = np.exp(S - logsumexp(S, axis=1, keepdims=True))
-                self._fit_events(self.bias_correction_, X_unl,
-                                 R * w_unl[:, None])
+                psi = self.bias_correction_
+                psi.fit(data_unl, R * w_unl[:, None])
+                B_unl = psi.log_prob(data_unl)  # in data_unl's own layout
+                psi.finalize(data_unl)  # back to the input's column order
             B = self.bias_correction_.log_prob(X_lab)
             params, objective = self._gamma_step(
                 params, A, B, y_lab, w_lab, fix_gamma2=not has_unlabeled)
