@@ -6,6 +6,8 @@ shape (n, n_classes), for X already validated) and fits ``classes_`` and
 scikit-learn tags follow from it.
 """
 
+import sys
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -18,6 +20,19 @@ from ._validation import (
     check_semi_supervised_y,
     encode_known_labels,
 )
+
+
+def _is_dask(obj):
+    """Whether ``obj`` is a Dask array (without importing Dask)."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(obj, da.Array)
+
+
+def _lazy(estimator, X, method):
+    """``estimator.<method>`` mapped over the row chunks of a Dask array."""
+    from .distributed import predict_dask
+
+    return predict_dask(estimator, X, method)
 
 
 class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
@@ -65,20 +80,33 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
             Up to a per-row constant for the multinomial model (the
             multinomial coefficient), which cancels in the posterior.
+            A Dask array X gives a lazy Dask array (one task per chunk).
         """
+        if _is_dask(X):
+            return _lazy(self, X, "predict_joint_log_proba")
         return self._joint_log_likelihood_checked(self._validated(X))
 
     def predict_log_proba(self, X):
         """Log posterior class probabilities, shape (n_samples, n_classes)."""
+        if _is_dask(X):
+            return _lazy(self, X, "predict_log_proba")
         jll = self.predict_joint_log_proba(X)
         return jll - logsumexp(jll, axis=1, keepdims=True)
 
     def predict_proba(self, X):
         """Posterior class probabilities, shape (n_samples, n_classes)."""
+        if _is_dask(X):
+            return _lazy(self, X, "predict_proba")
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
-        """Most probable class of each row, shape (n_samples,)."""
+        """Most probable class of each row, shape (n_samples,).
+
+        A Dask array X gives a lazy Dask array (one task per chunk), as do
+        the other ``predict*`` methods.
+        """
+        if _is_dask(X):
+            return _lazy(self, X, "predict")
         jll = self.predict_joint_log_proba(X)
         return self.classes_[jll.argmax(axis=1)]
 

@@ -8,7 +8,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import SemiSupervisedClassifier
+from ._base import SemiSupervisedClassifier, _is_dask
 from ._em import run_em
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 
@@ -195,6 +195,10 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         -------
         self : EMNaiveBayes
         """
+        if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
+            from .distributed import fit_dask
+
+            return fit_dask(self, X, y, sample_weight)
         for name in _EVENT_ATTRIBUTES:  # a refit may change the model
             self.__dict__.pop(name, None)
         X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
@@ -273,6 +277,32 @@ class EMNaiveBayes(SemiSupervisedClassifier):
             transduction[~labeled] = jll.argmax(axis=1)
         self.transduction_ = self.classes_[transduction]
         return self
+
+    def fit_chunks(self, chunks, classes=None):
+        """Fit by EM over chunks of rows read one at a time (out of core).
+
+        The multinomial model only. Memory is bounded by one chunk plus a
+        few (n_features, n_classes * M) arrays; the result equals ``fit`` on
+        the concatenated chunks up to rounding (same iterations, same random
+        spread for ``n_components_per_class > 1``), but ``transduction_`` is
+        not set.
+
+        Parameters
+        ----------
+        chunks : callable or re-iterable
+            ``chunks()`` returning an iterator, or a re-iterable such as a
+            list or :class:`probssl.chunked.NpzChunks`, of ``(X, y)`` or
+            ``(X, y, sample_weight)``; read once per EM iteration.
+        classes : array-like, default=None
+            The class labels; found by a first pass when None.
+
+        Returns
+        -------
+        self : EMNaiveBayes
+        """
+        from ._chunked import fit_chunked
+
+        return fit_chunked(self, chunks, classes=classes)
 
     def _initial_resp(self, row_class, row_weight, n_classes, M):
         """Weighted responsibilities of the labeled rows (the paper's start:

@@ -1,0 +1,163 @@
+"""Chunked (out-of-core) EM equals the in-memory EMNaiveBayes fit."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from probssl import EMNaiveBayes
+from probssl.chunked import NpzChunks, fit_chunked, write_npz_chunks
+from probssl.datasets import make_multinomial_mixture
+
+TOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    X, y = make_multinomial_mixture(
+        n_samples=2000, n_features=200, n_classes=4, n_components_per_class=2,
+        concentration=1.0, doc_length=20, random_state=0,
+    )
+    rng = np.random.RandomState(1)
+    y = y.copy()
+    y[rng.rand(y.size) > 0.1] = -1
+    w = rng.uniform(0.0, 2.0, y.size)
+    w[::17] = 0.0  # weightless rows, left out as in fit
+    return X, y, w
+
+
+def split(X, y, w, rows):
+    return [
+        (X[i:i + rows], y[i:i + rows], None if w is None else w[i:i + rows])
+        for i in range(0, X.shape[0], rows)
+    ]
+
+
+def assert_same_fit(a, b):
+    assert a.n_iter_ == b.n_iter_
+    assert a.converged_ == b.converged_
+    assert_array_equal(a.classes_, b.classes_)
+    assert_allclose(b.feature_log_prob_, a.feature_log_prob_, rtol=0, atol=TOL)
+    assert_allclose(b.component_feature_log_prob_,
+                    a.component_feature_log_prob_, rtol=0, atol=TOL)
+    assert_allclose(b.class_log_prior_, a.class_log_prior_, rtol=0, atol=TOL)
+    assert_allclose(b.component_log_prior_, a.component_log_prior_,
+                    rtol=0, atol=TOL)
+    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
+    assert b.n_features_in_ == a.n_features_in_
+    assert b.events_.log_theta.shape == a.events_.log_theta.shape
+    assert_allclose(b.events_.log_theta, a.events_.log_theta, atol=TOL)
+
+
+PARAMS = [
+    dict(unlabeled_weight=0.7),
+    dict(unlabeled_weight=0.3, prior_smoothing=1.0, alpha=0.5),
+    dict(n_components_per_class=3, unlabeled_weight=0.8, random_state=3),
+]
+
+
+@pytest.mark.parametrize("params", PARAMS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunked_equals_in_memory(corpus, params, weighted):
+    X, y, w = corpus
+    w = w if weighted else None
+    kw = dict(max_iter=300, tol=1e-8, **params)
+    a = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
+    assert a.n_iter_ > 3
+    b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, 300))
+    assert_same_fit(a, b)
+    assert not hasattr(b, "transduction_")
+    assert_array_equal(b.predict(X), a.predict(X))
+
+
+@pytest.mark.parametrize("rows", [1, 137, 1000, 2000])
+def test_chunk_size_does_not_change_result(corpus, rows):
+    X, y, w = corpus
+    if rows == 1:
+        X, y, w = X[:200], y[:200], w[:200]
+        y = y.copy()
+        y[:20] = np.arange(20) % 4
+    kw = dict(n_components_per_class=2, random_state=0, unlabeled_weight=0.5)
+    ref = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
+    b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, rows))
+    assert_same_fit(ref, b)
+
+
+def test_npz_round_trip_and_fit(corpus, tmp_path):
+    X, y, w = corpus
+    n = write_npz_chunks(tmp_path, X, y, 450, sample_weight=w)
+    assert n == 5
+    chunks = NpzChunks(tmp_path)
+    assert len(chunks) == 5
+    parts = list(chunks)
+    assert all(len(p) == 3 for p in parts)
+    assert (sp.vstack([p[0] for p in parts]) != X).nnz == 0
+    assert_array_equal(np.concatenate([p[1] for p in parts]), y)
+    assert_array_equal(np.concatenate([p[2] for p in parts]), w)
+    assert len(list(chunks)) == 5  # re-iterable
+    a = EMNaiveBayes(unlabeled_weight=0.5).fit(X, y, sample_weight=w)
+    b = EMNaiveBayes(unlabeled_weight=0.5).fit_chunks(chunks)
+    assert_same_fit(a, b)
+
+
+def test_npz_without_weights(corpus, tmp_path):
+    X, y, _ = corpus
+    write_npz_chunks(tmp_path, X, y, 1000)
+    assert all(len(p) == 2 for p in NpzChunks(tmp_path))
+    with pytest.raises(FileNotFoundError):
+        NpzChunks(tmp_path / "missing")
+
+
+def test_callable_dense_chunks_and_classes(corpus):
+    X, y, _ = corpus
+    Xd = X.toarray()
+    a = EMNaiveBayes().fit(X, y)
+
+    def chunks():
+        for i in range(0, Xd.shape[0], 512):
+            yield Xd[i:i + 512], y[i:i + 512]
+
+    b = fit_chunked(EMNaiveBayes(), chunks, classes=a.classes_)
+    assert_same_fit(a, b)
+
+
+def test_string_labels(corpus):
+    X, y, _ = corpus
+    names = np.array(["a", "b", "c", "d"], dtype=object)
+    ys = np.where(y >= 0, names[np.maximum(y, 0)], -1).astype(object)
+    a = EMNaiveBayes().fit(X, ys)
+    b = EMNaiveBayes().fit_chunks(split(X, ys, None, 500))
+    assert_same_fit(a, b)
+    assert_array_equal(b.predict(X[:50]), a.predict(X[:50]))
+
+
+def test_errors(corpus):
+    X, y, _ = corpus
+    with pytest.raises(TypeError, match="re-iterable"):
+        EMNaiveBayes().fit_chunks(iter(split(X, y, None, 500)))
+    with pytest.raises(NotImplementedError):
+        EMNaiveBayes(event_model="bernoulli").fit_chunks(split(X, y, None, 500))
+    with pytest.raises(ValueError, match="no labeled"):
+        EMNaiveBayes().fit_chunks([(X, np.full(y.size, -1))])
+    with pytest.raises(ValueError, match="features"):
+        EMNaiveBayes().fit_chunks([(X, y), (X[:, :10], y)])
+    with pytest.raises(ValueError, match="Negative"):
+        EMNaiveBayes().fit_chunks([(-X, y)])
+    with pytest.raises(ValueError, match="not seen"):
+        EMNaiveBayes().fit_chunks([(X, y)], classes=[0, 1])
+
+
+def test_import_without_dask():
+    code = (
+        "import sys; sys.modules['dask'] = None; "
+        "sys.modules['distributed'] = None\n"
+        "import numpy as np, probssl\n"
+        "X = np.array([[3, 0], [0, 2], [1, 1]]); y = np.array([0, 1, -1])\n"
+        "print(probssl.EMNaiveBayes().fit(X, y).predict(X))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert "[0 1" in out.stdout

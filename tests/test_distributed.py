@@ -1,0 +1,122 @@
+"""EMNaiveBayes on Dask arrays: equal to the in-memory fit, recovers from a
+lost worker, predicts lazily."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from probssl import EMNaiveBayes  # noqa: E402
+from probssl.datasets import make_multinomial_mixture  # noqa: E402
+from probssl.distributed import fit_dask  # noqa: E402
+
+pytestmark = pytest.mark.timeout(240)
+
+TOL = 1e-8
+KW = dict(n_components_per_class=2, unlabeled_weight=0.7, random_state=3,
+          max_iter=300, tol=1e-8)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    X, y = make_multinomial_mixture(
+        n_samples=3000, n_features=300, n_classes=4, n_components_per_class=2,
+        concentration=1.0, doc_length=20, random_state=0,
+    )
+    rng = np.random.RandomState(1)
+    y = y.copy()
+    y[rng.rand(y.size) > 0.1] = -1
+    w = rng.uniform(0.0, 2.0, y.size)
+    w[::17] = 0.0
+    ref = EMNaiveBayes(**KW).fit(X, y, sample_weight=w)
+    return X, y, w, ref
+
+
+def dask_inputs(X, y, w, rows=700):
+    return (da.from_array(X, chunks=(rows, -1), asarray=False),
+            da.from_array(y, chunks=rows), da.from_array(w, chunks=rows))
+
+
+def assert_same_fit(a, b):
+    assert a.n_iter_ == b.n_iter_
+    assert_array_equal(a.classes_, b.classes_)
+    assert_allclose(b.feature_log_prob_, a.feature_log_prob_, atol=TOL)
+    assert_allclose(b.class_log_prior_, a.class_log_prior_, atol=TOL)
+    assert_allclose(b.component_log_prior_, a.component_log_prior_, atol=TOL)
+    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
+
+
+def test_local_scheduler_without_client(corpus):
+    # Runs before the cluster fixture exists: no distributed client.
+    X, y, w, ref = corpus
+    Xd, yd, wd = dask_inputs(X, y, w, rows=400)
+    b = EMNaiveBayes(**KW).fit(Xd, yd, sample_weight=wd)
+    assert ref.n_iter_ > 3
+    assert_same_fit(ref, b)
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True,
+        dashboard_address=None,
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_distributed_equals_in_memory(client, corpus):
+    X, y, w, ref = corpus
+    Xd, yd, wd = dask_inputs(X, y, w)
+    b = EMNaiveBayes(**KW).fit(Xd, yd, sample_weight=wd)
+    assert_same_fit(ref, b)
+
+
+@pytest.mark.parametrize("rows", [250, 3000])
+def test_chunking_and_dense_blocks(client, corpus, rows):
+    X, y, w, ref = corpus
+    Xd = da.from_array(X.toarray(), chunks=(rows, 100))  # columns rechunked
+    b = EMNaiveBayes(**KW).fit(Xd, y, sample_weight=w)   # numpy y, w
+    assert_same_fit(ref, b)
+
+
+def test_worker_killed_mid_fit(client, corpus):
+    X, y, w, ref = corpus
+    Xd, yd, wd = dask_inputs(X, y, w, rows=300)
+    pids = sorted(client.run(os.getpid).values())
+    killed = []
+
+    def kill_a_worker(n_iter, objective):
+        if n_iter == 2 and not killed:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(n_iter)
+
+    b = fit_dask(EMNaiveBayes(**KW), Xd, yd, wd, callback=kill_a_worker)
+    assert killed
+    assert_same_fit(ref, b)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    assert pids[0] not in client.run(os.getpid).values()
+
+
+def test_predict_is_lazy_and_equal(client, corpus):
+    X, y, w, ref = corpus
+    Xd, _, _ = dask_inputs(X, y, w)
+    b = EMNaiveBayes(**KW).fit(Xd, y, sample_weight=w)
+    pred = b.predict(Xd)
+    proba = b.predict_proba(Xd)
+    log_proba = b.predict_log_proba(Xd)
+    for lazy in (pred, proba, log_proba):
+        assert isinstance(lazy, da.Array)
+    assert proba.shape == (X.shape[0], 4)
+    assert_array_equal(pred.compute(), ref.predict(X))
+    assert_allclose(proba.compute(), ref.predict_proba(X), atol=1e-10)
+    assert_allclose(log_proba.compute(), ref.predict_log_proba(X), atol=1e-8)
+    # numpy input still works on a dask-fitted model
+    assert_array_equal(b.predict(X), ref.predict(X))
