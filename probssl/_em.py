@@ -65,8 +65,40 @@ def run_em(
     n_samples = resp.shape[0]
     row_loglik = np.empty(n_samples)
     history = []
+    begin_em = getattr(events, "begin_em", None)
+    if begin_em is not None:
+        begin_em(data, resp.shape[1])
+    try:
+        n_iter, converged, log_pi = _iterate(
+            events, data, resp, row_class, n_per_class, weights, row_loglik,
+            history, prior_alpha, max_iter, tol, verbose, owner,
+        )
+    finally:
+        if begin_em is not None:
+            events.end_em()
+    if not converged:
+        warnings.warn(
+            f"{owner} did not converge in max_iter={max_iter} iterations; "
+            "raise max_iter or tol.",
+            ConvergenceWarning,
+        )
+    events.finalize(data)
+    return EMResult(
+        log_prior=log_pi,
+        n_iter=n_iter,
+        converged=converged,
+        lower_bound=history[-1] if history else -np.inf,
+        history=history,
+        resp=resp,
+    )
+
+
+def _iterate(events, data, resp, row_class, n_per_class, weights, row_loglik,
+             history, prior_alpha, max_iter, tol, verbose, owner):
+    """The iterations of :func:`run_em`; returns (n_iter, converged, log_pi)."""
     converged = False
     n_iter = 0
+    log_pi = None
     for n_iter in range(1, max_iter + 1):
         log_pi = log_component_prior(resp, prior_alpha)
         events.fit(data, resp)
@@ -95,18 +127,4 @@ def run_em(
         ):
             converged = True
             break
-    if not converged:
-        warnings.warn(
-            f"{owner} did not converge in max_iter={max_iter} iterations; "
-            "raise max_iter or tol.",
-            ConvergenceWarning,
-        )
-    events.finalize(data)
-    return EMResult(
-        log_prior=log_pi,
-        n_iter=n_iter,
-        converged=converged,
-        lower_bound=history[-1] if history else -np.inf,
-        history=history,
-        resp=resp,
-    )
+    return n_iter, converged, log_pi

@@ -24,8 +24,11 @@ read, once per fit; ``finalize(data)`` undoes any reordering it made.
 | gaussian    | dense reals    | diagonal Gaussian log-density             |
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
+from numba import get_num_threads
 
 from . import _kernels
 from ._validation import to_kernel_csr
@@ -112,6 +115,31 @@ class _EventModel:
         return self._log_prior
 
 
+# Responsibilities that move by at most this much (times the row weight)
+# between iterations are left as they are by the incremental EM passes.
+MOVED = 1e-14
+
+
+@dataclass(eq=False)
+class _IncrementalState:
+    """What the incremental passes keep between iterations of one EM run."""
+
+    data: object
+    stats: np.ndarray  # X.T @ resp, (V, K)
+    log_stats: np.ndarray  # log(alpha + stats)
+    col_sums: np.ndarray  # log_stats.sum(axis=1)
+    bound: np.ndarray  # 2 * max_k |change of log_stats[w, k]|
+    top: np.ndarray
+    gap: np.ndarray
+    changed: np.ndarray
+    delta: np.ndarray
+    old: np.ndarray  # scratch for the M-step kernel
+    touched: np.ndarray
+    log_norm: np.ndarray = None
+    prev_log_norm: np.ndarray = None
+    log_prior: np.ndarray = None
+
+
 class MultinomialEvents(_EventModel):
     """K multinomials over V words with a symmetric Dirichlet prior.
 
@@ -154,10 +182,60 @@ class MultinomialEvents(_EventModel):
         )
         return out
 
+    def begin_em(self, data, n_components):
+        """Make ``fit`` and ``e_step`` incremental for one EM run on ``data``.
+
+        Within the run, ``resp`` must be the same array for both calls: the
+        E-step then rewrites only the rows that moved by more than
+        ``MOVED * weight`` and skips the saturated ones, and the M-step adds
+        only their change to the kept statistics (see ``_kernels``). The
+        result is EM's up to rounding. ``end_em`` sets ``log_theta`` and
+        drops the state (it is not pickled).
+        """
+        n, V = data.shape
+        self._inc = _IncrementalState(
+            data=data,
+            stats=np.zeros((V, n_components)),
+            log_stats=np.full((V, n_components), np.log(self.alpha)),
+            col_sums=np.full(V, n_components * np.log(self.alpha)),
+            bound=np.zeros(V),
+            top=np.zeros(n, dtype=np.int64),
+            gap=np.full(n, -np.inf),
+            changed=np.ones(n, dtype=np.uint8),
+            delta=np.empty((n, n_components)),
+            old=np.empty((V, n_components)),
+            touched=np.zeros(V, dtype=np.uint8),
+        )
+
+    def end_em(self):
+        inc = self.__dict__.pop("_inc", None)
+        if inc is not None and inc.log_norm is not None:
+            self.log_theta = inc.log_stats - inc.log_norm
+
+    def _incremental(self, data):
+        inc = self.__dict__.get("_inc")
+        return inc if inc is not None and inc.data is data else None
+
     def e_step(self, data, log_prior, row_class, n_per_class, weights, resp,
                row_loglik):
         """Fused ``log_prob`` + clamped posterior, one pass over the rows."""
         csr = data.csr
+        inc = self._incremental(data)
+        if inc is not None:
+            first = inc.log_prior is None
+            row_bound = (np.inf if first else
+                         2.0 * np.abs(log_prior - inc.log_prior).max())
+            norm_bound = (np.inf if inc.prev_log_norm is None else
+                          2.0 * np.abs(inc.log_norm - inc.prev_log_norm).max())
+            _kernels.csr_posterior_incremental(
+                data.row_chunks, csr.indptr, csr.indices, csr.data,
+                data.lengths, inc.log_stats, inc.log_norm, log_prior,
+                row_bound, norm_bound, inc.bound, row_class, n_per_class,
+                weights, MOVED, resp, row_loglik, inc.top, inc.gap,
+                inc.changed, inc.delta,
+            )
+            inc.log_prior = np.array(log_prior, dtype=np.float64)
+            return
         _kernels.csr_dense_dot_posterior(
             data.row_chunks, csr.indptr, csr.indices, csr.data,
             self.log_theta, log_prior, row_class, n_per_class, weights,
@@ -177,6 +255,28 @@ class MultinomialEvents(_EventModel):
             self.log_theta = np.empty((n_features, n_components))
         col_sums = np.empty(n_features)
         csc = data.csc
+        inc = self._incremental(data)
+        if inc is not None:
+            if inc.log_prior is None:  # first M-step: every row is new
+                inc.delta[...] = resp
+            csr = data.csr
+            ranges = _kernels.balanced_chunks(csc.indptr, get_num_threads())
+            _kernels.csr_scatter_rows(
+                ranges, np.flatnonzero(inc.changed), csr.indptr, csr.indices,
+                csr.data, inc.delta, inc.stats, inc.old, inc.touched,
+            )
+            cols = np.flatnonzero(inc.touched)
+            inc.touched[cols] = 0
+            inc.bound[...] = 0.0
+            _kernels.log_stats_update(
+                cols, self.alpha, inc.stats, inc.old, inc.log_stats,
+                inc.col_sums, inc.bound,
+            )
+            inc.prev_log_norm, inc.log_norm = inc.log_norm, log_norm
+            self._log_prior = self.alpha * (
+                inc.col_sums.sum() - n_features * log_norm.sum()
+            )
+            return self
         _kernels.csc_multinomial_log_theta(
             data.col_chunks, csc.indptr, csc.indices, csc.data, resp,
             self.alpha, log_norm, self.log_theta, col_sums,

@@ -20,6 +20,9 @@ __all__ = [
     "csr_dense_dot_posterior",
     "csc_multinomial_log_theta",
     "clamped_posterior",
+    "csr_posterior_incremental",
+    "csr_scatter_rows",
+    "log_stats_update",
 ]
 
 
@@ -187,3 +190,176 @@ def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
                 acc[k] = v
                 s += v
             col_sums[w] = s
+
+
+# --- incremental multinomial EM ---------------------------------------------
+#
+# Once posteriors are sharp, most rows keep the same responsibilities from one
+# iteration to the next (a document whose best component leads the others by
+# dozens of nats). The two kernels below exploit it without changing the
+# result beyond rounding. The parameters are kept as
+# ``log theta[w, k] = log_stats[w, k] - log_norm[k]`` with
+# ``log_stats = log(alpha + S)`` and ``S = X.T @ R``:
+#
+# * the M-step adds to ``S`` only ``X.T @ (R_new - R_old)`` over the rows
+#   whose responsibilities moved by more than ``tau`` (times the row
+#   weight), and takes logarithms only of the entries that changed; ``R``
+#   always holds the responsibilities that ``S`` reflects;
+# * the E-step keeps, for each row whose posterior is saturated, a lower
+#   bound on the gap between its best component and the runner-up, lowered
+#   every iteration by how far the parameters may have moved the row's
+#   log-likelihoods. While the gap stays above ``SATURATED`` nats (the
+#   runner-up's share is below 1e-17) the row's responsibilities stay and
+#   only its best component's log-likelihood is summed, for the objective.
+
+SATURATED = 40.0
+
+
+@njit(parallel=True, cache=True)
+def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
+                              log_stats, log_norm, log_prior, row_bound,
+                              norm_bound, bound, row_class, n_per_class,
+                              weights, tau, resp, row_loglik, top, gap,
+                              changed, delta):
+    """Multinomial E-step that skips the rows whose posterior cannot move.
+
+    Computes what :func:`csr_dense_dot_posterior` does with
+    ``log theta = log_stats - log_norm``, plus the state of the incremental
+    scheme: ``top[i]`` and ``gap[i]`` (a lower bound in nats; -inf when the
+    row is not saturated). Since the previous E-step, ``log_stats[w]``
+    moved by at most ``bound[w] / 2``, ``log_norm`` by ``norm_bound / 2``
+    and ``log_prior`` by ``row_bound / 2``. Rows whose new responsibilities
+    differ from ``resp[i]`` by more than ``tau * weights[i]`` get
+    ``changed[i] = 1``, ``delta[i] = new - old`` and ``resp[i] = new``; the
+    others keep ``resp[i]`` and get ``changed[i] = 0``.
+    """
+    n_components = log_stats.shape[1]
+    for c in prange(chunks.shape[0] - 1):
+        tmp = np.empty(n_components)
+        for i in range(chunks[c], chunks[c + 1]):
+            w = weights[i]
+            changed[i] = 0
+            if w == 0.0:
+                row_loglik[i] = 0.0
+                continue
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            n_words = lengths[i]
+            if gap[i] > SATURATED:
+                t = top[i]
+                s = 0.0
+                b = row_bound + n_words * norm_bound
+                for p in range(lo, hi):
+                    x = data[p]
+                    j = indices[p]
+                    s += x * log_stats[j, t]
+                    b += x * bound[j]
+                g = gap[i] - b
+                if g > SATURATED:
+                    gap[i] = g
+                    row_loglik[i] = w * (s - n_words * log_norm[t]
+                                         + log_prior[t])
+                    continue
+            _row_dot(lo, hi, indices, data, log_stats, tmp)
+            for k in range(n_components):
+                tmp[k] -= n_words * log_norm[k]
+            ci = row_class[i]
+            if ci >= 0:
+                k_lo = ci * n_per_class
+                k_hi = k_lo + n_per_class
+            else:
+                k_lo = 0
+                k_hi = n_components
+            best = -np.inf
+            second = -np.inf
+            t = k_lo
+            for k in range(k_lo, k_hi):
+                v = tmp[k] + log_prior[k]
+                if v > best:
+                    second = best
+                    best = v
+                    t = k
+                elif v > second:
+                    second = v
+            top[i] = t
+            gap[i] = best - second if best > -np.inf else -np.inf
+            row_loglik[i] = _posterior_row(
+                tmp, log_prior, ci, n_per_class, w, tmp
+            )
+            r = resp[i]
+            moved = 0.0
+            for k in range(n_components):
+                d = abs(tmp[k] - r[k])
+                if d > moved:
+                    moved = d
+            if moved > tau * w:
+                changed[i] = 1
+                dr = delta[i]
+                for k in range(n_components):
+                    dr[k] = tmp[k] - r[k]
+                    r[k] = tmp[k]
+
+
+@njit(parallel=True, cache=True)
+def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
+                     touched):
+    """``stats[w] += sum over i in rows of X[i, w] * delta[i]``.
+
+    X is CSR with sorted indices; ``rows`` ascending. Thread t owns the
+    columns ``ranges[t] ... ranges[t + 1] - 1`` and reads only the given
+    rows, so the cost follows the rows that moved, not the whole matrix;
+    every sum runs in row order whatever the thread count. The first time
+    a column is reached, its previous statistics go to ``old[w]`` and
+    ``touched[w]`` is set.
+    """
+    n_components = stats.shape[1]
+    for t in prange(ranges.shape[0] - 1):
+        c0 = ranges[t]
+        c1 = ranges[t + 1]
+        for r in range(rows.shape[0]):
+            i = rows[r]
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            p = lo + np.searchsorted(indices[lo:hi], c0)
+            d = delta[i]
+            while p < hi:
+                j = indices[p]
+                if j >= c1:
+                    break
+                x = data[p]
+                acc = stats[j]
+                if not touched[j]:
+                    touched[j] = 1
+                    o = old[j]
+                    for k in range(n_components):
+                        o[k] = acc[k]
+                for k in range(n_components):
+                    acc[k] += x * d[k]
+                p += 1
+
+
+@njit(parallel=True, cache=True)
+def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, bound):
+    """After :func:`csr_scatter_rows`, for each touched column w in ``cols``:
+    ``log_stats[w, k] = log(alpha + stats[w, k])`` where ``alpha + stats``
+    changed, ``col_sums[w] = sum_k log_stats[w, k]`` and ``bound[w]`` =
+    twice the largest change of ``log_stats[w]``."""
+    n_components = stats.shape[1]
+    for q in prange(cols.shape[0]):
+        j = cols[q]
+        acc = stats[j]
+        o = old[j]
+        ls = log_stats[j]
+        moved = 0.0
+        s = 0.0
+        for k in range(n_components):
+            a = alpha + acc[k]
+            if a != alpha + o[k]:
+                v = np.log(a)
+                m = abs(v - ls[k])
+                if m > moved:
+                    moved = m
+                ls[k] = v
+            s += ls[k]
+        col_sums[j] = s
+        bound[j] = 2.0 * moved
