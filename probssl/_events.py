@@ -108,11 +108,47 @@ class _EventModel:
             jll, log_prior, row_class, n_per_class, weights, resp, row_loglik
         )
 
+    def e_step_table(self, data, table, row_class, weights, resp,
+                     row_loglik):
+        """Weighted posterior over components with a log prior per row kind:
+        ``table[row_class + 1]`` (row 0: unlabeled rows; -inf: a component
+        the row may not take). Writes ``resp`` and ``row_loglik``."""
+        jll = self.log_prob(data)
+        _kernels.table_posterior(
+            jll, table, row_class, weights, resp, row_loglik
+        )
+
     def finalize(self, data):
         return self
 
     def log_prior(self):
         return self._log_prior
+
+
+def class_prior_table(log_prior, n_per_class):
+    """The (C + 1, K) log prior table of class-clamped EM: row 0 (unlabeled
+    rows) is ``log_prior``; row c + 1 keeps class c's ``n_per_class``
+    components and is -inf elsewhere."""
+    K = log_prior.shape[0]
+    table = np.full((K // n_per_class + 1, K), -np.inf)
+    table[0] = log_prior
+    for c in range(K // n_per_class):
+        comps = slice(c * n_per_class, (c + 1) * n_per_class)
+        table[c + 1, comps] = log_prior[comps]
+    return table
+
+
+def _table_moved(old, new):
+    """Twice the largest change of a log prior table (inf when there is no
+    previous one or a component became possible or impossible)."""
+    if old is None or old.shape != new.shape:
+        return np.inf
+    finite = np.isfinite(new)
+    if not np.array_equal(finite, np.isfinite(old)):
+        return np.inf
+    if not finite.any():
+        return 0.0
+    return 2.0 * float(np.abs(new[finite] - old[finite]).max())
 
 
 # Responsibilities that move by at most this much (times the row weight)
@@ -137,7 +173,7 @@ class _IncrementalState:
     touched: np.ndarray
     log_norm: np.ndarray = None
     prev_log_norm: np.ndarray = None
-    log_prior: np.ndarray = None
+    table: np.ndarray = None  # the log prior table of the last E-step
 
 
 class MultinomialEvents(_EventModel):
@@ -219,28 +255,36 @@ class MultinomialEvents(_EventModel):
     def e_step(self, data, log_prior, row_class, n_per_class, weights, resp,
                row_loglik):
         """Fused ``log_prob`` + clamped posterior, one pass over the rows."""
+        if self._incremental(data) is not None:
+            table = class_prior_table(log_prior, n_per_class)
+            return self.e_step_table(data, table, row_class, weights, resp,
+                                     row_loglik)
         csr = data.csr
-        inc = self._incremental(data)
-        if inc is not None:
-            first = inc.log_prior is None
-            row_bound = (np.inf if first else
-                         2.0 * np.abs(log_prior - inc.log_prior).max())
-            norm_bound = (np.inf if inc.prev_log_norm is None else
-                          2.0 * np.abs(inc.log_norm - inc.prev_log_norm).max())
-            _kernels.csr_posterior_incremental(
-                data.row_chunks, csr.indptr, csr.indices, csr.data,
-                data.lengths, inc.log_stats, inc.log_norm, log_prior,
-                row_bound, norm_bound, inc.bound, row_class, n_per_class,
-                weights, MOVED, resp, row_loglik, inc.top, inc.gap,
-                inc.changed, inc.delta,
-            )
-            inc.log_prior = np.array(log_prior, dtype=np.float64)
-            return
         _kernels.csr_dense_dot_posterior(
             data.row_chunks, csr.indptr, csr.indices, csr.data,
             self.log_theta, log_prior, row_class, n_per_class, weights,
             resp, row_loglik,
         )
+
+    def e_step_table(self, data, table, row_class, weights, resp,
+                     row_loglik):
+        """As ``_EventModel.e_step_table``; incremental within an EM run
+        (see ``begin_em``), fused ``X @ log theta`` + posterior otherwise."""
+        inc = self._incremental(data)
+        if inc is None:
+            return super().e_step_table(data, table, row_class, weights,
+                                        resp, row_loglik)
+        row_bound = _table_moved(inc.table, table)
+        norm_bound = (np.inf if inc.prev_log_norm is None else
+                      2.0 * np.abs(inc.log_norm - inc.prev_log_norm).max())
+        csr = data.csr
+        _kernels.csr_posterior_incremental(
+            data.row_chunks, csr.indptr, csr.indices, csr.data,
+            data.lengths, inc.log_stats, inc.log_norm, table, row_bound,
+            norm_bound, inc.bound, row_class, weights, MOVED, resp,
+            row_loglik, inc.top, inc.gap, inc.changed, inc.delta,
+        )
+        inc.table = np.array(table, dtype=np.float64)
 
     def fit(self, data, resp):
         """Weighted MAP M-step; ``resp`` rows carry the row weights."""
@@ -257,7 +301,7 @@ class MultinomialEvents(_EventModel):
         csc = data.csc
         inc = self._incremental(data)
         if inc is not None:
-            if inc.log_prior is None:  # first M-step: every row is new
+            if inc.table is None:  # first M-step: every row is new
                 inc.delta[...] = resp
             csr = data.csr
             ranges = _kernels.balanced_chunks(csc.indptr, get_num_threads())

@@ -20,6 +20,7 @@ __all__ = [
     "csr_dense_dot_posterior",
     "csc_multinomial_log_theta",
     "clamped_posterior",
+    "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
     "log_stats_update",
@@ -215,23 +216,71 @@ def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
 SATURATED = 40.0
 
 
+@njit(inline="always")
+def _posterior_row_table(jll_row, prior, w, resp_row):
+    """As :func:`_posterior_row`, with a log prior per component that is
+    -inf for the components the row may not take."""
+    n_components = jll_row.shape[0]
+    m = -np.inf
+    for k in range(n_components):
+        v = jll_row[k] + prior[k]
+        if v > m:
+            m = v
+    if m == -np.inf:
+        for k in range(n_components):
+            resp_row[k] = 0.0
+        return -np.inf
+    total = 0.0
+    for k in range(n_components):
+        e = 0.0
+        d = jll_row[k] + prior[k] - m
+        if d > _LOG_FLUSH:  # see _posterior_row
+            e = np.exp(d)
+            total += e
+        resp_row[k] = e
+    scale = w / total
+    for k in range(n_components):
+        resp_row[k] *= scale
+    return w * (m + np.log(total))
+
+
+@njit(parallel=True, cache=True)
+def table_posterior(jll, table, row_class, weights, resp, row_loglik):
+    """E-step on a block of log p(x_i | k) with a log prior per row kind.
+
+    Row i takes the log prior ``table[row_class[i] + 1]`` (row 0 for
+    unlabeled rows, ``row_class < 0``); -inf entries are components the
+    row may not take. Writes ``resp[i] = weights[i] * P(k | x_i[, y_i])``
+    and ``row_loglik[i] = weights[i] * log sum_k exp(jll + prior)``.
+    """
+    for i in prange(jll.shape[0]):
+        w = weights[i]
+        if w == 0.0:
+            resp[i, :] = 0.0
+            row_loglik[i] = 0.0
+            continue
+        row_loglik[i] = _posterior_row_table(
+            jll[i], table[row_class[i] + 1], w, resp[i]
+        )
+
+
 @njit(parallel=True, cache=True)
 def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
-                              log_stats, log_norm, log_prior, row_bound,
-                              norm_bound, bound, row_class, n_per_class,
-                              weights, tau, resp, row_loglik, top, gap,
-                              changed, delta):
+                              log_stats, log_norm, table, row_bound,
+                              norm_bound, bound, row_class, weights, tau,
+                              resp, row_loglik, top, gap, changed, delta):
     """Multinomial E-step that skips the rows whose posterior cannot move.
 
-    Computes what :func:`csr_dense_dot_posterior` does with
-    ``log theta = log_stats - log_norm``, plus the state of the incremental
-    scheme: ``top[i]`` and ``gap[i]`` (a lower bound in nats; -inf when the
-    row is not saturated). Since the previous E-step, ``log_stats[w]``
-    moved by at most ``bound[w] / 2``, ``log_norm`` by ``norm_bound / 2``
-    and ``log_prior`` by ``row_bound / 2``. Rows whose new responsibilities
-    differ from ``resp[i]`` by more than ``tau * weights[i]`` get
-    ``changed[i] = 1``, ``delta[i] = new - old`` and ``resp[i] = new``; the
-    others keep ``resp[i]`` and get ``changed[i] = 0``.
+    Computes what :func:`table_posterior` does with
+    ``jll = X @ (log_stats - log_norm)``, plus the state of the incremental
+    scheme: ``top[i]`` and ``gap[i]`` (a lower bound in nats on the lead of
+    the best component; -inf when the row is not saturated). Since the
+    previous E-step, ``log_stats[w]`` moved by at most ``bound[w] / 2``,
+    ``log_norm`` by ``norm_bound / 2`` and ``table`` by ``row_bound / 2``.
+    Rows whose new responsibilities differ from ``resp[i]`` by more than
+    ``tau * weights[i]`` get ``changed[i] = 1``, ``delta[i] = new - old``
+    and ``resp[i] = new``; the others keep ``resp[i]`` and get
+    ``changed[i] = 0``.
     """
     n_components = log_stats.shape[1]
     for c in prange(chunks.shape[0] - 1):
@@ -245,6 +294,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
             lo = indptr[i]
             hi = indptr[i + 1]
             n_words = lengths[i]
+            prior = table[row_class[i] + 1]
             if gap[i] > SATURATED:
                 t = top[i]
                 s = 0.0
@@ -257,24 +307,15 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                 g = gap[i] - b
                 if g > SATURATED:
                     gap[i] = g
-                    row_loglik[i] = w * (s - n_words * log_norm[t]
-                                         + log_prior[t])
+                    row_loglik[i] = w * (s - n_words * log_norm[t] + prior[t])
                     continue
             _row_dot(lo, hi, indices, data, log_stats, tmp)
-            for k in range(n_components):
-                tmp[k] -= n_words * log_norm[k]
-            ci = row_class[i]
-            if ci >= 0:
-                k_lo = ci * n_per_class
-                k_hi = k_lo + n_per_class
-            else:
-                k_lo = 0
-                k_hi = n_components
             best = -np.inf
             second = -np.inf
-            t = k_lo
-            for k in range(k_lo, k_hi):
-                v = tmp[k] + log_prior[k]
+            t = 0
+            for k in range(n_components):
+                tmp[k] -= n_words * log_norm[k]
+                v = tmp[k] + prior[k]
                 if v > best:
                     second = best
                     best = v
@@ -283,9 +324,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                     second = v
             top[i] = t
             gap[i] = best - second if best > -np.inf else -np.inf
-            row_loglik[i] = _posterior_row(
-                tmp, log_prior, ci, n_per_class, w, tmp
-            )
+            row_loglik[i] = _posterior_row_table(tmp, prior, w, tmp)
             r = resp[i]
             moved = 0.0
             for k in range(n_components):

@@ -448,15 +448,29 @@ default="auto"
         Each iteration: M-step from ``resp`` (weights, event model, class
         table), then E-step with the new parameters, which also gives their
         objective; so ``history[-1]`` is exactly the objective of the
-        returned parameters.
+        returned parameters. The E-step writes into ``resp``, so that an
+        event model with incremental passes (``begin_em``: the multinomial)
+        can skip the rows whose posterior cannot move.
         """
+        begin_em = getattr(events, "begin_em", None)
+        if begin_em is not None:
+            begin_em(data, resp.shape[1])
+        try:
+            return self._iterate(events, data, resp, row_class, weights,
+                                 onehot, class_freq, begin_em)
+        finally:
+            if begin_em is not None:
+                events.end_em()
+
+    def _iterate(self, events, data, resp, row_class, weights, onehot,
+                 class_freq, begin_em):
         owner = type(self).__name__
         em2 = self.algorithm == "em2"
-        lab_rows = np.flatnonzero(row_class >= 0)
-        lab_class = row_class[lab_rows]
         unlabeled = (row_class < 0)[:, None]
         has_unlabeled = bool(unlabeled.any())
+        n_classes = class_freq.shape[0]
         kept = np.arange(resp.shape[1])
+        row_loglik = np.empty(resp.shape[0])
         beta = None
         history = []
         converged = False
@@ -479,6 +493,9 @@ default="auto"
                 mass = mass[keep]
                 if beta is not None:
                     beta = beta[keep]
+                if begin_em is not None:  # new components: restart the state
+                    events.end_em()
+                    begin_em(data, resp.shape[1])
             log_weights = np.log(mass) - np.log(mass.sum())
             events.fit(data, resp)
             counts = np.asarray(onehot.T @ resp).T  # (J, C) labeled mass
@@ -491,28 +508,22 @@ default="auto"
                 beta = np.where(totals > 0, counts / totals, previous)
 
             # -- E-step -------------------------------------------------------
+            # Row kind 0 (unlabeled): log alpha_l; kind c + 1 (labeled c):
+            # log alpha_l + log beta(c | l).
+            table = np.empty((n_classes + 1, resp.shape[1]))
+            table[0] = log_weights
             with np.errstate(divide="ignore"):
-                log_beta = np.log(beta)
-            jll = events.log_prob(data)
-            jll += log_weights
-            jll[lab_rows] += log_beta.T[lab_class]
-            # Log-sum-exp over components, sharing the exponentials with
-            # the responsibilities.
-            row_max = jll.max(axis=1)
-            if not np.all(np.isfinite(row_max)):
+                table[1:] = log_weights + np.log(beta).T
+            events.e_step_table(data, table, row_class, weights, resp,
+                                row_loglik)
+            objective = float(row_loglik.sum()) + events.log_prior()
+            if not np.isfinite(objective):
                 raise FloatingPointError(
                     f"{owner}: at iteration {n_iter} a row has zero "
                     "probability under every component (a class whose "
                     "components were all dropped?); the objective would be "
                     "-inf."
                 )
-            jll -= row_max[:, None]
-            np.exp(jll, out=jll)
-            row_sum = jll.sum(axis=1)
-            row_ll = np.log(row_sum) + row_max
-            objective = float(weights @ row_ll) + events.log_prior()
-            jll *= (weights / row_sum)[:, None]
-            resp = jll
 
             history.append(objective)
             if self.verbose:

@@ -122,9 +122,9 @@ def _one_row_state(log_stats, gap, top, bound, resp_row):
         chunks=np.array([0, 1]), indptr=X.indptr.astype(np.int64),
         indices=X.indices, data=X.data, lengths=np.array([3.0]),
         log_stats=log_stats, log_norm=np.zeros(K),
-        log_prior=np.log(np.full(K, 1.0 / K)), row_bound=0.0,
+        table=np.log(np.full((2, K), 1.0 / K)), row_bound=0.0,
         norm_bound=0.0, bound=bound, row_class=np.array([-1]),
-        n_per_class=1, weights=np.array([1.0]), tau=MOVED,
+        weights=np.array([1.0]), tau=MOVED,
         resp=np.array([resp_row], dtype=float), row_loglik=np.zeros(1),
         top=np.array([top]), gap=np.array([gap]),
         changed=np.zeros(1, dtype=np.uint8), delta=np.zeros((1, K)),
@@ -157,3 +157,34 @@ def test_e_step_kernel_skips_only_while_the_lead_is_safe():
                        resp_row=[0.5, 0.5])
     _kernels.csr_posterior_incremental(*c.values())
     assert c["changed"][0] == 1 and c["top"][0] == 1
+
+
+@pytest.mark.parametrize("algorithm", ["em1", "em2"])
+@pytest.mark.parametrize("n_components", [None, 8])
+def test_mixture_of_experts_equals_the_full_passes(monkeypatch, algorithm,
+                                                   n_components):
+    from probssl import MixtureOfExperts
+
+    X, y = corpus(seed=4, **SHARP)
+    params = dict(algorithm=algorithm, n_components=n_components,
+                  init="labeled", alpha=0.1, max_iter=40, tol=1e-12,
+                  random_state=0)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return MixtureOfExperts(**params).fit(X, y)
+
+    a = run()
+    with monkeypatch.context() as m:
+        m.setattr(MultinomialEvents, "begin_em", None)
+        b = run()
+    assert a.n_iter_ == b.n_iter_
+    assert_allclose(a.lower_bounds_, b.lower_bounds_, rtol=1e-11)
+    assert_allclose(a.component_feature_log_prob_,
+                    b.component_feature_log_prob_, rtol=0, atol=1e-9)
+    assert_allclose(a.class_table_, b.class_table_, rtol=0, atol=1e-9)
+    assert_allclose(a.weights_, b.weights_, rtol=0, atol=1e-9)
+    assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=0,
+                    atol=1e-9)
+    assert not hasattr(a.events_, "_inc")
