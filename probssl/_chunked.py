@@ -296,6 +296,21 @@ def check_estimator_for_chunks(est):
         )
 
 
+def record_iteration(est, history, objective, n_iter, callback=None):
+    """Append the objective, report it (``verbose``, ``callback``) and say
+    whether EM has converged (relative gain at most ``est.tol``)."""
+    history.append(float(objective))
+    if est.verbose:
+        gain = objective - history[-2] if len(history) > 1 else np.nan
+        print(f"{type(est).__name__} iteration {n_iter:3d}: objective "
+              f"{objective:.6f} (gain {gain:.3g})", flush=True)
+    if callback is not None:
+        callback(n_iter, objective)
+    return len(history) > 1 and (
+        history[-1] - history[-2] <= est.tol * abs(history[-1])
+    )
+
+
 def em_loop(est, pass_statistics, n_classes, callback=None):
     """EM from a function ``pass_statistics(params)`` that returns the
     summed statistics of a full pass (``params=None``: initial pass).
@@ -323,16 +338,7 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
                 f"{n_iter}; a row has zero probability under every component "
                 "it may take (a class whose prior mass vanished?)."
             )
-        history.append(float(objective))
-        if est.verbose:
-            gain = objective - history[-2] if len(history) > 1 else np.nan
-            print(f"{owner} iteration {n_iter:3d}: objective {objective:.6f} "
-                  f"(gain {gain:.3g})", flush=True)
-        if callback is not None:
-            callback(n_iter, objective)
-        if len(history) > 1 and (
-            history[-1] - history[-2] <= est.tol * abs(history[-1])
-        ):
+        if record_iteration(est, history, objective, n_iter, callback):
             converged = True
             break
     if not converged:
@@ -371,6 +377,16 @@ def set_fitted(est, events, log_pi, n_iter, converged, history, V,
         est.feature_log_prob_ = logsumexp(comp + within[..., None], axis=1)
 
 
+def find_classes(chunks, classes=None):
+    """The sorted class labels: ``classes`` when given, else those seen on
+    the labeled rows of a first pass over the chunks."""
+    if classes is not None:
+        return np.unique(np.asarray(classes))
+    return merge_labels(
+        [chunk_labels(y, w) for _, y, w in _iterate(chunks)]
+    )[0]
+
+
 def fit_chunked(est, chunks, classes=None, callback=None):
     """Fit ``est`` (an EMNaiveBayes) by EM over chunks read one at a time.
 
@@ -402,13 +418,7 @@ def fit_chunked(est, chunks, classes=None, callback=None):
     check_estimator_for_chunks(est)
     for name in _EVENT_ATTRIBUTES:
         est.__dict__.pop(name, None)
-    if classes is None:
-        classes, _ = merge_labels(
-            [chunk_labels(y, w) for _, y, w in _iterate(chunks)]
-        )
-    else:
-        classes = np.unique(np.asarray(classes))
-    est.classes_ = classes
+    est.classes_ = classes = find_classes(chunks, classes)
     n_classes = len(classes)
     M = est.n_components_per_class
     state = {"V": None}

@@ -95,7 +95,10 @@ def run_em(
 
 def _iterate(events, data, resp, row_class, n_per_class, weights, row_loglik,
              history, prior_alpha, max_iter, tol, verbose, owner):
-    """The iterations of :func:`run_em`; returns (n_iter, converged, log_pi)."""
+    """The iterations of :func:`run_em`.
+
+    Returns ``(n_iter, converged, log_pi)``.
+    """
     converged = False
     n_iter = 0
     log_pi = None

@@ -1,6 +1,8 @@
-"""EM naive Bayes on Dask arrays: one map and one tree reduction per iteration.
+"""EM on Dask arrays: one map and one tree reduction per iteration.
 
-``EMNaiveBayes.fit(X, y)`` delegates here when X (or y) is a
+``EMNaiveBayes.fit(X, y)`` and ``MixtureOfExperts.fit(X, y)`` (multinomial,
+``init="labeled"``; per chunk the statistics of :mod:`probssl._chunked_moe`)
+delegate here when X (or y) is a
 :class:`dask.array.Array` with rows in chunks (columns are made whole):
 chunks of scipy CSR matrices or dense NumPy blocks of counts, and a Dask (or
 NumPy) array of labels. Every EM iteration
@@ -30,7 +32,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._chunked import (
     _EVENT_ATTRIBUTES,
-    add_statistics,
     check_estimator_for_chunks,
     chunk_labels,
     chunk_statistics,
@@ -96,7 +97,8 @@ def _tree_sum(parts, add):
     """Pairwise sums in a fixed order (the result does not depend on
     where or when the tasks run)."""
     while len(parts) > 1:
-        nxt = [add(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        nxt = [add(parts[i], parts[i + 1])
+               for i in range(0, len(parts) - 1, 2)]
         if len(parts) % 2:
             nxt.append(parts[-1])
         parts = nxt
@@ -104,11 +106,13 @@ def _tree_sum(parts, add):
 
 
 def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
-    """Fit ``est`` (an EMNaiveBayes, multinomial) on Dask arrays.
+    """Fit ``est`` (an EMNaiveBayes or a MixtureOfExperts, multinomial) on
+    Dask arrays.
 
     Parameters
     ----------
-    est : EMNaiveBayes
+    est : EMNaiveBayes or MixtureOfExperts
+        MixtureOfExperts with ``init="labeled"`` only.
     X : dask.array.Array of shape (n_samples, n_features)
         Counts; rows chunked, chunks scipy sparse or dense.
     y : dask.array.Array or array-like of shape (n_samples,)
@@ -127,84 +131,138 @@ def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
         Fitted as by ``est.fit`` on the computed arrays (up to rounding),
         without ``transduction_``.
     """
-    import dask
-    import dask.array as da
+    from .mixture_of_experts import MixtureOfExperts
 
-    check_estimator_for_chunks(est)
-    for name in _EVENT_ATTRIBUTES:
+    moe = isinstance(est, MixtureOfExperts)
+    if moe:
+        from ._chunked_moe import check_moe_for_chunks
+
+        check_moe_for_chunks(est)
+        uw = 1.0
+        extra = ("class_table_", "weights_")
+    else:
+        check_estimator_for_chunks(est)
+        uw = float(est.unlabeled_weight)
+        extra = ()
+    for name in _EVENT_ATTRIBUTES + extra:
         est.__dict__.pop(name, None)
-    if not isinstance(X, da.Array):
-        raise TypeError("fit_dask needs X as a dask.array.Array.")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D, got shape {X.shape}.")
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
-    row_chunks = X.chunks[0]
-    y = _as_row_chunked(y, row_chunks, "y")
-    w = _as_row_chunked(sample_weight, row_chunks, "sample_weight")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError("X and y have inconsistent numbers of rows.")
-    V = X.shape[1]
-    M = est.n_components_per_class
-    uw = float(est.unlabeled_weight)
-    xb = list(X.to_delayed()[:, 0])
-    yb = list(y.to_delayed())
-    wb = list(w.to_delayed()) if w is not None else [None] * len(xb)
-    client = _active_client(client)
+    cluster = _DaskChunks(X, y, sample_weight, client, uw)
+    est.classes_ = cluster.classes
+    if moe:
+        return _fit_moe(est, cluster, callback)
+    return _fit_naive_bayes(est, cluster, callback)
 
-    labels = [dask.delayed(chunk_labels)(yi, wi) for yi, wi in zip(yb, wb)]
-    parts = (client.gather(client.compute(labels)) if client is not None
-             else dask.compute(*labels))
-    classes, _ = merge_labels(parts)
-    est.classes_ = classes
-    n_classes = len(classes)
-    spreads = [None] * len(xb)
+
+class _DaskChunks:
+    """Validated row chunks held by the cluster, and one map + tree sum."""
+
+    def __init__(self, X, y, sample_weight, client, unlabeled_weight):
+        import dask
+        import dask.array as da
+
+        if not isinstance(X, da.Array):
+            raise TypeError("fit_dask needs X as a dask.array.Array.")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got shape {X.shape}.")
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        row_chunks = X.chunks[0]
+        y = _as_row_chunked(y, row_chunks, "y")
+        w = _as_row_chunked(sample_weight, row_chunks, "sample_weight")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError("X and y have inconsistent numbers of rows.")
+        V = X.shape[1]
+        xb = list(X.to_delayed()[:, 0])
+        yb = list(y.to_delayed())
+        wb = list(w.to_delayed()) if w is not None else [None] * len(xb)
+        self.client = client = _active_client(client)
+        labels = [dask.delayed(chunk_labels)(yi, wi) for yi, wi in zip(yb, wb)]
+        self.parts = (client.gather(client.compute(labels))
+                      if client is not None else dask.compute(*labels))
+        self.classes, _ = merge_labels(self.parts)
+        prepared = [
+            dask.delayed(prepare_chunk)(xi, yi, wi, self.classes,
+                                        unlabeled_weight, V)
+            for xi, yi, wi in zip(xb, yb, wb)
+        ]
+        if client is not None:
+            from distributed import wait
+
+            self.chunks = client.compute(prepared)  # stay on the workers
+            wait(self.chunks)
+        else:
+            self.chunks = dask.persist(*prepared)
+
+    def map(self, func, per_chunk, *args):
+        """``func(chunk, *args, extra)`` per chunk (``per_chunk``: one
+        extra per chunk), then the mapped values summed pairwise."""
+        import dask
+
+        client = self.client
+        if client is None:
+            f = dask.delayed(func, pure=True)
+            add = dask.delayed(_add, pure=True)
+            parts = [f(c, *args, e) for c, e in zip(self.chunks, per_chunk)]
+            return dask.compute(_tree_sum(parts, add))[0]
+        if args and args[0] is not None:  # parameters: on the cluster once
+            args = (_broadcast(client, args[0]),) + args[1:]
+        parts = [client.submit(func, c, *args, e, pure=False)
+                 for c, e in zip(self.chunks, per_chunk)]
+        total = _tree_sum(
+            parts, lambda a, b: client.submit(_add, a, b, pure=False))
+        return total.result()
+
+    def gather(self, func, *args):
+        """``func(chunk, *args)`` for every chunk, gathered in order."""
+        import dask
+
+        if self.client is None:
+            f = dask.delayed(func, pure=True)
+            return list(dask.compute(*[f(c, *args) for c in self.chunks]))
+        return self.client.gather(
+            [self.client.submit(func, c, *args, pure=False)
+             for c in self.chunks])
+
+
+def _add(a, b):
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def _fit_naive_bayes(est, cluster, callback):
+    n_classes = len(cluster.classes)
+    M = est.n_components_per_class
+    spreads = [None] * len(cluster.chunks)
     if M > 1:  # the in-memory fit's draws, in row order
         from sklearn.utils import check_random_state
 
         rng = check_random_state(est.random_state)
-        spreads = [rng.random_sample((int(p[1]), M)) for p in parts]
+        spreads = [rng.random_sample((int(p[1]), M)) for p in cluster.parts]
 
-    prepared = [
-        dask.delayed(prepare_chunk)(xi, yi, wi, classes, uw, V)
-        for xi, yi, wi in zip(xb, yb, wb)
-    ]
-    if client is not None:
-        from distributed import wait
-
-        chunks = client.compute(prepared)  # futures: chunks stay on workers
-        wait(chunks)
-
-        def pass_statistics(params):
-            if params is None:
-                futs = [
-                    client.submit(chunk_statistics, c, None, n_classes, M, s,
-                                  pure=False)
-                    for c, s in zip(chunks, spreads)
-                ]
-            else:
-                pf = _broadcast(client, params)
-                futs = [
-                    client.submit(chunk_statistics, c, pf, n_classes, M,
-                                  pure=False)
-                    for c in chunks
-                ]
-            total = _tree_sum(
-                futs,
-                lambda a, b: client.submit(add_statistics, a, b, pure=False),
-            )
-            return total.result()
-    else:
-        chunks = dask.persist(*prepared)
-        stats = dask.delayed(chunk_statistics, pure=True)
-        add = dask.delayed(add_statistics, pure=True)
-
-        def pass_statistics(params):
-            futs = [stats(c, params, n_classes, M, s)
-                    for c, s in zip(chunks, spreads)]
-            return dask.compute(_tree_sum(futs, add))[0]
+    def pass_statistics(params):
+        return cluster.map(chunk_statistics, spreads, params, n_classes, M)
 
     return em_loop(est, pass_statistics, n_classes, callback)
+
+
+def _fit_moe(est, cluster, callback):
+    from sklearn.utils import check_random_state
+
+    from ._chunked_moe import (chunk_class_counts, moe_chunk_statistics,
+                               moe_em, n_components_of, spread_blocks)
+
+    C = len(cluster.classes)
+    J = n_components_of(est, C)
+    counts = np.array(cluster.gather(chunk_class_counts, C))
+    rng = check_random_state(est.random_state)
+    none = [None] * len(cluster.chunks)
+
+    def pass_statistics(params, run):
+        blocks = (spread_blocks(counts[:, :C], C, J, rng)
+                  if params is None and J > C else none)
+        return cluster.map(moe_chunk_statistics, blocks, params, C, J)
+
+    return moe_em(est, pass_statistics, C, J, bool(counts[:, C].sum()),
+                  callback)
 
 
 def _predict_block(block, est, method):

@@ -13,7 +13,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import SemiSupervisedClassifier
+from ._base import SemiSupervisedClassifier, _is_dask
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 
 _EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
@@ -299,6 +299,9 @@ default="auto"
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Non-negative counts for the count models, dense reals for the
             Gaussian model.
+            A Dask array (rows chunked; the multinomial model) is fitted on
+            its cluster, one map and one tree sum per iteration (see
+            :mod:`probssl.distributed`).
         y : array-like of shape (n_samples,)
             Class labels; ``-1`` marks an unlabeled row. At least one row
             must be labeled.
@@ -309,6 +312,10 @@ default="auto"
         -------
         self : MixtureOfExperts
         """
+        if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
+            from .distributed import fit_dask
+
+            return fit_dask(self, X, y, sample_weight)
         for name in _EVENT_ATTRIBUTES:  # a refit may change the model
             self.__dict__.pop(name, None)
         X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
@@ -395,6 +402,33 @@ default="auto"
             transduction[~labeled] = jll.argmax(axis=1)
         self.transduction_ = self.classes_[transduction]
         return self
+
+    def fit_chunks(self, chunks, classes=None):
+        """Fit by EM over chunks of rows read one at a time (out of core).
+
+        The multinomial model with ``init="labeled"`` only. Memory is
+        bounded by one chunk plus a few (n_features, n_components) arrays;
+        the result equals ``fit`` on the concatenated chunks up to rounding
+        (same iterations, same dropped components, same random spread when
+        there are more components than classes), but ``transduction_`` is
+        not set.
+
+        Parameters
+        ----------
+        chunks : callable or re-iterable
+            ``chunks()`` returning an iterator, or a re-iterable such as a
+            list or :class:`probssl.chunked.NpzChunks`, of ``(X, y)`` or
+            ``(X, y, sample_weight)``; read once per EM iteration.
+        classes : array-like, default=None
+            The class labels; found by a first pass when None.
+
+        Returns
+        -------
+        self : MixtureOfExperts
+        """
+        from ._chunked_moe import fit_chunked_moe
+
+        return fit_chunked_moe(self, chunks, classes=classes)
 
     def _initial_resp(self, X, row_class, weights, n_classes, n_components,
                       rng):

@@ -184,6 +184,9 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Non-negative counts (e.g. from ``CountVectorizer``). All-zero
             rows are allowed; their posterior is the prior.
+            A Dask array (rows chunked; the multinomial model) is fitted on
+            its cluster, one map and one tree sum per iteration (see
+            :mod:`probssl.distributed`).
         y : array-like of shape (n_samples,)
             Class labels; ``-1`` marks an unlabeled row. At least one row
             must be labeled.

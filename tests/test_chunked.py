@@ -1,6 +1,7 @@
 """Chunked (out-of-core) EM equals the in-memory EMNaiveBayes fit."""
 
 import subprocess
+import warnings
 import sys
 
 import numpy as np
@@ -161,3 +162,57 @@ def test_import_without_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     assert "[0 1" in out.stdout
+
+
+# -- MixtureOfExperts ---------------------------------------------------------
+MOE_PARAMS = [
+    dict(alpha=0.1),
+    dict(alpha=0.1, algorithm="em2"),
+    # more components than classes: the random spread of the labeled rows
+    # (class by class) and n_init restarts must match fit's draws
+    dict(alpha=0.1, n_components=6, algorithm="em2", n_init=3,
+         random_state=3),
+    dict(alpha=0.5, n_components=12, n_init=2, random_state=0),
+]
+
+
+def assert_same_moe_fit(a, b):
+    assert a.n_iter_ == b.n_iter_
+    assert a.converged_ == b.converged_
+    assert a.n_components_ == b.n_components_
+    assert_array_equal(a.classes_, b.classes_)
+    assert_allclose(b.component_feature_log_prob_,
+                    a.component_feature_log_prob_, rtol=0, atol=TOL)
+    assert_allclose(b.class_table_, a.class_table_, rtol=0, atol=TOL)
+    assert_allclose(b.weights_, a.weights_, rtol=0, atol=TOL)
+    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
+    assert b.n_features_in_ == a.n_features_in_
+
+
+@pytest.mark.parametrize("params", MOE_PARAMS)
+@pytest.mark.parametrize("rows", [300, 2000])
+def test_mixture_of_experts_chunked_equals_in_memory(corpus, params, rows):
+    from probssl import MixtureOfExperts
+
+    X, y, w = corpus
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dropped components, convergence
+        ref = MixtureOfExperts(**params).fit(X, y, sample_weight=w)
+        b = MixtureOfExperts(**params).fit_chunks(split(X, y, w, rows))
+    assert ref.n_iter_ > 3
+    assert_same_moe_fit(ref, b)
+    assert_allclose(b.predict_proba(X), ref.predict_proba(X), rtol=0,
+                    atol=TOL)
+
+
+def test_mixture_of_experts_chunked_errors(corpus):
+    from probssl import MixtureOfExperts
+
+    X, y, w = corpus
+    chunks = split(X, y, w, 500)
+    with pytest.raises(NotImplementedError, match="init='labeled' only"):
+        MixtureOfExperts(init="kmeans").fit_chunks(chunks)
+    with pytest.raises(NotImplementedError, match="multinomial event model"):
+        MixtureOfExperts(event_model="gaussian").fit_chunks(chunks)
+    with pytest.raises(ValueError, match="no labeled rows"):
+        MixtureOfExperts().fit_chunks([(X, np.full(y.shape, -1))])

@@ -3,6 +3,7 @@ lost worker, predicts lazily."""
 
 import os
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -120,3 +121,31 @@ def test_predict_is_lazy_and_equal(client, corpus):
     assert_allclose(log_proba.compute(), ref.predict_log_proba(X), atol=1e-8)
     # numpy input still works on a dask-fitted model
     assert_array_equal(b.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(alpha=0.1, algorithm="em2"),
+     dict(alpha=0.1, n_components=6, n_init=2, random_state=3)],
+)
+def test_mixture_of_experts_distributed_equals_in_memory(client, corpus,
+                                                         params):
+    from probssl import MixtureOfExperts
+
+    X, y, w, _ = corpus
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = MixtureOfExperts(**params).fit(X, y, sample_weight=w)
+        Xd, yd, wd = dask_inputs(X, y, w, rows=400)
+        b = MixtureOfExperts(**params).fit(Xd, yd, sample_weight=wd)
+    assert ref.n_iter_ > 3
+    assert b.n_iter_ == ref.n_iter_
+    assert b.n_components_ == ref.n_components_
+    assert_allclose(b.component_feature_log_prob_,
+                    ref.component_feature_log_prob_, atol=TOL)
+    assert_allclose(b.class_table_, ref.class_table_, atol=TOL)
+    assert_allclose(b.weights_, ref.weights_, atol=TOL)
+    assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)
+    proba = b.predict_proba(Xd)
+    assert isinstance(proba, da.Array)
+    assert_allclose(proba.compute(), ref.predict_proba(X), atol=TOL)
