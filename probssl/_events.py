@@ -16,6 +16,11 @@ pays).
 
 ``prepare(X)`` turns validated input into the layout the two operations
 read, once per fit; ``finalize(data)`` undoes any reordering it made.
+``e_step_table`` is the E-step with a log prior per kind of row (unlabeled,
+or labeled with class c: MixtureOfExperts' class tables). The multinomial
+model also has ``begin_em`` / ``end_em``: within one EM run its E- and
+M-steps become incremental (saturated rows skipped, only moved rows added
+to the kept statistics; see ``_kernels``), with EM's result.
 
 | model       | input          | log p(x given k)                          |
 |-------------|----------------|-------------------------------------------|
