@@ -10,6 +10,10 @@ never needs to be in memory at once. Per iteration and chunk:
 * statistics: word counts ``X.T @ R`` (V, K), ``R.sum(0)`` (K), weighted
   token totals ``lengths @ R`` (K) and the log-likelihood (a float).
 
+The Gaussian model (``event_model="gaussian"``, dense chunks) works the
+same way with ``R.T @ [X*X, X]`` and ``R.sum(0)`` as its statistics and
+:meth:`~probssl._events.GaussianEvents.fit_statistics` as its M-step.
+
 The statistics of all chunks are summed; the M-step from the sums is the one
 of :class:`~probssl._events.MultinomialEvents` and
 :func:`~probssl._em.log_component_prior`, the objective and stopping rule
@@ -35,7 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from . import _kernels
-from ._events import MultinomialEvents
+from ._events import GaussianData, GaussianEvents, MultinomialEvents
 from ._validation import _unlabeled_mask, encode_known_labels, to_kernel_csr
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
@@ -123,16 +127,42 @@ def _iterate(chunks):
 # -- per-chunk work (also run on Dask workers) -------------------------------
 @dataclass
 class Chunk:
-    """A validated chunk: its active rows (weight > 0) only."""
+    """A validated chunk: its active rows (weight > 0) only; counts as
+    ``csr`` (with ``lengths``), or dense reals as ``dense`` (Gaussian)."""
 
     csr: sp.csr_matrix
     row_class: np.ndarray
     weights: np.ndarray
     lengths: np.ndarray
+    dense: np.ndarray = None
 
     @property
     def n_labeled(self):
         return int(np.count_nonzero(self.row_class >= 0))
+
+    @property
+    def n_features(self):
+        return (self.dense if self.csr is None else self.csr).shape[1]
+
+
+def check_dense(X, n_features=None):
+    """X as a dense float64 2-D array, checked finite (Gaussian model)."""
+    if sp.issparse(X):
+        raise TypeError("the Gaussian event model needs dense X chunks; got "
+                        "a sparse matrix.")
+    try:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"X chunk must be numeric: {exc}") from None
+    if X.ndim != 2:
+        raise ValueError(f"a chunk of X must be 2-D, got {X.ndim}-D.")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"chunk has {X.shape[1]} features, expected {n_features}."
+        )
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinity.")
+    return X
 
 
 def check_counts(X, n_features=None):
@@ -182,9 +212,10 @@ def merge_labels(parts):
 
 
 def prepare_chunk(X, y, sample_weight, classes, unlabeled_weight,
-                  n_features=None):
+                  n_features=None, event_model="multinomial"):
     """Validate a chunk and keep its rows of positive weight (as fit does)."""
-    X = check_counts(X, n_features)
+    gaussian = event_model == "gaussian"
+    X = check_dense(X, n_features) if gaussian else check_counts(X, n_features)
     y = np.asarray(y).ravel()
     if y.shape[0] != X.shape[0]:
         raise ValueError(
@@ -203,12 +234,16 @@ def prepare_chunk(X, y, sample_weight, classes, unlabeled_weight,
     weights = sw * np.where(row_class >= 0, 1.0, float(unlabeled_weight))
     active = weights > 0
     if not active.all():
-        X = to_kernel_csr(X[active])
+        X = (np.ascontiguousarray(X[active]) if gaussian
+             else to_kernel_csr(X[active]))
         row_class = row_class[active]
         weights = weights[active]
+    row_class = np.ascontiguousarray(row_class, dtype=np.int64)
+    weights = np.ascontiguousarray(weights)
+    if gaussian:
+        return Chunk(None, row_class, weights, None, dense=X)
     lengths = np.asarray(X.sum(axis=1)).ravel()
-    return Chunk(X, np.ascontiguousarray(row_class, dtype=np.int64),
-                 np.ascontiguousarray(weights), lengths)
+    return Chunk(X, row_class, weights, lengths)
 
 
 def initial_resp(chunk, n_classes, M, spread=None):
@@ -238,6 +273,8 @@ def chunk_statistics(chunk, params, n_classes, M, spread=None):
     ``X.T @ R``, ``R.sum(0)``, ``lengths @ R`` and the weighted
     log-likelihood of the rows (0 for the initial pass).
     """
+    if chunk.dense is not None:
+        return _gaussian_chunk_statistics(chunk, params, n_classes, M, spread)
     csr = chunk.csr
     n, V = csr.shape
     K = n_classes * M
@@ -266,6 +303,32 @@ def chunk_statistics(chunk, params, n_classes, M, spread=None):
     return counts, resp.sum(axis=0), chunk.lengths @ resp, loglik
 
 
+def _gaussian_chunk_statistics(chunk, params, n_classes, M, spread):
+    """As :func:`chunk_statistics` for the Gaussian model: ``params`` is
+    ``(GaussianEvents, log_pi)``; returns ``(resp.T @ [X*X, X] (K, 2d),
+    resp_sums (K,), (empty), loglik)``."""
+    X = chunk.dense
+    n, d = X.shape
+    K = n_classes * M
+    if n == 0:
+        return np.zeros((K, 2 * d)), np.zeros(K), np.zeros(0), 0.0
+    data = GaussianData(X)
+    if params is None:
+        resp = initial_resp(chunk, n_classes, M, spread)
+        loglik = 0.0
+    else:
+        events, log_pi = params
+        resp = np.empty((n, K))
+        row_loglik = np.empty(n)
+        _kernels.clamped_posterior(
+            events.log_prob(data), log_pi, chunk.row_class, M,
+            chunk.weights, resp, row_loglik,
+        )
+        loglik = float(row_loglik.sum())
+    xxr, resp_sums = GaussianEvents.statistics(data, resp)
+    return xxr, resp_sums, np.zeros(0), loglik
+
+
 def add_statistics(a, b):
     """Sum of two statistics tuples (the reduction)."""
     return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]
@@ -280,19 +343,30 @@ def m_step(stats, alpha, prior_alpha):
     log_theta = np.log(alpha + counts)
     log_theta -= np.log(alpha * V + totals)
     log_prior = alpha * log_theta.sum()
+    return log_theta, _log_pi(resp_sums, prior_alpha), log_prior
+
+
+def _log_pi(resp_sums, prior_alpha):
+    """``log_component_prior`` from summed responsibilities."""
     c = resp_sums + prior_alpha
     with np.errstate(divide="ignore"):
-        log_pi = np.log(c) - np.log(c.sum())
-    return log_theta, log_pi, log_prior
+        return np.log(c) - np.log(c.sum())
 
 
 # -- the EM loop --------------------------------------------------------------
-def check_estimator_for_chunks(est):
+def chunk_event_model(est):
+    """The event model of a chunked fit: ``"auto"`` means multinomial (the
+    chunks are not all seen before the first pass)."""
+    return "multinomial" if est.event_model == "auto" else est.event_model
+
+
+def check_estimator_for_chunks(est, models=("multinomial", "gaussian")):
     est._validate_params()
-    if est.event_model not in ("auto", "multinomial"):
+    if chunk_event_model(est) not in models:
         raise NotImplementedError(
-            "chunked and distributed fits support the multinomial event "
-            f"model only, got event_model={est.event_model!r}."
+            "chunked and distributed fits support the "
+            f"{' and '.join(models)} event model(s), got "
+            f"event_model={est.event_model!r}."
         )
 
 
@@ -326,9 +400,18 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
     history = []
     converged = False
     n_iter = 0
+    gaussian = chunk_event_model(est) == "gaussian"
     for n_iter in range(1, est.max_iter + 1):
-        log_theta, log_pi, events_prior = m_step(stats, alpha, prior_alpha)
-        stats = pass_statistics((log_theta, log_pi))
+        if gaussian:  # ML estimates: no prior on the event model
+            events = GaussianEvents(est.covariance_type, est.reg_covar)
+            events.fit_statistics((stats[0], stats[1]))
+            log_pi = _log_pi(stats[1], prior_alpha)
+            events_prior, e_params = 0.0, events
+        else:
+            log_theta, log_pi, events_prior = m_step(stats, alpha,
+                                                     prior_alpha)
+            e_params = log_theta
+        stats = pass_statistics((e_params, log_pi))
         objective = stats[3] + events_prior
         if prior_alpha > 0:
             objective += prior_alpha * log_pi.sum()
@@ -347,20 +430,18 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
             "iterations; raise max_iter or tol.",
             ConvergenceWarning,
         )
-    events = MultinomialEvents(alpha)
-    events.log_theta = np.ascontiguousarray(log_theta)
-    events._log_prior = events_prior
-    set_fitted(est, events, log_pi, n_iter, converged, history,
-               log_theta.shape[0], n_classes)
+    if not gaussian:
+        events = MultinomialEvents(alpha)
+        events.log_theta = np.ascontiguousarray(log_theta)
+        events._log_prior = events_prior
+    set_fitted(est, events, log_pi, n_iter, converged, history, n_classes)
     return est
 
 
-def set_fitted(est, events, log_pi, n_iter, converged, history, V,
-               n_classes):
+def set_fitted(est, events, log_pi, n_iter, converged, history, n_classes):
     """The attributes ``EMNaiveBayes.fit`` sets (but ``transduction_``)."""
     M = est.n_components_per_class
-    est.event_model_ = "multinomial"
-    est.n_features_in_ = V
+    est.event_model_ = events.name
     est.events_ = events
     est.n_iter_ = n_iter
     est.converged_ = converged
@@ -368,6 +449,15 @@ def set_fitted(est, events, log_pi, n_iter, converged, history, V,
     est.lower_bounds_ = history
     est.component_log_prior_ = log_pi
     est.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M), axis=1)
+    if events.name == "gaussian":
+        est.n_features_in_ = events.means.shape[1]
+        est.means_ = events.means
+        est.variances_ = events.variances
+        if M == 1:  # GaussianNB's names, as fit sets them
+            est.theta_ = est.means_
+            est.var_ = events._full_variances()
+        return
+    est.n_features_in_ = events.log_theta.shape[0]
     est.component_feature_log_prob_ = events.feature_log_prob
     if M == 1:
         est.feature_log_prob_ = est.component_feature_log_prob_
@@ -429,9 +519,9 @@ def fit_chunked(est, chunks, classes=None, callback=None):
         total = None
         for X, y, w in _iterate(chunks):
             chunk = prepare_chunk(X, y, w, classes, est.unlabeled_weight,
-                                  state["V"])
+                                  state["V"], chunk_event_model(est))
             if state["V"] is None:
-                state["V"] = chunk.csr.shape[1]
+                state["V"] = chunk.n_features
             spread = (rng.random_sample((chunk.n_labeled, M))
                       if rng is not None else None)
             s = chunk_statistics(chunk, params, n_classes, M, spread)

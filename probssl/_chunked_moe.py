@@ -39,7 +39,7 @@ _DEAD_MASS = 1e-10  # as mixture_of_experts
 
 
 def check_moe_for_chunks(est):
-    check_estimator_for_chunks(est)
+    check_estimator_for_chunks(est, models=("multinomial",))
     if est.init != "labeled":
         raise NotImplementedError(
             "chunked and distributed MixtureOfExperts fits support "
@@ -268,7 +268,7 @@ def fit_chunked_moe(est, chunks, classes=None, callback=None):
         for X, y, w in _iterate(chunks):
             chunk = prepare_chunk(X, y, w, classes, 1.0, state["V"])
             if state["V"] is None:
-                state["V"] = chunk.csr.shape[1]
+                state["V"] = chunk.n_features
             yield chunk
 
     counts = np.array([chunk_class_counts(c, C) for c in prepared()])

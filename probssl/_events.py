@@ -506,13 +506,22 @@ class GaussianEvents(_EventModel):
         return out
 
     def fit(self, data, resp):
-        nk = resp.sum(axis=0)
-        # A component without mass keeps finite (unused) parameters.
-        safe_nk = np.where(nk > 0, nk, 1.0)[:, None]
+        return self.fit_statistics(self.statistics(data, resp))
+
+    @staticmethod
+    def statistics(data, resp):
+        """Sums over rows that the M-step needs: ``(resp.T @ [X*X, X],
+        resp.sum(0))``; additive over row blocks (chunked EM)."""
         # (XX.T @ resp).T, not resp.T @ XX: OpenBLAS's threaded kernel for
         # the latter shape runs up to 10x slower on this (n >> K) product.
-        stats = (data.XX.T @ resp).T
-        d = data.n_features
+        return (data.XX.T @ resp).T, resp.sum(axis=0)
+
+    def fit_statistics(self, statistics):
+        """The M-step from (summed) :meth:`statistics`."""
+        stats, nk = statistics
+        # A component without mass keeps finite (unused) parameters.
+        safe_nk = np.where(nk > 0, nk, 1.0)[:, None]
+        d = stats.shape[1] // 2
         means = stats[:, d:] / safe_nk
         second = stats[:, :d] / safe_nk
         if self.covariance_type == "tied":

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._chunked import (
     _EVENT_ATTRIBUTES,
     check_estimator_for_chunks,
+    chunk_event_model,
     chunk_labels,
     chunk_statistics,
     em_loop,
@@ -146,7 +147,8 @@ def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
         extra = ()
     for name in _EVENT_ATTRIBUTES + extra:
         est.__dict__.pop(name, None)
-    cluster = _DaskChunks(X, y, sample_weight, client, uw)
+    cluster = _DaskChunks(X, y, sample_weight, client, uw,
+                          chunk_event_model(est))
     est.classes_ = cluster.classes
     if moe:
         return _fit_moe(est, cluster, callback)
@@ -156,7 +158,8 @@ def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
 class _DaskChunks:
     """Validated row chunks held by the cluster, and one map + tree sum."""
 
-    def __init__(self, X, y, sample_weight, client, unlabeled_weight):
+    def __init__(self, X, y, sample_weight, client, unlabeled_weight,
+                 event_model):
         import dask
         import dask.array as da
 
@@ -182,7 +185,7 @@ class _DaskChunks:
         self.classes, _ = merge_labels(self.parts)
         prepared = [
             dask.delayed(prepare_chunk)(xi, yi, wi, self.classes,
-                                        unlabeled_weight, V)
+                                        unlabeled_weight, V, event_model)
             for xi, yi, wi in zip(xb, yb, wb)
         ]
         if client is not None:

@@ -216,3 +216,65 @@ def test_mixture_of_experts_chunked_errors(corpus):
         MixtureOfExperts(event_model="gaussian").fit_chunks(chunks)
     with pytest.raises(ValueError, match="no labeled rows"):
         MixtureOfExperts().fit_chunks([(X, np.full(y.shape, -1))])
+
+
+# -- the Gaussian event model (dense embeddings) ------------------------------
+@pytest.fixture(scope="module")
+def blobs():
+    """Four classes, each two Gaussian clusters, 5 % labeled, weights."""
+    rng = np.random.RandomState(0)
+    n, d, C = 3000, 16, 4
+    centers = rng.randn(2 * C, d) * 2
+    scales = rng.uniform(0.5, 1.5, size=(2 * C, d))
+    z = rng.randint(2 * C, size=n)
+    X = centers[z] + rng.randn(n, d) * scales[z]
+    y = z % C
+    y[rng.rand(n) > 0.05] = -1
+    w = rng.uniform(0.0, 2.0, n)
+    w[::13] = 0.0
+    return X, y, w
+
+
+GAUSSIAN_PARAMS = [
+    dict(),
+    dict(n_components_per_class=2, random_state=0),
+    dict(covariance_type="tied", unlabeled_weight=0.5, prior_smoothing=1.0),
+    dict(covariance_type="spherical"),
+]
+
+
+def assert_same_gaussian_fit(a, b):
+    assert a.n_iter_ == b.n_iter_
+    assert b.event_model_ == a.event_model_ == "gaussian"
+    assert_allclose(b.means_, a.means_, rtol=0, atol=TOL)
+    assert_allclose(b.variances_, a.variances_, rtol=0, atol=TOL)
+    assert_allclose(b.component_log_prior_, a.component_log_prior_, atol=TOL)
+    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
+    assert hasattr(b, "theta_") == hasattr(a, "theta_")
+
+
+@pytest.mark.parametrize("params", GAUSSIAN_PARAMS)
+@pytest.mark.parametrize("rows", [400, 3000])
+def test_gaussian_chunked_equals_in_memory(blobs, params, rows):
+    X, y, w = blobs
+    kw = dict(event_model="gaussian", max_iter=50, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
+        b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, rows))
+    assert ref.n_iter_ > 3
+    assert_same_gaussian_fit(ref, b)
+    assert_allclose(b.predict_proba(X), ref.predict_proba(X), atol=TOL)
+
+
+def test_gaussian_chunked_errors(blobs):
+    X, y, w = blobs
+    est = EMNaiveBayes(event_model="gaussian")
+    with pytest.raises(TypeError, match="dense X"):
+        est.fit_chunks([(sp.csr_matrix(X), y)])
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit_chunks([(bad, y)])
+    with pytest.raises(ValueError, match="features"):
+        est.fit_chunks([(X[:100], y[:100]), (X[100:, :3], y[100:])])

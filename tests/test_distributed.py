@@ -149,3 +149,28 @@ def test_mixture_of_experts_distributed_equals_in_memory(client, corpus,
     proba = b.predict_proba(Xd)
     assert isinstance(proba, da.Array)
     assert_allclose(proba.compute(), ref.predict_proba(X), atol=TOL)
+
+
+def test_gaussian_distributed_equals_in_memory(client):
+    """Dense embeddings-like data: the Gaussian event model on the cluster."""
+    rng = np.random.RandomState(0)
+    n, d, C = 2000, 12, 3
+    centers = rng.randn(C, d) * 2
+    z = rng.randint(C, size=n)
+    X = centers[z] + rng.randn(n, d)
+    y = z.copy()
+    y[rng.rand(n) > 0.05] = -1
+    kw = dict(event_model="gaussian", n_components_per_class=2,
+              random_state=0, max_iter=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = EMNaiveBayes(**kw).fit(X, y)
+        Xd = da.from_array(X, chunks=(300, -1))
+        b = EMNaiveBayes(**kw).fit(Xd, da.from_array(y, chunks=300))
+    assert ref.n_iter_ > 3
+    assert b.n_iter_ == ref.n_iter_
+    assert_allclose(b.means_, ref.means_, atol=TOL)
+    assert_allclose(b.variances_, ref.variances_, atol=TOL)
+    assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)
+    assert_allclose(b.predict_proba(Xd).compute(), ref.predict_proba(X),
+                    atol=TOL)
