@@ -10,9 +10,10 @@ never needs to be in memory at once. Per iteration and chunk:
 * statistics: word counts ``X.T @ R`` (V, K), ``R.sum(0)`` (K), weighted
   token totals ``lengths @ R`` (K) and the log-likelihood (a float).
 
-The Gaussian model (``event_model="gaussian"``, dense chunks) works the
-same way with ``R.T @ [X*X, X]`` and ``R.sum(0)`` as its statistics and
-:meth:`~probssl._events.GaussianEvents.fit_statistics` as its M-step.
+The Gaussian model (dense chunks) works the same way with
+``R.T @ [X*X, X]`` and ``R.sum(0)`` as its statistics, the Bernoulli model
+(chunks binarized once) with ``X.T @ R`` and ``R.sum(0)``; their M-steps
+are the event models' ``fit_statistics``.
 
 The statistics of all chunks are summed; the M-step from the sums is the one
 of :class:`~probssl._events.MultinomialEvents` and
@@ -39,7 +40,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from . import _kernels
-from ._events import GaussianData, GaussianEvents, MultinomialEvents
+from ._events import (BernoulliEvents, GaussianData, GaussianEvents,
+                      MultinomialEvents, make_event_model)
 from ._validation import _unlabeled_mask, encode_known_labels, to_kernel_csr
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
@@ -165,6 +167,21 @@ def check_dense(X, n_features=None):
     return X
 
 
+def check_binary(X, n_features=None, binarize=0.0):
+    """X as kernel CSR of 0/1 (``x > binarize``; as is when ``binarize`` is
+    None, which then must be binary already), checked finite."""
+    if not sp.issparse(X):
+        X = check_dense(X, n_features)
+    elif n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"chunk has {X.shape[1]} features, expected {n_features}."
+        )
+    values = X.data if sp.issparse(X) else X
+    if not np.all(np.isfinite(values)):
+        raise ValueError("X contains NaN or infinity.")
+    return to_kernel_csr(BernoulliEvents(1.0, binarize)._binary(X))
+
+
 def check_counts(X, n_features=None):
     """X as kernel CSR, checked finite and non-negative."""
     if not sp.issparse(X):
@@ -212,10 +229,16 @@ def merge_labels(parts):
 
 
 def prepare_chunk(X, y, sample_weight, classes, unlabeled_weight,
-                  n_features=None, event_model="multinomial"):
-    """Validate a chunk and keep its rows of positive weight (as fit does)."""
+                  n_features=None, event_model="multinomial", binarize=0.0):
+    """Validate a chunk and keep its rows of positive weight (as fit does);
+    Bernoulli chunks are binarized here, once."""
     gaussian = event_model == "gaussian"
-    X = check_dense(X, n_features) if gaussian else check_counts(X, n_features)
+    if gaussian:
+        X = check_dense(X, n_features)
+    elif event_model == "bernoulli":
+        X = check_binary(X, n_features, binarize)
+    else:
+        X = check_counts(X, n_features)
     y = np.asarray(y).ravel()
     if y.shape[0] != X.shape[0]:
         raise ValueError(
@@ -275,6 +298,8 @@ def chunk_statistics(chunk, params, n_classes, M, spread=None):
     """
     if chunk.dense is not None:
         return _gaussian_chunk_statistics(chunk, params, n_classes, M, spread)
+    if params is not None and not isinstance(params[0], np.ndarray):
+        return _bernoulli_chunk_statistics(chunk, params, n_classes, M)
     csr = chunk.csr
     n, V = csr.shape
     K = n_classes * M
@@ -293,14 +318,20 @@ def chunk_statistics(chunk, params, n_classes, M, spread=None):
             resp, row_loglik,
         )
         loglik = float(row_loglik.sum())
+    return (_transposed_dot(csr, resp), resp.sum(axis=0),
+            chunk.lengths @ resp, loglik)
+
+
+def _transposed_dot(csr, resp):
+    """``csr.T @ resp`` (V, K) with the parallel kernel over a CSC copy."""
     csc = csr.tocsc()
     csc.sort_indices()
-    counts = np.empty((V, K))
+    out = np.empty((csr.shape[1], resp.shape[1]))
     _kernels.csr_dense_dot(
         _kernels.balanced_chunks(csc.indptr), csc.indptr, csc.indices,
-        csc.data, resp, counts,
+        csc.data, resp, out,
     )
-    return counts, resp.sum(axis=0), chunk.lengths @ resp, loglik
+    return out
 
 
 def _gaussian_chunk_statistics(chunk, params, n_classes, M, spread):
@@ -327,6 +358,33 @@ def _gaussian_chunk_statistics(chunk, params, n_classes, M, spread):
         loglik = float(row_loglik.sum())
     xxr, resp_sums = GaussianEvents.statistics(data, resp)
     return xxr, resp_sums, np.zeros(0), loglik
+
+
+def _bernoulli_chunk_statistics(chunk, params, n_classes, M):
+    """As :func:`chunk_statistics` for the Bernoulli model (binarized
+    chunk): ``params`` is ``(BernoulliEvents, log_pi)``; returns
+    ``(X.T @ resp (V, K), resp_sums (K,), lengths @ resp, loglik)``."""
+    csr = chunk.csr
+    n, V = csr.shape
+    K = n_classes * M
+    if n == 0:
+        return np.zeros((V, K)), np.zeros(K), np.zeros(K), 0.0
+    events, log_pi = params
+    # The chunk is binary already: x . log-odds + sum log(1 - p), without
+    # log_prob's binarization (x = 1 is not > binarize = 1).
+    jll = np.empty((n, K))
+    _kernels.csr_dense_dot(
+        _kernels.balanced_chunks(csr.indptr), csr.indptr, csr.indices,
+        csr.data, events._log_odds, jll,
+    )
+    jll += events._log_absent
+    resp = np.empty((n, K))
+    row_loglik = np.empty(n)
+    _kernels.clamped_posterior(
+        jll, log_pi, chunk.row_class, M, chunk.weights, resp, row_loglik,
+    )
+    return (_transposed_dot(csr, resp), resp.sum(axis=0),
+            chunk.lengths @ resp, float(row_loglik.sum()))
 
 
 def add_statistics(a, b):
@@ -360,7 +418,8 @@ def chunk_event_model(est):
     return "multinomial" if est.event_model == "auto" else est.event_model
 
 
-def check_estimator_for_chunks(est, models=("multinomial", "gaussian")):
+def check_estimator_for_chunks(est,
+                               models=("multinomial", "bernoulli", "gaussian")):
     est._validate_params()
     if chunk_event_model(est) not in models:
         raise NotImplementedError(
@@ -400,13 +459,15 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
     history = []
     converged = False
     n_iter = 0
-    gaussian = chunk_event_model(est) == "gaussian"
+    model = chunk_event_model(est)
     for n_iter in range(1, est.max_iter + 1):
-        if gaussian:  # ML estimates: no prior on the event model
-            events = GaussianEvents(est.covariance_type, est.reg_covar)
-            events.fit_statistics((stats[0], stats[1]))
+        if model != "multinomial":
+            events = make_event_model(
+                model, alpha=alpha, binarize=est.binarize,
+                covariance_type=est.covariance_type, reg_covar=est.reg_covar,
+            ).fit_statistics((stats[0], stats[1]))
             log_pi = _log_pi(stats[1], prior_alpha)
-            events_prior, e_params = 0.0, events
+            events_prior, e_params = events.log_prior(), events
         else:
             log_theta, log_pi, events_prior = m_step(stats, alpha,
                                                      prior_alpha)
@@ -430,7 +491,7 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
             "iterations; raise max_iter or tol.",
             ConvergenceWarning,
         )
-    if not gaussian:
+    if model == "multinomial":
         events = MultinomialEvents(alpha)
         events.log_theta = np.ascontiguousarray(log_theta)
         events._log_prior = events_prior
@@ -457,8 +518,8 @@ def set_fitted(est, events, log_pi, n_iter, converged, history, n_classes):
             est.theta_ = est.means_
             est.var_ = events._full_variances()
         return
-    est.n_features_in_ = events.log_theta.shape[0]
     est.component_feature_log_prob_ = events.feature_log_prob
+    est.n_features_in_ = est.component_feature_log_prob_.shape[1]
     if M == 1:
         est.feature_log_prob_ = est.component_feature_log_prob_
     else:
@@ -519,7 +580,8 @@ def fit_chunked(est, chunks, classes=None, callback=None):
         total = None
         for X, y, w in _iterate(chunks):
             chunk = prepare_chunk(X, y, w, classes, est.unlabeled_weight,
-                                  state["V"], chunk_event_model(est))
+                                  state["V"], chunk_event_model(est),
+                                  est.binarize)
             if state["V"] is None:
                 state["V"] = chunk.n_features
             spread = (rng.random_sample((chunk.n_labeled, M))

@@ -407,8 +407,13 @@ class BernoulliEvents(_EventModel):
 
     def fit(self, data, resp):
         resp = np.ascontiguousarray(resp, dtype=np.float64)
-        present = data.transposed_dot(resp)
-        p = (present + self.alpha) / (resp.sum(axis=0) + 2.0 * self.alpha)
+        return self.fit_statistics((data.transposed_dot(resp),
+                                    resp.sum(axis=0)))
+
+    def fit_statistics(self, statistics):
+        """The M-step from (summed) ``(X.T @ resp, resp.sum(0))``."""
+        present, nk = statistics
+        p = (present + self.alpha) / (nk + 2.0 * self.alpha)
         self._set(np.log(p), np.log1p(-p))
         self._log_prior = self.alpha * (self.log_p.sum() + self.log_1mp.sum())
         return self

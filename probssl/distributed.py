@@ -148,7 +148,7 @@ def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
     for name in _EVENT_ATTRIBUTES + extra:
         est.__dict__.pop(name, None)
     cluster = _DaskChunks(X, y, sample_weight, client, uw,
-                          chunk_event_model(est))
+                          chunk_event_model(est), est.binarize)
     est.classes_ = cluster.classes
     if moe:
         return _fit_moe(est, cluster, callback)
@@ -159,7 +159,7 @@ class _DaskChunks:
     """Validated row chunks held by the cluster, and one map + tree sum."""
 
     def __init__(self, X, y, sample_weight, client, unlabeled_weight,
-                 event_model):
+                 event_model, binarize):
         import dask
         import dask.array as da
 
@@ -185,7 +185,8 @@ class _DaskChunks:
         self.classes, _ = merge_labels(self.parts)
         prepared = [
             dask.delayed(prepare_chunk)(xi, yi, wi, self.classes,
-                                        unlabeled_weight, V, event_model)
+                                        unlabeled_weight, V, event_model,
+                                        binarize)
             for xi, yi, wi in zip(xb, yb, wb)
         ]
         if client is not None:

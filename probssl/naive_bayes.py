@@ -184,8 +184,8 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Non-negative counts (e.g. from ``CountVectorizer``). All-zero
             rows are allowed; their posterior is the prior.
-            A Dask array (rows chunked; the multinomial or the Gaussian
-            model) is fitted on its cluster, one map and one tree sum per
+            A Dask array (rows chunked; ``event_model="auto"`` means
+            multinomial there) is fitted on its cluster, one map and one tree sum per
             iteration (see :mod:`probssl.distributed`).
         y : array-like of shape (n_samples,)
             Class labels; ``-1`` marks an unlabeled row. At least one row
@@ -284,8 +284,9 @@ class EMNaiveBayes(SemiSupervisedClassifier):
     def fit_chunks(self, chunks, classes=None):
         """Fit by EM over chunks of rows read one at a time (out of core).
 
-        The multinomial model (``event_model="auto"`` means it here) or the
-        Gaussian one (dense chunks). Memory is bounded by one chunk plus a
+        Any event model: multinomial (``event_model="auto"`` means it
+        here), Bernoulli (chunks binarized once) or Gaussian (dense
+        chunks). Memory is bounded by one chunk plus a
         few (n_features, n_classes * M) arrays; the result equals ``fit`` on
         the concatenated chunks up to rounding (same iterations, same random
         spread for ``n_components_per_class > 1``), but ``transduction_`` is

@@ -139,8 +139,9 @@ def test_errors(corpus):
     X, y, _ = corpus
     with pytest.raises(TypeError, match="re-iterable"):
         EMNaiveBayes().fit_chunks(iter(split(X, y, None, 500)))
-    with pytest.raises(NotImplementedError):
-        EMNaiveBayes(event_model="bernoulli").fit_chunks(split(X, y, None, 500))
+    with pytest.raises(ValueError, match="NaN"):
+        EMNaiveBayes(event_model="bernoulli").fit_chunks(
+            [(X.toarray() * np.nan, y)])
     with pytest.raises(ValueError, match="no labeled"):
         EMNaiveBayes().fit_chunks([(X, np.full(y.size, -1))])
     with pytest.raises(ValueError, match="features"):
@@ -278,3 +279,27 @@ def test_gaussian_chunked_errors(blobs):
         est.fit_chunks([(bad, y)])
     with pytest.raises(ValueError, match="features"):
         est.fit_chunks([(X[:100], y[:100]), (X[100:, :3], y[100:])])
+
+
+# -- the Bernoulli event model ------------------------------------------------
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(n_components_per_class=2, random_state=0),
+     # x = 1 after binarizing must not be binarized again (1 > 1 is false)
+     dict(binarize=1.0, unlabeled_weight=0.5, alpha=0.3)],
+)
+def test_bernoulli_chunked_equals_in_memory(corpus, params):
+    X, y, w = corpus
+    kw = dict(event_model="bernoulli", max_iter=50, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
+        b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, 300))
+    assert ref.n_iter_ > 3
+    assert b.n_iter_ == ref.n_iter_
+    assert b.event_model_ == "bernoulli"
+    assert_allclose(b.feature_log_prob_, ref.feature_log_prob_, atol=TOL)
+    assert_allclose(b.component_log_prior_, ref.component_log_prior_,
+                    atol=TOL)
+    assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)
+    assert_allclose(b.predict_proba(X), ref.predict_proba(X), atol=TOL)
