@@ -41,7 +41,7 @@ from sklearn.utils import check_random_state
 
 from . import _kernels
 from ._events import (BernoulliEvents, GaussianData, GaussianEvents,
-                      MultinomialEvents, make_event_model)
+                      MultinomialEvents, class_prior_table, make_event_model)
 from ._validation import _unlabeled_mask, encode_known_labels, to_kernel_csr
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
@@ -314,8 +314,8 @@ def chunk_statistics(chunk, params, n_classes, M, spread=None):
         row_loglik = np.empty(n)
         _kernels.csr_dense_dot_posterior(
             _kernels.balanced_chunks(csr.indptr), csr.indptr, csr.indices,
-            csr.data, log_theta, log_pi, chunk.row_class, M, chunk.weights,
-            resp, row_loglik,
+            csr.data, log_theta, class_prior_table(log_pi, M),
+            chunk.row_class, chunk.weights, resp, row_loglik,
         )
         loglik = float(row_loglik.sum())
     return (_transposed_dot(csr, resp), resp.sum(axis=0),
@@ -351,9 +351,9 @@ def _gaussian_chunk_statistics(chunk, params, n_classes, M, spread):
         events, log_pi = params
         resp = np.empty((n, K))
         row_loglik = np.empty(n)
-        _kernels.clamped_posterior(
-            events.log_prob(data), log_pi, chunk.row_class, M,
-            chunk.weights, resp, row_loglik,
+        _kernels.table_posterior(
+            events.log_prob(data), class_prior_table(log_pi, M),
+            chunk.row_class, chunk.weights, resp, row_loglik,
         )
         loglik = float(row_loglik.sum())
     xxr, resp_sums = GaussianEvents.statistics(data, resp)
@@ -380,8 +380,9 @@ def _bernoulli_chunk_statistics(chunk, params, n_classes, M):
     jll += events._log_absent
     resp = np.empty((n, K))
     row_loglik = np.empty(n)
-    _kernels.clamped_posterior(
-        jll, log_pi, chunk.row_class, M, chunk.weights, resp, row_loglik,
+    _kernels.table_posterior(
+        jll, class_prior_table(log_pi, M), chunk.row_class, chunk.weights,
+        resp, row_loglik,
     )
     return (_transposed_dot(csr, resp), resp.sum(axis=0),
             chunk.lengths @ resp, float(row_loglik.sum()))

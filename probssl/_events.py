@@ -107,11 +107,10 @@ class _EventModel:
 
     def e_step(self, data, log_prior, row_class, n_per_class, weights, resp,
                row_loglik):
-        """Weighted, clamped posterior over components (``_kernels``)."""
-        jll = self.log_prob(data)
-        _kernels.clamped_posterior(
-            jll, log_prior, row_class, n_per_class, weights, resp, row_loglik
-        )
+        """Weighted posterior over components, labeled rows clamped to their
+        class's ``n_per_class`` components (``class_prior_table``)."""
+        self.e_step_table(data, class_prior_table(log_prior, n_per_class),
+                          row_class, weights, resp, row_loglik)
 
     def e_step_table(self, data, table, row_class, weights, resp,
                      row_loglik):
@@ -257,32 +256,21 @@ class MultinomialEvents(_EventModel):
         inc = self.__dict__.get("_inc")
         return inc if inc is not None and inc.data is data else None
 
-    def e_step(self, data, log_prior, row_class, n_per_class, weights, resp,
-               row_loglik):
-        """Fused ``log_prob`` + clamped posterior, one pass over the rows."""
-        if self._incremental(data) is not None:
-            table = class_prior_table(log_prior, n_per_class)
-            return self.e_step_table(data, table, row_class, weights, resp,
-                                     row_loglik)
-        csr = data.csr
-        _kernels.csr_dense_dot_posterior(
-            data.row_chunks, csr.indptr, csr.indices, csr.data,
-            self.log_theta, log_prior, row_class, n_per_class, weights,
-            resp, row_loglik,
-        )
-
     def e_step_table(self, data, table, row_class, weights, resp,
                      row_loglik):
         """As ``_EventModel.e_step_table``; incremental within an EM run
         (see ``begin_em``), fused ``X @ log theta`` + posterior otherwise."""
         inc = self._incremental(data)
+        csr = data.csr
         if inc is None:
-            return super().e_step_table(data, table, row_class, weights,
-                                        resp, row_loglik)
+            _kernels.csr_dense_dot_posterior(
+                data.row_chunks, csr.indptr, csr.indices, csr.data,
+                self.log_theta, table, row_class, weights, resp, row_loglik,
+            )
+            return
         row_bound = _table_moved(inc.table, table)
         norm_bound = (np.inf if inc.prev_log_norm is None else
                       2.0 * np.abs(inc.log_norm - inc.prev_log_norm).max())
-        csr = data.csr
         _kernels.csr_posterior_incremental(
             data.row_chunks, csr.indptr, csr.indices, csr.data,
             data.lengths, inc.log_stats, inc.log_norm, table, row_bound,

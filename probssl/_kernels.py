@@ -19,7 +19,6 @@ __all__ = [
     "csr_dense_dot",
     "csr_dense_dot_posterior",
     "csc_multinomial_log_theta",
-    "clamped_posterior",
     "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
@@ -56,29 +55,23 @@ def _row_dot(lo, hi, indices, data, dense, out_row):
 
 
 @njit(inline="always")
-def _posterior_row(jll_row, log_prior, c, n_per_class, w, resp_row):
+def _posterior_row(jll_row, prior, w, resp_row):
     """Turn one row of log p(x | k) into weighted responsibilities in place.
 
-    Only components ``c * n_per_class ... (c + 1) * n_per_class - 1`` are
-    allowed when ``c >= 0`` (a labeled row); all are when ``c < 0``.
+    ``prior`` is the row's log prior over components, -inf for those it may
+    not take (a labeled row's other classes; see ``table_posterior``).
     ``jll_row`` and ``resp_row`` may be the same array. Returns
-    ``w * log sum_k pi_k p(x | k)`` over the allowed components (-inf when
-    none has prior mass; 0 for a weightless row).
+    ``w * log sum_k exp(jll + prior)`` (-inf when no allowed component has
+    prior mass; 0 for a weightless row).
     """
     n_components = jll_row.shape[0]
     if w == 0.0:
         for k in range(n_components):
             resp_row[k] = 0.0
         return 0.0
-    if c >= 0:
-        lo = c * n_per_class
-        hi = lo + n_per_class
-    else:
-        lo = 0
-        hi = n_components
     m = -np.inf
-    for k in range(lo, hi):
-        v = jll_row[k] + log_prior[k]
+    for k in range(n_components):
+        v = jll_row[k] + prior[k]
         if v > m:
             m = v
     if m == -np.inf:
@@ -88,17 +81,16 @@ def _posterior_row(jll_row, log_prior, c, n_per_class, w, resp_row):
     total = 0.0
     for k in range(n_components):
         e = 0.0
-        if k >= lo and k < hi:
-            d = jll_row[k] + log_prior[k] - m
-            # Flush probabilities under 1e-300 to zero: they cannot change
-            # any parameter (alpha + 1e-300 == alpha), but as subnormal
-            # numbers they would slow every later product by a factor 10+.
-            if d > _LOG_FLUSH:
-                e = np.exp(d)
-                total += e
+        d = jll_row[k] + prior[k] - m
+        # Flush probabilities under 1e-300 to zero: they cannot change any
+        # parameter (alpha + 1e-300 == alpha), but as subnormal numbers
+        # they would slow every later product by a factor 10+.
+        if d > _LOG_FLUSH:
+            e = np.exp(d)
+            total += e
         resp_row[k] = e
     scale = w / total
-    for k in range(lo, hi):
+    for k in range(n_components):
         resp_row[k] *= scale
     return w * (m + np.log(total))
 
@@ -117,13 +109,12 @@ def csr_dense_dot(chunks, indptr, indices, data, dense, out):
 
 
 @njit(parallel=True, cache=True)
-def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, log_prior,
-                            row_class, n_per_class, weights, resp,
-                            row_loglik):
+def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, table,
+                            row_class, weights, resp, row_loglik):
     """Fused multinomial E-step: ``X @ log theta``, then the posterior.
 
     Row i's log-likelihoods are turned into weighted responsibilities while
-    still in cache (see :func:`clamped_posterior` for the rules);
+    still in cache (see :func:`table_posterior` for the rules);
     ``row_loglik[i]`` receives the row's weighted log marginal likelihood.
     """
     for c in prange(chunks.shape[0] - 1):
@@ -131,27 +122,8 @@ def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, log_prior,
             r = resp[i]
             _row_dot(indptr[i], indptr[i + 1], indices, data, dense, r)
             row_loglik[i] = _posterior_row(
-                r, log_prior, row_class[i], n_per_class, weights[i], r
+                r, table[row_class[i] + 1], weights[i], r
             )
-
-
-@njit(parallel=True, cache=True)
-def clamped_posterior(jll, log_prior, row_class, n_per_class, weights,
-                      resp, row_loglik):
-    """E-step on a block of log p(x_i | k), labeled rows clamped.
-
-    For row i with ``row_class[i] = c >= 0`` only the components
-    ``c * n_per_class ... (c + 1) * n_per_class - 1`` are allowed; rows with
-    ``row_class[i] < 0`` are unlabeled and may take any component.
-
-    Writes ``resp[i] = weights[i] * P(k | x_i[, y_i])`` and
-    ``row_loglik[i] = weights[i] * log sum_k pi_k p(x_i | k)`` over the
-    allowed components (stable log-sum-exp). ``jll`` is left untouched.
-    """
-    for i in prange(jll.shape[0]):
-        row_loglik[i] = _posterior_row(
-            jll[i], log_prior, row_class[i], n_per_class, weights[i], resp[i]
-        )
 
 
 @njit(parallel=True, cache=True)
@@ -216,34 +188,6 @@ def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
 SATURATED = 40.0
 
 
-@njit(inline="always")
-def _posterior_row_table(jll_row, prior, w, resp_row):
-    """As :func:`_posterior_row`, with a log prior per component that is
-    -inf for the components the row may not take."""
-    n_components = jll_row.shape[0]
-    m = -np.inf
-    for k in range(n_components):
-        v = jll_row[k] + prior[k]
-        if v > m:
-            m = v
-    if m == -np.inf:
-        for k in range(n_components):
-            resp_row[k] = 0.0
-        return -np.inf
-    total = 0.0
-    for k in range(n_components):
-        e = 0.0
-        d = jll_row[k] + prior[k] - m
-        if d > _LOG_FLUSH:  # see _posterior_row
-            e = np.exp(d)
-            total += e
-        resp_row[k] = e
-    scale = w / total
-    for k in range(n_components):
-        resp_row[k] *= scale
-    return w * (m + np.log(total))
-
-
 @njit(parallel=True, cache=True)
 def table_posterior(jll, table, row_class, weights, resp, row_loglik):
     """E-step on a block of log p(x_i | k) with a log prior per row kind.
@@ -254,13 +198,8 @@ def table_posterior(jll, table, row_class, weights, resp, row_loglik):
     and ``row_loglik[i] = weights[i] * log sum_k exp(jll + prior)``.
     """
     for i in prange(jll.shape[0]):
-        w = weights[i]
-        if w == 0.0:
-            resp[i, :] = 0.0
-            row_loglik[i] = 0.0
-            continue
-        row_loglik[i] = _posterior_row_table(
-            jll[i], table[row_class[i] + 1], w, resp[i]
+        row_loglik[i] = _posterior_row(
+            jll[i], table[row_class[i] + 1], weights[i], resp[i]
         )
 
 
@@ -324,7 +263,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                     second = v
             top[i] = t
             gap[i] = best - second if best > -np.inf else -np.inf
-            row_loglik[i] = _posterior_row_table(tmp, prior, w, tmp)
+            row_loglik[i] = _posterior_row(tmp, prior, w, tmp)
             r = resp[i]
             moved = 0.0
             for k in range(n_components):
