@@ -42,6 +42,7 @@ from sklearn.utils import check_random_state
 from . import _kernels
 from ._events import (BernoulliEvents, GaussianData, GaussianEvents,
                       MultinomialEvents, class_prior_table, make_event_model)
+from ._em import record_iteration
 from ._validation import _unlabeled_mask, encode_known_labels, to_kernel_csr
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
@@ -430,21 +431,6 @@ def check_estimator_for_chunks(est,
         )
 
 
-def record_iteration(est, history, objective, n_iter, callback=None):
-    """Append the objective, report it (``verbose``, ``callback``) and say
-    whether EM has converged (relative gain at most ``est.tol``)."""
-    history.append(float(objective))
-    if est.verbose:
-        gain = objective - history[-2] if len(history) > 1 else np.nan
-        print(f"{type(est).__name__} iteration {n_iter:3d}: objective "
-              f"{objective:.6f} (gain {gain:.3g})", flush=True)
-    if callback is not None:
-        callback(n_iter, objective)
-    return len(history) > 1 and (
-        history[-1] - history[-2] <= est.tol * abs(history[-1])
-    )
-
-
 def em_loop(est, pass_statistics, n_classes, callback=None):
     """EM from a function ``pass_statistics(params)`` that returns the
     summed statistics of a full pass (``params=None``: initial pass).
@@ -477,13 +463,9 @@ def em_loop(est, pass_statistics, n_classes, callback=None):
         objective = stats[3] + events_prior
         if prior_alpha > 0:
             objective += prior_alpha * log_pi.sum()
-        if not np.isfinite(objective):
-            raise FloatingPointError(
-                f"{owner}: the EM objective became {objective} at iteration "
-                f"{n_iter}; a row has zero probability under every component "
-                "it may take (a class whose prior mass vanished?)."
-            )
-        if record_iteration(est, history, objective, n_iter, callback):
+        if record_iteration(history, objective, n_iter, owner=owner,
+                            verbose=est.verbose, tol=est.tol,
+                            callback=callback):
             converged = True
             break
     if not converged:

@@ -29,14 +29,14 @@ from sklearn.utils import check_random_state
 
 from . import _kernels
 from ._chunked import (_EVENT_ATTRIBUTES, _iterate, check_estimator_for_chunks,
-                       find_classes, prepare_chunk, record_iteration)
+                       find_classes, m_step, prepare_chunk)
+from ._em import record_iteration
+from .mixture_of_experts import (_DROPPED_HINT, _class_table,
+                                 _kept_components, _prior_table)
 from ._events import MultinomialEvents
 
 __all__ = ["check_moe_for_chunks", "fit_chunked_moe", "moe_chunk_statistics",
            "moe_em", "spread_blocks"]
-
-_DEAD_MASS = 1e-10  # as mixture_of_experts
-
 
 def check_moe_for_chunks(est):
     check_estimator_for_chunks(est, models=("multinomial",))
@@ -208,44 +208,24 @@ def _one_run(est, pass_statistics, run, n_classes, J, has_unlabeled,
     converged = False
     for n_iter in range(1, est.max_iter + 1):
         counts, mass, totals, lab, unl, _ = stats
-        dead = mass <= _DEAD_MASS * mass.sum()
-        if dead.any():
-            warnings.warn(
-                f"{owner}: component(s) {kept[dead].tolist()} lost "
-                f"(almost) all their mass at iteration {n_iter} and were "
-                "dropped; consider fewer components or another init.",
-                UserWarning,
-            )
-            keep = ~dead
+        keep = _kept_components(mass, kept, owner, n_iter)
+        if not keep.all():
             kept = kept[keep]
             counts, mass, totals = counts[:, keep], mass[keep], totals[keep]
             lab, unl = lab[:, keep], unl[keep]
             if beta is not None:
                 beta = beta[keep]
         log_weights = np.log(mass) - np.log(mass.sum())
-        V = counts.shape[0]
-        log_theta = np.log(alpha + counts) - np.log(alpha * V + totals)
-        events_prior = alpha * log_theta.sum()
-        class_counts = lab.T
-        if em2 and beta is not None and has_unlabeled:
-            class_counts = class_counts + unl[:, None] * beta
-        tot = class_counts.sum(axis=1, keepdims=True)
-        previous = beta if beta is not None else class_freq[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            beta = np.where(tot > 0, class_counts / tot, previous)
-        table = np.empty((n_classes + 1, kept.size))
-        table[0] = log_weights
-        with np.errstate(divide="ignore"):
-            table[1:] = log_weights + np.log(beta).T
-        stats = pass_statistics((np.ascontiguousarray(log_theta), table), run)
+        log_theta, _, events_prior = m_step((counts, mass, totals, 0.0),
+                                            alpha, 0.0)
+        beta = _class_table(lab.T, beta, class_freq,
+                            unl if em2 and has_unlabeled else None)
+        stats = pass_statistics((np.ascontiguousarray(log_theta),
+                                 _prior_table(log_weights, beta)), run)
         objective = float(stats[5]) + events_prior
-        if not np.isfinite(objective):
-            raise FloatingPointError(
-                f"{owner}: at iteration {n_iter} a row has zero probability "
-                "under every component (a class whose components were all "
-                "dropped?); the objective would be -inf."
-            )
-        if record_iteration(est, history, objective, n_iter, callback):
+        if record_iteration(history, objective, n_iter, owner=owner,
+                            verbose=est.verbose, tol=est.tol,
+                            callback=callback, hint=_DROPPED_HINT):
             converged = True
             break
     return dict(log_theta=log_theta, log_weights=log_weights, beta=beta,

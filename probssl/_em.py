@@ -24,6 +24,34 @@ class EMResult:
     resp: np.ndarray = None
 
 
+def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
+                     callback=None,
+                     hint="a class whose prior mass vanished?"):
+    """Book-keeping after an E-step, shared by every EM loop.
+
+    Raises FloatingPointError on a non-finite objective (a row that no
+    component it may take can explain), appends it to ``history``, reports
+    it (``verbose``, ``callback(n_iter, objective)``) and returns whether
+    EM has converged: a gain of at most ``tol * |objective|``.
+    """
+    if not np.isfinite(objective):
+        raise FloatingPointError(
+            f"{owner}: the EM objective became {objective} at iteration "
+            f"{n_iter}; a row has zero probability under every component "
+            f"it may take ({hint})."
+        )
+    history.append(float(objective))
+    if verbose:
+        gain = objective - history[-2] if len(history) > 1 else np.nan
+        print(f"{owner} iteration {n_iter:3d}: objective {objective:.6f} "
+              f"(gain {gain:.3g})", flush=True)
+    if callback is not None:
+        callback(n_iter, objective)
+    return len(history) > 1 and (
+        history[-1] - history[-2] <= tol * abs(history[-1])
+    )
+
+
 def log_component_prior(resp, prior_alpha):
     """MAP (``prior_alpha`` > 0) or ML log mixing weights from weighted resp."""
     counts = resp.sum(axis=0) + prior_alpha
@@ -111,23 +139,8 @@ def _iterate(events, data, resp, row_class, n_per_class, weights, row_loglik,
         objective = row_loglik.sum() + events.log_prior()
         if prior_alpha > 0:
             objective += prior_alpha * log_pi.sum()
-        if not np.isfinite(objective):
-            raise FloatingPointError(
-                f"{owner}: the EM objective became {objective} at iteration "
-                f"{n_iter}; a row has zero probability under every component "
-                "it may take (a class whose prior mass vanished?)."
-            )
-        history.append(float(objective))
-        if verbose:
-            gain = objective - history[-2] if len(history) > 1 else np.nan
-            print(
-                f"{owner} iteration {n_iter:3d}: objective {objective:.6f} "
-                f"(gain {gain:.3g})",
-                flush=True,
-            )
-        if len(history) > 1 and (
-            history[-1] - history[-2] <= tol * abs(history[-1])
-        ):
+        if record_iteration(history, objective, n_iter, owner=owner,
+                            verbose=verbose, tol=tol):
             converged = True
             break
     return n_iter, converged, log_pi

@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import SemiSupervisedClassifier, _is_dask
+from ._em import record_iteration
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 
 _EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
@@ -21,10 +22,53 @@ _EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
 # A component whose total (weighted) responsibility falls to this fraction
 # of the total weight, or below, is dropped.
 _DEAD_MASS = 1e-10
+_DROPPED_HINT = "a class whose components were all dropped?"
 # Below exp(_LOG_TINY) relative to a row's largest term, class sums are
 # recomputed in log space (a float64 sum of exponentials would lose digits
 # in the subnormal range, then underflow to 0).
 _LOG_TINY = -600.0
+
+
+def _kept_components(mass, kept, owner, n_iter):
+    """Mask of the components to keep: those that lost (almost) all their
+    mass are dropped, with a warning naming them (``kept``: their ids)."""
+    dead = mass <= _DEAD_MASS * mass.sum()
+    if dead.any():
+        warnings.warn(
+            f"{owner}: component(s) {kept[dead].tolist()} lost (almost) all "
+            f"their mass at iteration {n_iter} and were dropped; consider "
+            "fewer components or another init.",
+            UserWarning,
+        )
+    return ~dead
+
+
+def _class_table(labeled_mass, beta, class_freq, unlabeled_mass=None):
+    """The class tables beta(c | l), (J, C), from the labeled mass (J, C).
+
+    EM-I: labeled rows only. EM-II (``unlabeled_mass`` (J,) given, after
+    the first iteration): the unlabeled rows' mass is spread over classes
+    by the current tables. A component without class mass keeps its table
+    (at the start: the labeled class frequencies ``class_freq``).
+    """
+    counts = labeled_mass
+    if unlabeled_mass is not None and beta is not None:
+        counts = counts + unlabeled_mass[:, None] * beta
+    totals = counts.sum(axis=1, keepdims=True)
+    previous = beta if beta is not None else class_freq[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, counts / totals, previous)
+
+
+def _prior_table(log_weights, beta):
+    """The E-step's log prior per row kind, (C + 1, J): row 0 (unlabeled)
+    ``log alpha_l``; row c + 1 (labeled c) ``log alpha_l + log beta(c | l)``.
+    """
+    table = np.empty((beta.shape[1] + 1, beta.shape[0]))
+    table[0] = log_weights
+    with np.errstate(divide="ignore"):
+        table[1:] = log_weights + np.log(beta).T
+    return table
 
 
 class _Run:
@@ -502,7 +546,6 @@ default="auto"
         em2 = self.algorithm == "em2"
         unlabeled = (row_class < 0)[:, None]
         has_unlabeled = bool(unlabeled.any())
-        n_classes = class_freq.shape[0]
         kept = np.arange(resp.shape[1])
         row_loglik = np.empty(resp.shape[0])
         beta = None
@@ -512,16 +555,8 @@ default="auto"
         for n_iter in range(1, self.max_iter + 1):
             # -- M-step -------------------------------------------------------
             mass = resp.sum(axis=0)
-            dead = mass <= _DEAD_MASS * mass.sum()
-            if dead.any():
-                warnings.warn(
-                    f"{owner}: component(s) {kept[dead].tolist()} lost "
-                    f"(almost) all their mass at iteration {n_iter} and "
-                    "were dropped; consider fewer components or another "
-                    "init.",
-                    UserWarning,
-                )
-                keep = ~dead
+            keep = _kept_components(mass, kept, owner, n_iter)
+            if not keep.all():
                 kept = kept[keep]
                 resp = np.ascontiguousarray(resp[:, keep])
                 mass = mass[keep]
@@ -532,44 +567,19 @@ default="auto"
                     begin_em(data, resp.shape[1])
             log_weights = np.log(mass) - np.log(mass.sum())
             events.fit(data, resp)
-            counts = np.asarray(onehot.T @ resp).T  # (J, C) labeled mass
-            if em2 and beta is not None and has_unlabeled:
-                unl_mass = resp.sum(axis=0, where=unlabeled)
-                counts = counts + unl_mass[:, None] * beta
-            totals = counts.sum(axis=1, keepdims=True)
-            previous = beta if beta is not None else class_freq[None, :]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                beta = np.where(totals > 0, counts / totals, previous)
+            unl_mass = (resp.sum(axis=0, where=unlabeled)
+                        if em2 and beta is not None and has_unlabeled
+                        else None)
+            beta = _class_table(np.asarray(onehot.T @ resp).T, beta,
+                                class_freq, unl_mass)
 
             # -- E-step -------------------------------------------------------
-            # Row kind 0 (unlabeled): log alpha_l; kind c + 1 (labeled c):
-            # log alpha_l + log beta(c | l).
-            table = np.empty((n_classes + 1, resp.shape[1]))
-            table[0] = log_weights
-            with np.errstate(divide="ignore"):
-                table[1:] = log_weights + np.log(beta).T
-            events.e_step_table(data, table, row_class, weights, resp,
-                                row_loglik)
+            events.e_step_table(data, _prior_table(log_weights, beta),
+                                row_class, weights, resp, row_loglik)
             objective = float(row_loglik.sum()) + events.log_prior()
-            if not np.isfinite(objective):
-                raise FloatingPointError(
-                    f"{owner}: at iteration {n_iter} a row has zero "
-                    "probability under every component (a class whose "
-                    "components were all dropped?); the objective would be "
-                    "-inf."
-                )
-
-            history.append(objective)
-            if self.verbose:
-                gain = objective - history[-2] if len(history) > 1 else np.nan
-                print(
-                    f"{owner} iteration {n_iter:3d}: objective "
-                    f"{objective:.6f} (gain {gain:.3g})",
-                    flush=True,
-                )
-            if len(history) > 1 and (
-                history[-1] - history[-2] <= self.tol * abs(history[-1])
-            ):
+            if record_iteration(history, objective, n_iter, owner=owner,
+                                verbose=self.verbose, tol=self.tol,
+                                hint=_DROPPED_HINT):
                 converged = True
                 break
         return _Run(events, log_weights, beta, kept, n_iter, converged,
