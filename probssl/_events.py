@@ -178,6 +178,7 @@ class _IncrementalState:
     log_norm: np.ndarray = None
     prev_log_norm: np.ndarray = None
     table: np.ndarray = None  # the log prior table of the last E-step
+    ranges: tuple = None  # (n_threads, column ranges) of the M-step scatter
 
 
 class MultinomialEvents(_EventModel):
@@ -286,39 +287,49 @@ class MultinomialEvents(_EventModel):
         n_components = resp.shape[1]
         totals = data.lengths @ resp
         log_norm = np.log(self.alpha * n_features + totals)
+        inc = self._incremental(data)
+        if inc is not None:
+            return self._fit_incremental(inc, data, resp, log_norm)
         if self.log_theta is None or self.log_theta.shape != (
             n_features, n_components
         ):
             self.log_theta = np.empty((n_features, n_components))
         col_sums = np.empty(n_features)
         csc = data.csc
-        inc = self._incremental(data)
-        if inc is not None:
-            if inc.table is None:  # first M-step: every row is new
-                inc.delta[...] = resp
-            csr = data.csr
-            ranges = _kernels.balanced_chunks(csc.indptr, get_num_threads())
-            _kernels.csr_scatter_rows(
-                ranges, np.flatnonzero(inc.changed), csr.indptr, csr.indices,
-                csr.data, inc.delta, inc.stats, inc.old, inc.touched,
-            )
-            cols = np.flatnonzero(inc.touched)
-            inc.touched[cols] = 0
-            inc.bound[...] = 0.0
-            _kernels.log_stats_update(
-                cols, self.alpha, inc.stats, inc.old, inc.log_stats,
-                inc.col_sums, inc.bound,
-            )
-            inc.prev_log_norm, inc.log_norm = inc.log_norm, log_norm
-            self._log_prior = self.alpha * (
-                inc.col_sums.sum() - n_features * log_norm.sum()
-            )
-            return self
         _kernels.csc_multinomial_log_theta(
             data.col_chunks, csc.indptr, csc.indices, csc.data, resp,
             self.alpha, log_norm, self.log_theta, col_sums,
         )
         self._log_prior = self.alpha * col_sums.sum()
+        return self
+
+    def _fit_incremental(self, inc, data, resp, log_norm):
+        """The M-step within ``begin_em``: only the rows the last E-step
+        moved update the kept statistics and their logarithms."""
+        if inc.table is None:  # first M-step: every row is new
+            inc.delta[...] = resp
+        n_threads = get_num_threads()
+        if inc.ranges is None or inc.ranges[0] != n_threads:
+            # column ranges of equal non-zeros, one per thread
+            inc.ranges = (n_threads, _kernels.balanced_chunks(
+                data.csc.indptr, n_threads))
+        csr = data.csr
+        _kernels.csr_scatter_rows(
+            inc.ranges[1], np.flatnonzero(inc.changed), csr.indptr,
+            csr.indices, csr.data, inc.delta, inc.stats, inc.old,
+            inc.touched,
+        )
+        cols = np.flatnonzero(inc.touched)
+        inc.touched[cols] = 0
+        inc.bound[...] = 0.0
+        _kernels.log_stats_update(
+            cols, self.alpha, inc.stats, inc.old, inc.log_stats,
+            inc.col_sums, inc.bound,
+        )
+        inc.prev_log_norm, inc.log_norm = inc.log_norm, log_norm
+        self._log_prior = self.alpha * (
+            inc.col_sums.sum() - data.shape[1] * log_norm.sum()
+        )
         return self
 
     def finalize(self, data):

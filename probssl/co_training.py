@@ -242,6 +242,15 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         return tuple(X[:, v] for v in self.views_)
 
+    def _start_fit(self, X, y):
+        """What every fit starts with: checked view weights, the random
+        generator, the views of X and the encoded labels (``classes_``)."""
+        self._check_view_weights()
+        rng = check_random_state(self.random_state)
+        Xs = self._fit_views(X, rng)
+        self.classes_, y_index = check_semi_supervised_y(y, Xs[0].shape[0])
+        return rng, Xs, y_index
+
     def _make_estimators(self, Xs):
         ests = []
         for i, (est, Xv) in enumerate(zip(self._base_estimators(), Xs)):
@@ -527,11 +536,7 @@ class CoTraining(_BaseCoTraining):
         -------
         self
         """
-        self._check_view_weights()
-        rng = check_random_state(self.random_state)
-        Xs = self._fit_views(X, rng)
-        n = Xs[0].shape[0]
-        self.classes_, y_index = check_semi_supervised_y(y, n)
+        rng, Xs, y_index = self._start_fit(X, y)
         n_classes = len(self.classes_)
         ests = self._make_estimators(Xs)
         self.view_weights_ = self._choose_view_weights(Xs, y_index, ests, rng)
@@ -543,6 +548,7 @@ class CoTraining(_BaseCoTraining):
         self.n_per_class_ = k
 
         labels = y_index.copy()
+        n = labels.shape[0]
         labeled_iter = np.full(n, -1, dtype=np.int64)
         labeled_iter[labels >= 0] = 0
         by_view = np.full(n, -1, dtype=np.int64)
@@ -712,11 +718,7 @@ class CoEM(_BaseCoTraining):
         -------
         self
         """
-        self._check_view_weights()
-        rng = check_random_state(self.random_state)
-        Xs = self._fit_views(X, rng)
-        n = Xs[0].shape[0]
-        self.classes_, y_index = check_semi_supervised_y(y, n)
+        rng, Xs, y_index = self._start_fit(X, y)
         ests = self._make_estimators(Xs)
         for est in ests:
             if not has_fit_parameter(est, "sample_weight"):
