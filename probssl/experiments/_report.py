@@ -1,23 +1,388 @@
-"""Result rows to CSV, JSON and Markdown; shared by the protocols."""
+"""Result rows to CSV, JSON and Markdown; shared by the protocols.
+
+:class:`ResultStore` keeps the rows of ``probssl run`` on disk as they are
+finished: ``results.json`` (the record) and ``results.csv`` (the same rows
+for a spreadsheet) are rewritten atomically after every row, so an
+interrupted run loses at most the row it was computing, and a re-run
+reuses every finished row made from the same data and settings.
+"""
 
 import csv
+import hashlib
+import io
 import json
 import os
 from collections import defaultdict
 
 import numpy as np
 
+from .._cache import atomic_write, file_sha256
+
+try:  # POSIX; elsewhere concurrent writers are not serialized
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+RESULTS_JSON = "results.json"
+RESULTS_CSV = "results.csv"
+# The field of each stored row that holds the settings it was made with.
+SETTINGS_FIELD = "settings"
+# Fields that tell two rows of one protocol apart, when the store is not
+# given its own ``key``; only those a row has are used.
+DEFAULT_KEY = ("representation", "method", "n_labeled", "n_unlabeled",
+               "seed")
+_MISSING = object()
+
+
+def _plain(value):
+    # numpy scalars and arrays reach the rows through metrics and params.
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+def _canonical(obj):
+    """``obj`` as it will read back from JSON (tuples as lists, ...)."""
+    return json.loads(json.dumps(obj, default=_plain))
+
+
+def settings_id(settings):
+    """Short SHA-256 of ``settings`` (canonical JSON), for the CSV column."""
+    text = json.dumps(_canonical(settings), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def archive_identity(path):
+    """What identifies an archive's data: name, size and SHA-256.
+
+    Parameters
+    ----------
+    path : str
+        The archive.
+
+    Returns
+    -------
+    identity : dict
+        ``{"name", "size", "sha256"}``; the folder it lies in is left out,
+        so a copy of the same file is the same data.
+    """
+    return {"name": os.path.basename(path), "size": os.path.getsize(path),
+            "sha256": file_sha256(path)}
+
+
+def corpus_identity(*bunches):
+    """SHA-256 of the texts and targets of in-memory corpora (Bunches)."""
+    h = hashlib.sha256()
+    for bunch in bunches:
+        h.update(b"\0bunch\0")
+        for text in bunch.data:
+            data = text.encode("utf-8", "surrogatepass")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        h.update(np.ascontiguousarray(bunch.target, dtype=np.int64).tobytes())
+    return {"corpus_sha256": h.hexdigest(),
+            "n_texts": [len(b.data) for b in bunches]}
+
+
+def protocol_settings(protocol, archive=None, corpus=None, **settings):
+    """The ``settings`` of a :class:`ResultStore` for one protocol run.
+
+    Parameters
+    ----------
+    protocol : str
+        The protocol's name (``"nigam2000"``, ``"seed"``, ...).
+    archive : str, default=None
+        The 20 Newsgroups archive read (identified by
+        :func:`archive_identity`: name, size, SHA-256).
+    corpus : tuple of Bunch, default=None
+        In-memory corpora used instead of an archive (the demo's sample),
+        identified by :func:`corpus_identity`.
+    **settings
+        The protocol's settings that change its rows (``alpha``,
+        ``n_unlabeled``, ...); JSON-serializable.
+
+    Returns
+    -------
+    settings : dict
+        ``{"protocol", "data", "probssl_version", **settings}``.
+    """
+    from probssl import __version__
+
+    if corpus is not None:
+        data = corpus_identity(*corpus)
+    elif archive is not None:
+        data = archive_identity(os.fspath(archive))
+    else:
+        data = None
+    return {"protocol": protocol, "data": data,
+            "probssl_version": __version__, **_canonical(settings)}
+
+
+def check_out_folder(out, name="out"):
+    """Raise ``ValueError`` if ``out`` cannot be a results folder.
+
+    Checked before any work, so that a run does not fail at its end.
+    """
+    path = os.path.abspath(os.fspath(out))
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if probe == path and not os.path.isdir(path):
+        raise ValueError(f"{name} {os.fspath(out)!r} is an existing file, not "
+                         "a folder for the result files")
+    if probe != path and not os.path.isdir(probe):
+        raise ValueError(f"{name} {os.fspath(out)!r} cannot be created: "
+                         f"{probe!r} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {os.fspath(out)!r}: the folder {probe!r} is "
+                         "not writable")
+    return path
+
+
+def _load_rows(path):
+    """The rows of a ``results.json``; ``ValueError`` naming it if damaged."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    try:
+        rows = json.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"The results file {path} is damaged ({exc}); its rows are not "
+            "reused and it is not overwritten. Move it away (or repair it) "
+            "and run again.") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict)
+                                             for r in rows):
+        raise ValueError(
+            f"The results file {path} is not a list of result rows; move it "
+            "away (it is not overwritten) and run again.")
+    return rows
+
+
+class ResultStore:
+    """Finished result rows of a protocol, on disk after every row.
+
+    Parameters
+    ----------
+    out : str, path-like or None
+        The results folder (created if needed). None keeps the rows in
+        memory only.
+    settings : dict
+        Everything that made the rows besides their key: data identity
+        (e.g. :func:`archive_identity`), protocol settings, probssl
+        version. JSON-serializable. Stored with every row; a row is reused
+        only by a store with equal settings.
+    key : sequence of str, default=None
+        The fields that tell two rows apart (a row added with the same key
+        and settings as a stored one replaces it). None uses those of
+        :data:`DEFAULT_KEY` that the row has.
+
+    Attributes
+    ----------
+    rows : list of dict
+        The rows made with ``settings``, in insertion order (rows read from
+        the file first), without the settings field.
+    other_rows : list of dict
+        The rows of the file made with other settings, or with none (written
+        by an older probssl), as stored: kept in the file, never reused.
+    path : str or None
+        ``out/results.json``.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is an existing file or not writable, or if its
+        ``results.json`` is damaged (the message names the file, which is
+        left untouched).
+
+    Notes
+    -----
+    ``results.json`` is the record; ``results.csv`` holds the same rows
+    plus a ``settings_id`` column (see :func:`settings_id`), without the
+    settings themselves. Both are replaced atomically (temporary file,
+    ``fsync``, rename) after each :meth:`add`, under a lock on
+    ``out/.results.lock``, re-reading the file first: processes adding to
+    the same folder (``--jobs``, two runs at once) merge their rows instead
+    of overwriting each other's.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from probssl.experiments._report import ResultStore
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     store = ResultStore(out, {"alpha": 0.01})
+    ...     store.get({"method": "NB", "seed": 0}) is None
+    ...     _ = store.add({"method": "NB", "seed": 0, "accuracy": 0.5})
+    ...     ResultStore(out, {"alpha": 0.01}).get({"method": "NB", "seed": 0})
+    ...     ResultStore(out, {"alpha": 1.0}).get({"method": "NB", "seed": 0})
+    True
+    {'method': 'NB', 'seed': 0, 'accuracy': 0.5}
+    """
+
+    def __init__(self, out, settings, key=None):
+        if not isinstance(settings, dict):
+            raise TypeError(f"settings must be a dict, got "
+                            f"{type(settings).__name__}")
+        self.settings = _canonical(settings)
+        self.key = None if key is None else tuple(key)
+        self.rows = []
+        self.other_rows = []
+        self.out = None if out is None else check_out_folder(out)
+        self.path = None
+        if self.out is not None:
+            os.makedirs(self.out, exist_ok=True)
+            self.path = os.path.join(self.out, RESULTS_JSON)
+            self._split(_load_rows(self.path))
+
+    # -- queries -----------------------------------------------------------
+
+    def get(self, key):
+        """The finished row whose fields equal ``key``'s, or None.
+
+        Parameters
+        ----------
+        key : dict
+            Field values the row must have (e.g. ``{"method": "EM",
+            "n_labeled": 100, "seed": 0}``).
+
+        Returns
+        -------
+        row : dict or None
+            A copy of the last such row made with this store's settings.
+        """
+        want = _canonical(key)
+        for row in reversed(self.rows):
+            if all(row.get(k, _MISSING) == v for k, v in want.items()):
+                return dict(row)
+        return None
+
+    def add(self, row):
+        """Add a finished row (replacing one with the same key) and rewrite
+        ``results.json`` and ``results.csv``.
+
+        Parameters
+        ----------
+        row : dict
+            JSON-serializable (numpy scalars are converted); may not have a
+            ``"settings"`` field.
+
+        Returns
+        -------
+        row : dict
+            The row as stored (and as it will read back).
+        """
+        if not isinstance(row, dict):
+            raise TypeError(f"a row must be a dict, got {type(row).__name__}")
+        if SETTINGS_FIELD in row:
+            raise ValueError(f"a row may not have a {SETTINGS_FIELD!r} field "
+                             "(the store adds the settings itself)")
+        row = _canonical(row)
+        if self.out is None:
+            self._merge_into(self.rows, row)
+            return dict(row)
+        with self._locked():
+            # Re-read: another process may have added rows since.
+            self._split(_load_rows(self.path), keep=self.rows)
+            self._merge_into(self.rows, row)
+            self._write()
+        return dict(row)
+
+    def __len__(self):
+        return len(self.rows)
+
+    # -- internals ---------------------------------------------------------
+
+    def _same_key(self, a, b):
+        fields = self.key or [f for f in DEFAULT_KEY if f in a or f in b]
+        return all(a.get(f, _MISSING) == b.get(f, _MISSING) for f in fields)
+
+    def _merge_into(self, rows, row):
+        for i, old in enumerate(rows):
+            if self._same_key(old, row):
+                rows[i] = row
+                return
+        rows.append(row)
+
+    def _split(self, stored, keep=()):
+        mine, other = [], []
+        for r in stored:
+            if r.get(SETTINGS_FIELD) == self.settings:
+                r = {k: v for k, v in r.items() if k != SETTINGS_FIELD}
+                self._merge_into(mine, r)
+            else:
+                other.append(r)
+        # Rows this store holds but the file lost (deleted by hand, ...):
+        # a finished row is never dropped.
+        for r in keep:
+            if not any(self._same_key(r, m) for m in mine):
+                mine.append(r)
+        self.rows, self.other_rows = mine, other
+
+    def _stored_rows(self):
+        return self.other_rows + [{**r, SETTINGS_FIELD: self.settings}
+                                  for r in self.rows]
+
+    def _write(self):
+        stored = self._stored_rows()
+        atomic_write(self.path, json.dumps(stored, indent=1).encode())
+        sid = settings_id(self.settings)
+        flat = []
+        for r in stored:
+            s = r.get(SETTINGS_FIELD)
+            flat.append({**{k: v for k, v in r.items() if k != SETTINGS_FIELD},
+                         "settings_id": sid if s == self.settings else
+                         (settings_id(s) if s is not None else "")})
+        fields = list(dict.fromkeys(k for r in flat for k in r))
+        buf = io.StringIO(newline="")
+        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(flat)
+        atomic_write(os.path.join(self.out, RESULTS_CSV),
+                     buf.getvalue().encode())
+
+    class _Lock:
+        def __init__(self, path):
+            self.path, self.fd = path, None
+
+        def __enter__(self):
+            if fcntl is not None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+            return self
+
+        def __exit__(self, *exc):
+            if self.fd is not None:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+                os.close(self.fd)
+                self.fd = None
+
+    def _locked(self):
+        return self._Lock(os.path.join(self.out, ".results.lock"))
+
 
 def write_rows(rows, out):
-    """``results.csv`` and ``results.json`` in folder ``out``."""
+    """``results.csv`` and ``results.json`` in folder ``out`` (atomically).
+
+    Every row is written, as given; for rows written as they are finished
+    and reused on re-run, use :class:`ResultStore`.
+    """
     os.makedirs(out, exist_ok=True)
+    rows = _canonical(list(rows))
     fields = list(dict.fromkeys(k for row in rows for k in row))
-    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(rows, f, indent=1)
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(os.path.join(out, RESULTS_CSV), buf.getvalue().encode())
+    atomic_write(os.path.join(out, RESULTS_JSON),
+                 json.dumps(rows, indent=1).encode())
 
 
 def mean_std_table(rows, keys, metrics=("accuracy", "macro_f1"),

@@ -1,0 +1,227 @@
+"""Atomic, checksummed files on disk: the caches and the result files.
+
+Two layers:
+
+* :func:`atomic_write` writes bytes to a temporary file in the target's own
+  folder, flushes it to disk (``fsync``) and renames it over the target
+  (``os.replace``), so a reader, or a process killed mid-write, only ever
+  sees the old file or the complete new one;
+* :func:`write_entry` / :func:`read_entry` store a payload behind a short
+  header with a format version, a *kind*, the caller's metadata (what the
+  entry was made from) and the SHA-256 and length of the payload. On read
+  every one of them is checked: a damaged, truncated or foreign entry is
+  reported with a :class:`CacheWarning` naming the file and treated as
+  absent, so the caller rebuilds it; it is never returned.
+
+The 20 Newsgroups post cache (:mod:`probssl.datasets`) and the embedding
+cache (:mod:`probssl.embeddings`) use the second layer; the result files of
+``probssl run`` (:mod:`probssl.experiments._report`) the first.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+
+__all__ = ["CacheWarning", "atomic_write", "read_entry", "write_entry",
+           "file_sha256"]
+
+MAGIC = b"PROBSSL-CACHE\n"
+# Bump when the header layout changes; entries of another format are
+# rebuilt, never parsed.
+FORMAT_VERSION = 1
+
+
+class CacheWarning(UserWarning, RuntimeWarning):
+    """A cache entry was damaged, foreign or could not be written.
+
+    A :class:`UserWarning` (it is about the user's files) and, for code
+    written against earlier versions, a :class:`RuntimeWarning`.
+    """
+
+
+def atomic_write(path, data, mode=0o644):
+    """Write ``data`` (bytes) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str
+        The target file; its folder must exist.
+    data : bytes
+        The whole new content.
+    mode : int, default=0o644
+        Permission bits of the new file (``mkstemp`` would leave 0600).
+
+    Raises
+    ------
+    OSError
+        If the folder is not writable or the disk is full; the target is
+        then left as it was and no temporary file remains.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-",
+                               suffix="-" + os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
+    finally:
+        if tmp is not None:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+    try:
+        # The rename itself is durable only once the folder is synced.
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _canonical(obj):
+    # JSON round trip: tuples become lists, keys strings, as they come back
+    # from the file, so that stored and expected metadata compare equal.
+    return json.loads(json.dumps(obj, sort_keys=True))
+
+
+def write_entry(path, payload, kind, meta=None, stacklevel=2):
+    """Store ``payload`` at ``path`` with its checksum; warn on failure.
+
+    Parameters
+    ----------
+    path : str
+        The cache file. Its folder is created if needed.
+    payload : bytes
+        What to store.
+    kind : str
+        What the entry is (``"20news-posts"``, ``"embeddings"``); an entry
+        of another kind is never accepted by :func:`read_entry`.
+    meta : dict, default=None
+        JSON-serializable description of what the payload was made from;
+        :func:`read_entry` accepts the entry only for the same ``meta``.
+    stacklevel : int, default=2
+        Passed to :func:`warnings.warn`, counted from the caller.
+
+    Returns
+    -------
+    written : bool
+        False if the folder or file could not be written; a
+        :class:`CacheWarning` naming the folder has then been emitted and
+        nothing (no temporary file either) is left behind.
+    """
+    header = {"format": FORMAT_VERSION, "kind": kind,
+              "meta": _canonical(meta or {}),
+              "sha256": hashlib.sha256(payload).hexdigest(),
+              "size": len(payload)}
+    head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        atomic_write(path, head + payload)
+    except OSError as exc:
+        warnings.warn(
+            f"Could not write the {kind} cache file {path} (cache folder "
+            f"{folder} is not writable: {exc.strerror or exc}); the result "
+            "is returned but will be computed again next time.",
+            CacheWarning, stacklevel=stacklevel + 1)
+        return False
+    return True
+
+
+def _check_entry(blob, kind, meta):
+    """``(payload, None)`` if ``blob`` is a good entry, else ``(None, why)``."""
+    if not blob.startswith(MAGIC):
+        return None, "not a probssl cache file (no header)"
+    end = blob.find(b"\n", len(MAGIC))
+    if end < 0:
+        return None, "truncated header"
+    try:
+        header = json.loads(blob[len(MAGIC):end].decode())
+        fmt, got_kind = header["format"], header["kind"]
+        digest, size, got_meta = header["sha256"], header["size"], header["meta"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        return None, f"damaged header ({type(exc).__name__})"
+    if fmt != FORMAT_VERSION:
+        return None, f"cache format {fmt!r}, this probssl writes {FORMAT_VERSION}"
+    if got_kind != kind:
+        return None, f"a {got_kind!r} entry, expected {kind!r}"
+    if got_meta != _canonical(meta or {}):
+        return None, "made from other data or settings than its name says"
+    payload = blob[end + 1:]
+    if len(payload) != size:
+        return None, f"truncated: {len(payload)} of {size} payload bytes"
+    if hashlib.sha256(payload).hexdigest() != digest:
+        return None, "checksum mismatch (the file was changed or damaged)"
+    return payload, None
+
+
+def read_entry(path, kind, meta=None, stacklevel=2):
+    """The payload stored at ``path`` by :func:`write_entry`, or None.
+
+    Parameters
+    ----------
+    path : str
+        The cache file.
+    kind, meta
+        As given to :func:`write_entry`: an entry of another kind, or made
+        for other metadata, is foreign.
+    stacklevel : int, default=2
+        Passed to :func:`warnings.warn`, counted from the caller.
+
+    Returns
+    -------
+    payload : bytes or None
+        None if there is no such file, or if it is unreadable, truncated,
+        changed (checksum), of another format version or foreign; in the
+        last cases a :class:`CacheWarning` naming the file and the problem
+        is emitted, so that the caller rebuilds the entry.
+    """
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        why = f"unreadable ({exc.strerror or exc})"
+        payload = None
+    else:
+        payload, why = _check_entry(blob, kind, meta)
+    if payload is None:
+        warnings.warn(
+            f"Ignoring the {kind} cache file {path}: {why}. It is rebuilt.",
+            CacheWarning, stacklevel=stacklevel + 1)
+    return payload
+
+
+_FILE_DIGESTS = {}
+
+
+def file_sha256(path):
+    """SHA-256 (hex) of a file's content, memoized per process.
+
+    The memo is keyed by the path, size and modification time, so a changed
+    file is hashed again.
+    """
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    digest = _FILE_DIGESTS.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = _FILE_DIGESTS[key] = h.hexdigest()
+    return digest

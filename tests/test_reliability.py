@@ -1,0 +1,169 @@
+"""Data integrity and interrupted runs (issue 14): the checksummed caches,
+corrupt archives, result files written after every row, and the CLI's
+handling of absurd arguments and interrupts."""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from probssl._cache import (CacheWarning, atomic_write, read_entry,
+                            write_entry)
+from probssl.experiments._report import ResultStore, settings_id
+
+SETTINGS = {"data": {"sha256": "ab" * 32, "size": 10}, "alpha": 0.01,
+            "version": "test"}
+
+
+def _row(method, seed, acc, **extra):
+    return {"method": method, "n_labeled": 20, "seed": seed,
+            "accuracy": acc, **extra}
+
+
+# --------------------------------------------------------------------------
+# ResultStore
+# --------------------------------------------------------------------------
+
+
+def test_store_writes_after_every_row(tmp_path):
+    store = ResultStore(tmp_path, SETTINGS)
+    assert store.rows == [] and store.get({"method": "NB"}) is None
+    store.add(_row("NB", 0, 0.5))
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert [r["method"] for r in on_disk] == ["NB"]
+    assert on_disk[0]["settings"] == SETTINGS
+    store.add(_row("EM", 0, np.float64(0.75)))
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert [r["accuracy"] for r in on_disk] == [0.5, 0.75]
+    csv_lines = (tmp_path / "results.csv").read_text().splitlines()
+    assert csv_lines[0] == "method,n_labeled,seed,accuracy,settings_id"
+    assert len(csv_lines) == 3 and csv_lines[1].endswith(settings_id(SETTINGS))
+    assert [r["method"] for r in store.rows] == ["NB", "EM"]
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp")]
+
+
+def test_store_reuses_rows_with_same_settings_only(tmp_path):
+    ResultStore(tmp_path, SETTINGS).add(_row("NB", 0, 0.5))
+    again = ResultStore(tmp_path, SETTINGS)
+    assert again.get({"method": "NB", "n_labeled": 20, "seed": 0}) == \
+        _row("NB", 0, 0.5)
+    assert again.get({"method": "NB", "seed": 1}) is None
+    other = ResultStore(tmp_path, {**SETTINGS, "data": {"sha256": "cd" * 32}})
+    assert other.get({"method": "NB", "seed": 0}) is None
+    assert other.rows == [] and len(other.other_rows) == 1
+    # The other settings' row is kept in the file, next to the new one.
+    other.add(_row("NB", 0, 0.25))
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert sorted(r["accuracy"] for r in stored) == [0.25, 0.5]
+    assert ResultStore(tmp_path, SETTINGS).get({"method": "NB"})["accuracy"] \
+        == 0.5
+
+
+def test_store_rerun_with_fewer_settings_keeps_rows(tmp_path):
+    store = ResultStore(tmp_path, SETTINGS)
+    for seed in range(3):
+        store.add(_row("NB", seed, 0.1 * seed))
+    small = ResultStore(tmp_path, SETTINGS)
+    assert small.get({"method": "NB", "seed": 0}) is not None
+    small.add(_row("EM", 0, 0.9))  # a run asking for seed 0 only
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert [(r["method"], r["seed"]) for r in stored] == [
+        ("NB", 0), ("NB", 1), ("NB", 2), ("EM", 0)]
+
+
+def test_store_replaces_same_key(tmp_path):
+    store = ResultStore(tmp_path, SETTINGS)
+    store.add(_row("NB", 0, 0.5))
+    store.add(_row("NB", 1, 0.6))
+    store.add(_row("NB", 0, 0.7))
+    assert [r["accuracy"] for r in store.rows] == [0.7, 0.6]
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 2
+
+
+def test_store_old_rows_without_settings_are_kept_not_reused(tmp_path):
+    # A results.json of an older probssl: rows without settings.
+    old = [_row("NB", 0, 0.5)]
+    (tmp_path / "results.json").write_text(json.dumps(old))
+    store = ResultStore(tmp_path, SETTINGS)
+    assert store.get({"method": "NB", "seed": 0}) is None
+    store.add(_row("NB", 0, 0.6))
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert stored[0] == old[0] and stored[1]["accuracy"] == 0.6
+
+
+@pytest.mark.parametrize("content", [
+    b'[{"method": "NB", "seed": 0, "accu',  # truncated mid-write
+    b"",
+    b"\xff\xfe garbage",
+    b'{"method": "NB"}',  # valid JSON, not a list of rows
+    b"[1, 2]",
+])
+def test_store_damaged_results_json_names_the_file(tmp_path, content):
+    path = tmp_path / "results.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="results file .*results.json"):
+        ResultStore(tmp_path, SETTINGS)
+    assert path.read_bytes() == content  # never overwritten nor deleted
+
+
+def test_store_out_is_a_file(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    with pytest.raises(ValueError, match="existing file"):
+        ResultStore(target, SETTINGS)
+    with pytest.raises(ValueError, match="is a file"):
+        ResultStore(target / "sub", SETTINGS)
+
+
+def test_store_in_memory(tmp_path):
+    store = ResultStore(None, SETTINGS)
+    store.add(_row("NB", 0, 0.5))
+    assert store.get({"seed": 0})["accuracy"] == 0.5
+    assert os.listdir(tmp_path) == []
+
+
+def test_store_rejects_settings_field_and_non_json(tmp_path):
+    store = ResultStore(tmp_path, SETTINGS)
+    with pytest.raises(ValueError, match="settings"):
+        store.add({"method": "NB", "settings": {}})
+    with pytest.raises(TypeError):
+        store.add({"method": "NB", "model": object()})
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_store_merges_concurrent_writers(tmp_path):
+    # Two stores on one folder (two processes, --jobs): neither loses the
+    # other's rows.
+    a, b = ResultStore(tmp_path, SETTINGS), ResultStore(tmp_path, SETTINGS)
+    a.add(_row("NB", 0, 0.5))
+    b.add(_row("NB", 1, 0.6))
+    a.add(_row("NB", 2, 0.7))
+    seeds = [r["seed"] for r in
+             json.loads((tmp_path / "results.json").read_text())]
+    assert seeds == [0, 1, 2]
+
+
+def test_store_keeps_rows_when_file_vanishes(tmp_path):
+    store = ResultStore(tmp_path, SETTINGS)
+    store.add(_row("NB", 0, 0.5))
+    os.remove(tmp_path / "results.json")
+    store.add(_row("NB", 1, 0.6))
+    seeds = [r["seed"] for r in
+             json.loads((tmp_path / "results.json").read_text())]
+    assert seeds == [0, 1]
+
+
+def test_protocol_settings_identify_the_data(tmp_path):
+    from probssl.experiments._report import protocol_settings
+
+    a = tmp_path / "a.tar.gz"
+    a.write_bytes(b"one")
+    s1 = protocol_settings("nigam2000", archive=str(a), alpha=0.01)
+    assert s1["data"]["sha256"] and s1["alpha"] == 0.01
+    assert s1["protocol"] == "nigam2000" and "probssl_version" in s1
+    os.utime(a)  # same content, new mtime: same data
+    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) == s1
+    a.write_bytes(b"two")  # same size, other content
+    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) != s1
