@@ -133,9 +133,9 @@ def write_entry(path, payload, kind, meta=None, stacklevel=2):
         atomic_write(path, head + payload)
     except OSError as exc:
         warnings.warn(
-            f"Could not write the {kind} cache file {path} (cache folder "
-            f"{folder} is not writable: {exc.strerror or exc}); the result "
-            "is returned but will be computed again next time.",
+            f"Could not write the {kind} cache file {path} into the cache "
+            f"folder {folder} ({exc.strerror or exc}); the result is "
+            "returned but will be computed again next time.",
             CacheWarning, stacklevel=stacklevel + 1)
         return False
     return True
@@ -192,8 +192,8 @@ def read_entry(path, kind, meta=None, stacklevel=2):
     try:
         with open(path, "rb") as f:
             blob = f.read()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no entry (yet): nothing to report
     except OSError as exc:
         why = f"unreadable ({exc.strerror or exc})"
         payload = None
@@ -201,7 +201,8 @@ def read_entry(path, kind, meta=None, stacklevel=2):
         payload, why = _check_entry(blob, kind, meta)
     if payload is None:
         warnings.warn(
-            f"Ignoring the {kind} cache file {path}: {why}. It is rebuilt.",
+            f"Ignoring the unreadable cache file {path}: damaged {kind} "
+            f"cache ({why}); it is rebuilt.",
             CacheWarning, stacklevel=stacklevel + 1)
     return payload
 

@@ -13,7 +13,9 @@ This module provides
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import gzip
 import hashlib
+import io
 import os
 import pickle
 import tarfile
@@ -25,6 +27,8 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
+
+from ._cache import CacheWarning, read_entry, write_entry
 
 from ._waveform import make_waveform  # noqa: F401  (re-exported)
 
@@ -223,31 +227,64 @@ def _member_sort_key(filename):
     return group, 1, 0, post
 
 
+def _archive_problem(exc):
+    """What is wrong with an archive, in words, from the reader's error."""
+    text = str(exc)
+    if isinstance(exc, EOFError):
+        return ("it is truncated, or its gzip header is damaged (the "
+                "compressed data ends too early)")
+    if "CRC check failed" in text or "Incorrect length" in text:
+        return ("its content does not match the gzip checksum (the file is "
+                "damaged, e.g. a changed byte)")
+    if "Not a gzipped file" in text:
+        return ("it is not gzip-compressed, or bytes that are not gzip data "
+                "follow its end")
+    if isinstance(exc, zlib.error):
+        return "its compressed data is damaged"
+    if isinstance(exc, tarfile.TarError):
+        return "the gzip data inside it is not a valid tar file"
+    return "it is not a complete gzip-compressed tar file"
+
+
 def _parse_archive(path):
-    """Read every post of the archive into ``{split: (filenames, texts)}``."""
+    """Read every post of the archive into ``{split: (filenames, texts)}``.
+
+    Raises ``ValueError`` naming the archive if it is damaged in any way
+    (truncated, changed bytes, not a gzip-compressed tar file).
+    """
     folder_to_split = {folder: split for split, folder in _SPLIT_FOLDERS.items()}
     parsed = {split: [] for split in _SPLIT_FOLDERS}
     try:
-        # Stream mode reads the gzip data once, front to back; random access
-        # ("r:gz") would re-decompress from the start on every backward seek.
-        with tarfile.open(path, mode="r|gz") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                name = member.name
-                if name.startswith("./"):
-                    name = name[2:]
-                parts = name.split("/")
-                if len(parts) != 3 or parts[0] not in folder_to_split:
-                    continue
-                text = tar.extractfile(member).read().decode("latin-1")
-                parsed[folder_to_split[parts[0]]].append((name, text))
+        # gzip.GzipFile under tarfile's stream mode: the gzip data is read
+        # once, front to back (random access, "r:gz", would re-decompress
+        # from the start on every backward seek), and GzipFile, unlike
+        # tarfile's own gzip reader, checks the CRC-32 and length trailer.
+        with open(path, "rb") as raw_file, gzip.GzipFile(
+                fileobj=raw_file, mode="rb") as gz:
+            with tarfile.open(fileobj=gz, mode="r|") as tar:
+                for member in tar:
+                    if not member.isfile():
+                        continue
+                    name = member.name
+                    if name.startswith("./"):
+                        name = name[2:]
+                    parts = name.split("/")
+                    if len(parts) != 3 or parts[0] not in folder_to_split:
+                        continue
+                    text = tar.extractfile(member).read().decode("latin-1")
+                    parsed[folder_to_split[parts[0]]].append((name, text))
+            # The tar reader stops at the end-of-archive blocks, before the
+            # gzip trailer: only reading to the end checks the CRC (and
+            # rejects bytes appended after the gzip stream).
+            while gz.read(1 << 20):
+                pass
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError)):
             raise
         raise ValueError(
-            f"Cannot read the 20 Newsgroups archive {path!r}: it is not a "
-            f"complete gzip-compressed tar file ({type(exc).__name__}: {exc})."
+            f"Cannot read the 20 Newsgroups archive {path!r}: "
+            f"{_archive_problem(exc)} ({type(exc).__name__}: {exc}). Nothing "
+            "was cached; replace it with a good copy."
         ) from exc
 
     for split, folder in _SPLIT_FOLDERS.items():
@@ -275,60 +312,59 @@ def _cache_path(cache_dir, identity):
     return os.path.join(cache_dir, f"20news-bydate-{digest}.pkl")
 
 
+_CACHE_KIND = "20 Newsgroups"
+
+
+def _cache_meta(identity):
+    return {"version": _CACHE_VERSION, "archive": identity}
+
+
 def _read_cache(cache_path, identity):
-    """Return the cached raw posts, or None if absent, stale or unreadable."""
-    if not os.path.isfile(cache_path):
+    """Return the cached raw posts, or None if absent, stale or damaged.
+
+    The entry is checksummed (:mod:`probssl._cache`): a changed byte, a
+    truncated file or an entry made for another archive is reported with a
+    warning naming the file and rebuilt, never returned.
+    """
+    payload = read_entry(cache_path, _CACHE_KIND, _cache_meta(identity),
+                         stacklevel=4)
+    if payload is None:
         return None
     try:
-        with open(cache_path, "rb") as f:
-            content = pickle.load(f)
-        if content["version"] != _CACHE_VERSION or content["archive"] != identity:
-            return None
-        raw = content["raw"]
+        # Only a payload whose SHA-256 matched reaches pickle.
+        raw = pickle.loads(payload)
         for split in _SPLIT_FOLDERS:
             filenames, texts = raw[split]
             if len(filenames) != len(texts):
                 raise ValueError("filenames and texts differ in length")
         return raw
-    except Exception as exc:  # any damage just means "rebuild the cache"
+    except Exception as exc:  # a good checksum over a bad payload
         warnings.warn(
-            f"Ignoring unreadable cache file {cache_path!r} "
-            f"({type(exc).__name__}: {exc}); it will be rebuilt.",
-            stacklevel=4,
-        )
+            f"Ignoring the unreadable cache file {cache_path} "
+            f"({type(exc).__name__}: {exc}); it is rebuilt.",
+            CacheWarning, stacklevel=4)
         return None
 
 
 def _write_cache(cache_path, identity, raw):
-    """Write the cache atomically; warn and carry on if that is impossible."""
-    cache_dir = os.path.dirname(cache_path)
-    content = {"version": _CACHE_VERSION, "archive": identity, "raw": raw}
-    tmp_path = None
+    """Write the cache atomically; warn and carry on if that is impossible.
+
+    An unwritable cache folder never costs the data: the posts are returned
+    and the warning names the folder (the archive is parsed again next
+    time).
+    """
     try:
-        os.makedirs(cache_dir, exist_ok=True)
-        # A temporary file in the same folder, then os.replace: a reader (or
-        # a run killed mid-write) only ever sees no cache or a complete one.
-        fd, tmp_path = tempfile.mkstemp(
-            prefix=".20news-bydate-", suffix=".tmp", dir=cache_dir
-        )
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(content, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, cache_path)
-        tmp_path = None
+        os.makedirs(os.path.dirname(cache_path), exist_ok=True)
+        buf = io.BytesIO()
+        pickle.dump(raw, buf, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError as exc:
         warnings.warn(
             f"Could not write the 20 Newsgroups cache to {cache_path!r} "
             f"({exc}); the archive will be parsed again on the next load.",
-            stacklevel=4,
-        )
-    finally:
-        if tmp_path is not None:
-            try:
-                os.remove(tmp_path)
-            except OSError:
-                pass
+            CacheWarning, stacklevel=4)
+        return
+    write_entry(cache_path, buf.getvalue(), _CACHE_KIND,
+                _cache_meta(identity), stacklevel=4)
 
 
 def _load_raw(archive_path, data_home):

@@ -765,3 +765,135 @@ def test_mixture_in_several_blocks(monkeypatch):
 def test_mixture_invalid_params(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_multinomial_mixture(**kwargs)
+
+
+# --------------------------------------------------------------------------
+# Issue 14: damaged archives and caches are never taken as good
+# --------------------------------------------------------------------------
+
+
+def _damaged_copy(tmp_path, damage):
+    """A copy of a small fake archive (incompressible filler, so the bytes
+    changed land in stored deflate data that zlib alone cannot check)."""
+    good = Path(_write_archive(tmp_path / "good.tar.gz", _fake_members(),
+                               filler=20_000))
+    blob = bytearray(good.read_bytes())
+    if damage == "flip_middle":
+        blob[len(blob) // 2] ^= 0x01
+    elif damage == "flip_early":
+        blob[200] ^= 0x80
+    elif damage == "flip_crc":
+        blob[-6] ^= 0x01
+    elif damage == "flip_length":
+        blob[-2] ^= 0x01
+    elif damage == "truncated_trailer":
+        blob = blob[:-4]
+    elif damage == "appended_junk":
+        blob += b"not gzip"
+    path = tmp_path / "20news-bydate.tar.gz"
+    path.write_bytes(bytes(blob))
+    return str(path)
+
+
+@pytest.mark.parametrize("damage, problem", [
+    ("flip_middle", "checksum"), ("flip_early", "checksum|damaged"),
+    ("flip_crc", "checksum"), ("flip_length", "checksum"),
+    ("truncated_trailer", "truncated"), ("appended_junk", "not gzip"),
+])
+def test_damaged_archive_raises_and_caches_nothing(tmp_path, cache_home,
+                                                   damage, problem):
+    path = _damaged_copy(tmp_path, damage)
+    with pytest.raises(ValueError, match=re.escape(path)) as info:
+        load_20newsgroups("all", archive=path, data_home=cache_home)
+    assert re.search(problem, str(info.value)), str(info.value)
+    assert not os.path.exists(cache_home) or _cache_files(cache_home) == []
+
+
+def test_no_flipped_byte_gives_other_posts(tmp_path):
+    good = Path(_write_archive(tmp_path / "good.tar.gz", _fake_members(),
+                               filler=5_000))
+    expected = datasets._parse_archive(str(good))
+    good = good.read_bytes()
+    path = tmp_path / "bad.tar.gz"
+    caught = 0
+    positions = sorted(set(range(0, len(good), 5)) | set(range(len(good) - 8,
+                                                              len(good))))
+    for pos in positions:
+        blob = bytearray(good)
+        blob[pos] ^= 0x04
+        path.write_bytes(bytes(blob))
+        try:
+            raw = datasets._parse_archive(str(path))
+        except ValueError as exc:
+            assert str(path) in str(exc)
+            caught += 1
+        else:
+            # Only bytes that do not change the data may pass: the gzip
+            # header's name and time fields, unused padding bits.
+            assert raw == expected, pos
+    assert caught > 0.99 * len(positions) - 5
+
+
+def _one_cache_file(folder):
+    (path,) = Path(folder).iterdir()
+    return path
+
+
+def test_changed_byte_in_post_cache_is_rebuilt(fake_archive, cache_home,
+                                               monkeypatch):
+    expected = load_20newsgroups("all", archive=fake_archive,
+                                 data_home=cache_home, remove=())
+    cache_file = _one_cache_file(cache_home)
+    blob = bytearray(cache_file.read_bytes())
+    # A byte of a post's text, inside the pickled payload: pickle would
+    # load it without complaint.
+    at = bytes(blob).rindex(b"Last line of the body")
+    blob[at] = ord("X")
+    cache_file.write_bytes(bytes(blob))
+    with pytest.warns(UserWarning, match=re.escape(str(cache_file))
+                      + ".*checksum"):
+        again = load_20newsgroups("all", archive=fake_archive,
+                                  data_home=cache_home, remove=())
+    assert again.data == expected.data
+    _forbid_tar(monkeypatch)  # rebuilt: now good again
+    with warnings_as_errors():
+        assert load_20newsgroups("all", archive=fake_archive,
+                                 data_home=cache_home, remove=()).data == \
+            expected.data
+
+
+def test_foreign_post_cache_entry_is_rebuilt(tmp_path, cache_home):
+    # The cache entry of one archive copied under the name of another's.
+    a = _write_archive(tmp_path / "a.tar.gz", _fake_members())
+    members = _fake_members()
+    members["20news-bydate-train/alt.atheism/1"] = "From: x\n\nother\n"
+    b = _write_archive(tmp_path / "b.tar.gz", members)
+    load_20newsgroups(archive=a, data_home=cache_home)
+    entry_a = _one_cache_file(cache_home)
+    path_b = datasets._cache_path(
+        cache_home, datasets._archive_identity(os.path.abspath(b)))
+    os.replace(entry_a, path_b)
+    with pytest.warns(UserWarning, match="other data or settings"):
+        bunch = load_20newsgroups(archive=b, data_home=cache_home)
+    assert bunch.data[0] == "other\n"
+
+
+def test_unwritable_cache_warning_names_the_folder(fake_archive, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match=re.escape(str(blocker))):
+        bunch = load_20newsgroups(archive=fake_archive,
+                                  data_home=blocker / "cache")
+    assert len(bunch.data) == 9
+
+
+class warnings_as_errors:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
