@@ -6,6 +6,9 @@
     probssl run fujino2005 [same options as nigam2000; NB, EM, Hybrid]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
                      [--data PATH] [--out DIR] [--jobs N]
+    probssl run mccallum1998 [--methods NB,EM] [--strategies LIST] [--seeds 3]
+                             [--rounds 10] [--batch-size 20] [--pool 10000]
+                             [--data PATH] [--out DIR] [--jobs N]
 
 Bad arguments end with one line on standard error and exit status 2.
 """
@@ -15,7 +18,7 @@ import os
 import sys
 import time
 
-PROTOCOLS = ("nigam2000", "fujino2005", "seed")
+PROTOCOLS = ("nigam2000", "fujino2005", "seed", "mccallum1998")
 # fujino2005: Fujino, Ueda & Saito's comparison on the nigam2000 split.
 _COUNT_PROTOCOLS = {
     "nigam2000": {"methods": ("NB", "EM"), "labeled": (20, 100, 300, 1000),
@@ -78,6 +81,16 @@ def build_parser():
     run.add_argument("--out", default=None)
     run.add_argument("--jobs", type=_positive_int, default=1,
                      help="random draws run in parallel processes")
+    # mccallum1998 (active learning) only:
+    run.add_argument("--strategies", default=None,
+                     help="mccallum1998: any of random,uncertainty,QBC,"
+                     "density-QBC")
+    run.add_argument("--rounds", type=_positive_int, default=None,
+                     help="mccallum1998: query rounds (default 10)")
+    run.add_argument("--batch-size", type=_positive_int, default=None,
+                     help="mccallum1998: labels queried per round (default 20)")
+    run.add_argument("--pool", type=_positive_int, default=None,
+                     help="mccallum1998: unlabeled pool size (default 10,000)")
     return parser
 
 
@@ -114,6 +127,29 @@ def demo(args, parser):
           f" accuracy.png) in {time.perf_counter() - start:.0f} s")
 
 
+def _mccallum1998(args, parser, archive, out):
+    """Active learning with EM (probssl.experiments.mccallum1998)."""
+    from probssl.experiments import mccallum1998 as proto
+
+    if args.labeled:
+        parser.error("--labeled is not supported by mccallum1998 (it starts "
+                     "from 1 labeled post per group and queries the rest)")
+    methods = args.methods.split(",") if args.methods else list(proto.METHODS)
+    strategies = (args.strategies.split(",") if args.strategies
+                  else list(proto.STRATEGIES))
+    for name, given, known in (("method", methods, proto.METHODS),
+                               ("strategy", strategies, proto.STRATEGIES)):
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            parser.error(f"unknown {name}(s) {unknown} for mccallum1998; "
+                         f"choose from {', '.join(known)}")
+    rows = proto.run(archive, strategies, methods, seeds=args.seeds or 3,
+                     n_rounds=args.rounds or 10,
+                     batch_size=args.batch_size or 20,
+                     n_pool=args.pool or 10_000, out=out, jobs=args.jobs)
+    return proto, rows
+
+
 def run(args, parser):
     if args.protocol not in PROTOCOLS:
         parser.error(f"unknown protocol {args.protocol!r}; choose one of "
@@ -142,6 +178,8 @@ def run(args, parser):
                          f"exceeds the {n_train} training posts")
         rows = proto.run(archive, labeled, seeds=args.seeds or spec["seeds"],
                          out=out, methods=methods, jobs=args.jobs)
+    elif args.protocol == "mccallum1998":
+        proto, rows = _mccallum1998(args, parser, archive, out)
     else:
         from probssl.experiments import seed as proto
 

@@ -1,0 +1,893 @@
+"""Pool-based active learning with EM (McCallum & Nigam 1998).
+
+Labels are the expensive part; this module chooses which documents a
+person (or, in experiments, a :class:`SimulatedOracle`) labels next, and
+lets a semi-supervised model learn from the rest of the pool:
+
+* ``"random"``: the baseline;
+* ``"uncertainty"``: the rows the model is least sure of (entropy, margin
+  or least confidence of ``predict_proba``);
+* ``"qbc"``: query by committee. The committee is drawn from the posterior
+  of the fitted model's parameters: a Dirichlet over every class's (or
+  mixture component's) word distribution for multinomial naive Bayes
+  (:class:`~probssl.EMNaiveBayes`, :class:`~probssl.MixtureOfExperts`,
+  :class:`sklearn.naive_bayes.MultinomialNB`), a normal posterior of the
+  means for the Gaussian model (:class:`~probssl.EMNaiveBayes` with
+  ``event_model="gaussian"``, :class:`sklearn.naive_bayes.GaussianNB`), and
+  bootstrap refits for any other classifier with ``predict_proba``.
+  Disagreement is the mean KL divergence of the members' class posteriors
+  to the committee's mean posterior.
+
+Density weighting multiplies a row's score by how representative it is of
+the pool (McCallum & Nigam's ``exp(-beta * mean KL)``; cosine similarity for
+dense features). Everything is vectorised over the pool: a query on a
+10,000-document pool of 20 Newsgroups takes a fraction of a second.
+
+After every batch the model is refitted on the labeled rows and, for a
+semi-supervised model, on the still-unlabeled pool (``y == -1``); when the
+estimator has a ``warm_start`` hyper-parameter, refits start EM from the
+previous parameters.
+"""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp, xlogy
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = [
+    "ActiveLearner",
+    "SimulatedOracle",
+    "committee_disagreement",
+    "pool_density",
+    "uncertainty_scores",
+]
+
+STRATEGIES = ("random", "uncertainty", "qbc")
+UNCERTAINTIES = ("entropy", "margin", "least_confidence")
+DENSITIES = ("auto", "kl", "cosine")
+UNLABELED = -1
+
+
+# -- scores over a pool (pure functions, vectorised) ------------------------
+def uncertainty_scores(proba, kind="entropy"):
+    """How unsure a model is of each row; larger is more uncertain.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Posterior class probabilities (rows sum to 1).
+    kind : {"entropy", "margin", "least_confidence"}, default="entropy"
+        ``"entropy"``: ``-sum_c p log p``; ``"margin"``: ``p_(2) - p_(1)``
+        (minus the gap between the two most probable classes);
+        ``"least_confidence"``: ``1 - max_c p``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    proba = np.asarray(proba, dtype=float)
+    if kind == "entropy":
+        return -xlogy(proba, proba).sum(axis=1)
+    if kind == "least_confidence":
+        return 1.0 - proba.max(axis=1)
+    if kind == "margin":
+        if proba.shape[1] < 2:
+            return np.zeros(proba.shape[0])
+        top2 = -np.partition(-proba, 1, axis=1)[:, :2]
+        return top2[:, 1] - top2[:, 0]
+    raise ValueError(f"uncertainty must be one of {UNCERTAINTIES}, got {kind!r}")
+
+
+def committee_disagreement(member_log_proba):
+    """Mean KL divergence of each member's posterior to the committee mean.
+
+    McCallum & Nigam's (1998) disagreement: ``(1/k) sum_m KL(P_m(C|x) ||
+    P_mean(C|x))``, the information radius of the committee. It is 0 when
+    all members agree and grows with how differently they classify.
+
+    Parameters
+    ----------
+    member_log_proba : ndarray of shape (n_members, n_samples, n_classes)
+        Every member's log posterior class probabilities.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    log_p = np.asarray(member_log_proba, dtype=float)
+    k = log_p.shape[0]
+    # In log space: members may put exp(-700) on a class, which a plain
+    # mean of probabilities would round to 0 and then log to -inf.
+    log_mean = logsumexp(log_p, axis=0) - np.log(k)
+    p = np.exp(log_p)
+    with np.errstate(invalid="ignore"):
+        kl = np.where(p > 0, p * (log_p - log_mean), 0.0).sum(axis=2)
+    return np.maximum(kl.mean(axis=0), 0.0)
+
+
+def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
+    """How representative each row is of the pool, in (0, 1].
+
+    ``"kl"`` (counts; McCallum & Nigam 1998, sec. 4): with ``p_h`` the word
+    distribution of row h, ``P`` the pool's word distribution and
+    ``q_i = smoothing * p_i + (1 - smoothing) * P``::
+
+        density_i = exp(-beta * mean_h KL(p_h || q_i))
+
+    Because KL is linear in its first argument, ``mean_h KL(p_h || q_i) =
+    mean_h sum_w p_hw log p_hw - sum_w pbar_w log q_iw`` with ``pbar`` the
+    mean of the ``p_h``: the average over all n² pairs is computed exactly
+    with one sparse matrix-vector product (O(non-zeros), no sampling).
+
+    ``"cosine"`` (any features, e.g. embeddings): ``exp(-beta * (1 - mean_h
+    cos(x_i, x_h)))``, again exact through the mean of the unit rows.
+
+    The result is divided by its maximum (the weighting only compares rows
+    of one pool), so the most representative row has density 1.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The pool.
+    method : {"auto", "kl", "cosine"}, default="auto"
+        ``"auto"``: ``"kl"`` for sparse or non-negative input, else
+        ``"cosine"``.
+    beta : float, default=3.0
+        Sharpness (the paper's value is 3).
+    smoothing : float, default=0.5
+        Weight of the row's own words in ``q_i`` (``"kl"`` only), in (0, 1).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    if method not in DENSITIES:
+        raise ValueError(f"density must be one of {DENSITIES}, got {method!r}")
+    if not 0 < smoothing < 1:
+        raise ValueError(f"density_smoothing must be in (0, 1), got {smoothing!r}")
+    n = X.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    if method == "auto":
+        nonneg = (X.data.min() >= 0 if X.nnz else True) if sp.issparse(X) \
+            else np.asarray(X).min() >= 0
+        method = "kl" if nonneg else "cosine"
+    if method == "cosine":
+        from sklearn.preprocessing import normalize
+
+        unit = normalize(X if sp.issparse(X) else np.asarray(X, float))
+        mean_unit = np.asarray(unit.mean(axis=0)).ravel()
+        log_density = -beta * (1.0 - unit @ mean_unit)
+    else:
+        X = sp.csr_matrix(X, dtype=float)
+        lengths = np.asarray(X.sum(axis=1)).ravel()
+        if (X.data < 0).any():
+            raise ValueError("density='kl' needs non-negative counts")
+        words = np.asarray(X.sum(axis=0)).ravel()
+        if words.sum() <= 0:
+            return np.ones(n)  # nothing to compare: all rows alike
+        P = words / words.sum()
+        nonempty = lengths > 0
+        inv = np.divide(1.0, lengths, out=np.zeros(n), where=nonempty)
+        Pn = sp.diags(inv) @ X                 # rows p_i (empty rows: 0)
+        pbar = np.asarray(Pn.sum(axis=0)).ravel() / max(nonempty.sum(), 1)
+        # sum_w pbar_w log q_iw: the background part (1 - s) P for every
+        # word, plus a correction on the row's own words only (sparse).
+        logbg = np.zeros_like(P)
+        seen = P > 0
+        logbg[seen] = np.log((1 - smoothing) * P[seen])
+        base = pbar @ logbg
+        Q = Pn.copy()
+        Q.data = (np.log(smoothing * Q.data + (1 - smoothing) * P[Q.indices])
+                  - logbg[Q.indices])
+        cross = base + Q @ pbar
+        # An empty row has no words of its own: compare it with P itself.
+        cross[~nonempty] = pbar[seen] @ np.log(P[seen])
+        neg_entropy = (xlogy(Pn.data, Pn.data).sum()) / max(nonempty.sum(), 1)
+        log_density = -beta * (neg_entropy - cross)
+    return np.exp(log_density - log_density.max())
+
+
+# -- committees --------------------------------------------------------------
+def _softmax_rows(log_r):
+    return np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True))
+
+
+def _class_log_proba(log_joint, log_beta):
+    """log P(c | x) from component log joints (..., J) and log beta (J, C)."""
+    if log_beta is None:          # one component per class
+        out = log_joint
+    else:
+        out = logsumexp(log_joint[..., :, None] + log_beta, axis=-2)
+    return out - logsumexp(out, axis=-1, keepdims=True)
+
+
+class _Mixture:
+    """A fitted model as a mixture of J components with class tables.
+
+    ``log_beta`` (J, C) is log P(c | component) (None: component j is class
+    j). Naive Bayes has J = C; EMNaiveBayes with M components per class has
+    a block table; MixtureOfExperts its ``class_table_``.
+    """
+
+    def __init__(self, log_weights, log_beta):
+        self.log_weights = np.asarray(log_weights, float)
+        self.log_beta = log_beta
+
+    def training_resp(self, log_dens, y_index, unlabeled_weight):
+        """Responsibilities of the training rows (n, J): labeled rows on the
+        components of their class, unlabeled ones weighted."""
+        log_r = log_dens + self.log_weights
+        labeled = y_index >= 0
+        if self.log_beta is None:
+            mask = np.full(log_r.shape, -np.inf)
+            mask[np.flatnonzero(labeled), y_index[labeled]] = 0.0
+            log_r[labeled] += mask[labeled]
+        else:
+            log_r[labeled] += self.log_beta[:, y_index[labeled]].T
+        R = _softmax_rows(log_r)
+        R[~labeled] *= unlabeled_weight
+        return R
+
+
+class _DirichletCommittee(_Mixture):
+    """Multinomial components whose word distributions have the posterior
+    Dirichlet(``concentration``) (prior alpha plus expected word counts)."""
+
+    def __init__(self, log_weights, log_beta, concentration):
+        super().__init__(log_weights, log_beta)
+        self.concentration = np.asarray(concentration, float)   # (J, V)
+
+    @property
+    def posterior_mean(self):
+        return self.concentration / self.concentration.sum(axis=1,
+                                                            keepdims=True)
+
+    def sample(self, rng, size):
+        """(size, J, V) log word distributions drawn from the posterior."""
+        # Dirichlet = normalised Gamma draws; standard_gamma is vectorised
+        # over all members, components and words at once.
+        g = rng.standard_gamma(np.broadcast_to(
+            self.concentration, (size,) + self.concentration.shape))
+        g /= g.sum(axis=2, keepdims=True)
+        with np.errstate(divide="ignore"):
+            return np.log(g)
+
+    def member_log_proba(self, X, log_thetas):
+        k, J, V = log_thetas.shape
+        # One sparse x dense product for the whole committee. A word that
+        # drew exactly 0 (tiny concentration) gets the floor, not -inf*0.
+        W = np.maximum(log_thetas, -745.0).reshape(k * J, V)
+        log_joint = np.asarray(X @ np.ascontiguousarray(W.T))
+        log_joint = log_joint.reshape(X.shape[0], k, J).transpose(1, 0, 2)
+        return _class_log_proba(log_joint + self.log_weights, self.log_beta)
+
+
+class _GaussianCommittee(_Mixture):
+    """Gaussian components whose means have the normal posterior
+    N(mean, variance / n_eff) (flat prior, variances taken as known)."""
+
+    def __init__(self, log_weights, log_beta, means, variances, n_eff,
+                 covariance_type=None):
+        super().__init__(log_weights, log_beta)
+        self.means = np.asarray(means, float)
+        self.variances = _full_variances(variances, *self.means.shape,
+                                         covariance_type)
+        self.n_eff = np.maximum(np.asarray(n_eff, float), 1e-12)
+
+    @property
+    def posterior_mean(self):
+        return self.means
+
+    def sample(self, rng, size):
+        sd = np.sqrt(self.variances / self.n_eff[:, None])
+        return self.means + sd * rng.standard_normal((size,) + self.means.shape)
+
+    def log_density(self, X, means):
+        """(k, n, J) Gaussian log densities by matrix products (no n x J x d
+        array): sum_d (x - mu)^2 / v = x^2 . 1/v - 2 x . mu/v + mu^2 . 1/v."""
+        inv = 1.0 / self.variances                               # (J, d)
+        const = -0.5 * np.log(2 * np.pi * self.variances).sum(axis=1)
+        quad = (X * X) @ inv.T                                   # (n, J)
+        cross = np.einsum("nd,kjd->knj", X, means * inv)
+        mu2 = np.einsum("kjd,jd->kj", means * means, inv)
+        return const - 0.5 * (quad[None] - 2 * cross + mu2[:, None, :])
+
+    def member_log_proba(self, X, means):
+        log_joint = self.log_density(np.asarray(X, float), means)
+        return _class_log_proba(log_joint + self.log_weights, self.log_beta)
+
+
+def _full_variances(variances, J, d, covariance_type=None):
+    """Variances as (J, d): "diag" (J, d), "tied" (d,), "spherical" (J,)."""
+    v = np.asarray(variances, float)
+    if v.ndim == 2:
+        return np.broadcast_to(v, (J, d))
+    tied = covariance_type == "tied" or (covariance_type is None
+                                         and v.size == d and J != d)
+    if tied:
+        return np.broadcast_to(v[None, :], (J, d))
+    return np.broadcast_to(v.reshape(J, 1), (J, d))
+
+
+def _log_identity_block(n_classes, M):
+    """log P(c | component) when component j belongs to class j // M."""
+    if M == 1:
+        return None
+    beta = np.full((n_classes * M, n_classes), -np.inf)
+    beta[np.arange(n_classes * M), np.arange(n_classes * M) // M] = 0.0
+    return beta
+
+
+def _posterior_committee(est, X, y_index, unlabeled_weight):
+    """The parameter posterior of a fitted naive Bayes / mixture model, or
+    None when the model is not one of those (the caller bootstraps)."""
+    name = type(est).__name__
+    module = type(est).__module__
+    event = getattr(est, "event_model_", None)
+    n_classes = len(est.classes_)
+    if module.startswith("sklearn.naive_bayes") and name == "MultinomialNB":
+        # scikit-learn keeps the counts: Dirichlet(alpha + counts) exactly.
+        alpha = np.asarray(est.alpha, float)
+        if alpha.ndim == 1 and alpha.size != est.feature_count_.shape[1]:
+            return None
+        return _DirichletCommittee(est.class_log_prior_, None,
+                                   est.feature_count_ + alpha)
+    if module.startswith("sklearn.naive_bayes") and name == "GaussianNB":
+        return _GaussianCommittee(np.log(est.class_prior_), None, est.theta_,
+                                  est.var_, est.class_count_, "diag")
+    if not module.startswith("probssl") or event not in ("multinomial",
+                                                          "gaussian"):
+        return None
+    if hasattr(est, "component_log_prior_"):            # EMNaiveBayes
+        log_w = est.component_log_prior_
+        log_beta = _log_identity_block(n_classes, est.n_components_per_class)
+    elif hasattr(est, "class_table_"):                  # MixtureOfExperts
+        log_w = np.log(est.weights_)
+        with np.errstate(divide="ignore"):
+            log_beta = np.log(est.class_table_)
+    else:
+        return None
+    if event == "multinomial":
+        log_theta = est.component_feature_log_prob_
+        shell = _DirichletCommittee(log_w, log_beta, np.ones_like(log_theta))
+        # Expected counts from the model's posterior on its training rows:
+        # counts = R^T X, one sparse product, no loop over documents.
+        R = shell.training_resp(np.asarray(X @ log_theta.T), y_index,
+                                unlabeled_weight)
+        counts = np.asarray((X.T @ R).T)
+        shell.concentration = float(est.alpha) + counts
+        return shell
+    shell = _GaussianCommittee(log_w, log_beta, est.means_, est.variances_,
+                               np.ones(len(log_w)),
+                               est.get_params().get("covariance_type"))
+    dens = shell.log_density(np.asarray(X, float), shell.means[None])[0]
+    R = shell.training_resp(dens, y_index, unlabeled_weight)
+    shell.n_eff = np.maximum(R.sum(axis=0), 1e-12)
+    return shell
+
+
+# -- the oracle --------------------------------------------------------------
+class SimulatedOracle:
+    """Reveals the true labels of the rows asked for (for experiments).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The labels, indexed like the learner's training rows.
+
+    Attributes
+    ----------
+    n_queries_ : int
+        Number of labels revealed so far.
+    """
+
+    def __init__(self, y_true):
+        self.y_true = np.asarray(y_true)
+        self.n_queries_ = 0
+
+    def __call__(self, indices):
+        indices = np.asarray(indices, dtype=np.intp)
+        self.n_queries_ += indices.size
+        return self.y_true[indices]
+
+
+# -- the learner -------------------------------------------------------------
+def _is_semi_supervised(est):
+    from ._base import SemiSupervisedClassifier
+
+    return isinstance(est, SemiSupervisedClassifier) or \
+        type(est).__module__.startswith("sklearn.semi_supervised")
+
+
+class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
+    """Pool-based active learning around any probabilistic classifier.
+
+    Fit on labeled rows and an unlabeled pool (``y == -1``); ``query``
+    ranks the pool and returns the rows to label next; ``label`` (rows of
+    the pool) or ``teach`` (new rows) adds the answers and refits. A
+    semi-supervised estimator (every probssl model) refits with the
+    still-unlabeled pool as unlabeled rows: EM uses what is not labeled.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Anything with ``fit`` and ``predict_proba``: :class:`probssl.EMNaiveBayes`,
+        :class:`probssl.MixtureOfExperts`, or any scikit-learn classifier.
+        It is cloned.
+    strategy : {"qbc", "uncertainty", "random"}, default="qbc"
+        How to rank the pool (see the module docstring).
+    batch_size : int, default=1
+        Rows returned by each ``query``.
+    committee_size : int, default=3
+        Members of the QBC committee (at least 2).
+    density_weighting : bool, default=True
+        Multiply the disagreement (or uncertainty) by the row's density in
+        the pool (:func:`pool_density`); ignored by ``"random"``.
+    uncertainty : {"entropy", "margin", "least_confidence"}, default="entropy"
+        The measure of ``strategy="uncertainty"``.
+    density : {"auto", "kl", "cosine"}, default="auto"
+        The similarity of :func:`pool_density`.
+    density_beta : float, default=3.0
+        Sharpness of the density (McCallum & Nigam's beta).
+    density_smoothing : float, default=0.5
+        Weight of a row's own word distribution in the ``"kl"`` density.
+    committee : {"auto", "posterior", "bootstrap"}, default="auto"
+        Where QBC members come from. ``"posterior"``: drawn from the
+        parameter posterior (multinomial naive Bayes: Dirichlet over word
+        distributions; Gaussian: the means); ``"bootstrap"``: refits on
+        class-stratified bootstrap resamples of the labeled rows (the pool
+        stays unlabeled for a semi-supervised model). ``"auto"`` takes the
+        posterior where the model has one, else bootstraps.
+    semi_supervised : {"auto", True, False}, default="auto"
+        Whether the estimator is fitted with the unlabeled pool (rows
+        ``-1``) or on the labeled rows only. ``"auto"``: True for probssl
+        models and ``sklearn.semi_supervised`` ones.
+    warm_start : bool, default=True
+        Refit with the estimator's ``warm_start=True`` (EM starts from the
+        previous parameters) when it has that hyper-parameter; otherwise,
+        or when False, every refit is a cold fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds random queries and committees.
+    verbose : int, default=0
+        A progress bar over rounds in :meth:`simulate` (tqdm when
+        installed, else a line per round).
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted clone of ``estimator``.
+    classes_ : ndarray
+        The classes of ``estimator_``.
+    X_ : sparse matrix or ndarray
+        The training rows: labeled ones and the pool.
+    y_ : ndarray
+        Their labels, ``-1`` for the pool.
+    scores_ : ndarray
+        Scores of the pool rows at the last ``query`` (larger is chosen).
+    density_ : ndarray or None
+        Densities of the pool rows at the last ``query``.
+    history_ : list of dict
+        One row per round of :meth:`simulate`.
+    warm_started_ : bool
+        Whether refits use the estimator's warm start.
+
+    Notes
+    -----
+    The Dirichlet posterior of a class's (component's) word distribution
+    is ``Dirichlet(alpha + N)`` with ``N`` the expected word counts: the
+    labeled rows of the class and, weighted by the model's posterior (and
+    ``unlabeled_weight``), the unlabeled rows, computed as ``X.T @ R``. Its
+    mean ``(alpha + N) / sum`` is the fitted model's word distribution
+    (exactly for ``MultinomialNB``, at convergence for EM). Class priors are
+    kept at their fitted values. For the Gaussian model the means are drawn
+    from ``N(mean, variance / n_eff)`` with the variances as fitted.
+
+    References
+    ----------
+    A. McCallum and K. Nigam. Employing EM and pool-based active learning
+    for text classification. ICML 1998, 350-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probssl import EMNaiveBayes
+    >>> from probssl.active import ActiveLearner, SimulatedOracle
+    >>> from probssl.datasets import make_multinomial_mixture, mask_labels
+    >>> X, y_true = make_multinomial_mixture(n_samples=300, n_features=50,
+    ...                                      random_state=0)
+    >>> y = mask_labels(y_true, 2, random_state=0)      # 2 per class
+    >>> learner = ActiveLearner(EMNaiveBayes(alpha=0.1), batch_size=5,
+    ...                         random_state=0).fit(X, y)
+    >>> rows = learner.query()               # rows of X to label next
+    >>> _ = learner.label(rows, y_true[rows])    # refit with the answers
+    >>> len(learner.simulate(SimulatedOracle(y_true), n_rounds=2))
+    3
+    >>> int((learner.y_ != -1).sum())
+    25
+    """
+
+    def __init__(self, estimator, strategy="qbc", batch_size=1,
+                 committee_size=3, density_weighting=True,
+                 uncertainty="entropy", density="auto", density_beta=3.0,
+                 density_smoothing=0.5, committee="auto",
+                 semi_supervised="auto", warm_start=True, random_state=None,
+                 verbose=0):
+        self.estimator = estimator
+        self.strategy = strategy
+        self.batch_size = batch_size
+        self.committee_size = committee_size
+        self.density_weighting = density_weighting
+        self.uncertainty = uncertainty
+        self.density = density
+        self.density_beta = density_beta
+        self.density_smoothing = density_smoothing
+        self.committee = committee
+        self.semi_supervised = semi_supervised
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- checks -------------------------------------------------------------
+    def _check_params(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}, got "
+                             f"{self.strategy!r}")
+        if self.uncertainty not in UNCERTAINTIES:
+            raise ValueError(f"uncertainty must be one of {UNCERTAINTIES}, "
+                             f"got {self.uncertainty!r}")
+        if self.density not in DENSITIES:
+            raise ValueError(f"density must be one of {DENSITIES}, got "
+                             f"{self.density!r}")
+        if self.committee not in ("auto", "posterior", "bootstrap"):
+            raise ValueError("committee must be 'auto', 'posterior' or "
+                             f"'bootstrap', got {self.committee!r}")
+        for name, low in (("batch_size", 1), ("committee_size", 2)):
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or isinstance(value, bool) \
+                    or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got "
+                                 f"{value!r}")
+        if not isinstance(self.density_beta, Real) or self.density_beta < 0:
+            raise ValueError("density_beta must be a non-negative number, "
+                             f"got {self.density_beta!r}")
+        if self.semi_supervised not in ("auto", True, False):
+            raise ValueError("semi_supervised must be 'auto', True or False, "
+                             f"got {self.semi_supervised!r}")
+        if not hasattr(self.estimator, "fit"):
+            raise TypeError(f"estimator {self.estimator!r} has no fit method")
+        if self.strategy != "random" and \
+                not hasattr(self.estimator, "predict_proba"):
+            raise TypeError(
+                f"strategy={self.strategy!r} needs class probabilities, but "
+                f"{type(self.estimator).__name__} has no predict_proba "
+                "(e.g. SVC(probability=True), or strategy='random')")
+
+    # -- fitting ------------------------------------------------------------
+    def fit(self, X, y):
+        """Fit the estimator on labeled rows and the pool (``y == -1``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Labeled rows and the unlabeled pool.
+        y : array-like of shape (n_samples,)
+            Labels; ``-1`` marks a row of the pool. At least one row must
+            be labeled.
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        self._check_params()
+        X = check_array(X, accept_sparse="csr", dtype=np.float64)
+        if sp.issparse(X):
+            X = sp.csr_matrix(X)
+        y = np.asarray(y).ravel().copy()
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has "
+                             f"{y.shape[0]} labels")
+        if not np.any(y != UNLABELED):
+            raise ValueError("at least one row must be labeled (y != -1)")
+        self.X_, self.y_ = X, y
+        self.random_state_ = check_random_state(self.random_state)
+        self.estimator_ = clone(self.estimator)
+        self.semi_ = (_is_semi_supervised(self.estimator)
+                      if self.semi_supervised == "auto"
+                      else bool(self.semi_supervised))
+        self.warm_started_ = False
+        self.history_ = []
+        self.scores_ = None
+        self.density_ = None
+        self._refit()
+        return self
+
+    def _refit(self):
+        est = self.estimator_
+        labeled = self.y_ != UNLABELED
+        if self.semi_:
+            est.fit(self.X_, self.y_)
+        else:
+            est.fit(self.X_[labeled], self.y_[labeled])
+        self.classes_ = est.classes_
+        # Later refits continue EM from these parameters, when the
+        # estimator can (a few iterations per round instead of a full fit).
+        if (self.warm_start and not self.warm_started_
+                and "warm_start" in est.get_params()):
+            est.set_params(warm_start=True)
+            self.warm_started_ = True
+        return self
+
+    def label(self, indices, labels):
+        """Label rows of the pool and refit.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Rows of ``X_`` (as returned by ``query()``), all in the pool.
+        labels : array-like
+            Their labels.
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        check_is_fitted(self, "estimator_")
+        indices = np.asarray(indices, dtype=np.intp).ravel()
+        labels = np.asarray(labels).ravel()
+        if indices.shape != labels.shape:
+            raise ValueError(f"{indices.size} indices but {labels.size} "
+                             "labels")
+        if indices.size and (indices.min() < 0
+                             or indices.max() >= self.y_.size):
+            raise ValueError("indices out of range of the training rows")
+        if np.any(self.y_[indices] != UNLABELED):
+            raise ValueError("some rows are already labeled")
+        if np.any(labels == UNLABELED):
+            raise ValueError("labels must not be -1 (that marks the pool)")
+        if np.unique(indices).size != indices.size:
+            raise ValueError("indices must be distinct")
+        self.y_[indices] = labels
+        return self._refit()
+
+    def teach(self, X, y):
+        """Add new labeled rows (not from the pool) and refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_new, n_features)
+        y : array-like of shape (n_new,)
+
+        Returns
+        -------
+        self : ActiveLearner
+        """
+        check_is_fitted(self, "estimator_")
+        X = check_array(X, accept_sparse="csr", dtype=np.float64)
+        y = np.asarray(y).ravel()
+        if X.shape[0] != y.size:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.size} "
+                             "labels")
+        if X.shape[1] != self.X_.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features, the learner "
+                             f"{self.X_.shape[1]}")
+        if np.any(y == UNLABELED):
+            raise ValueError("teach takes labeled rows; -1 is not a label")
+        if sp.issparse(self.X_):
+            self.X_ = sp.vstack([self.X_, sp.csr_matrix(X)], format="csr")
+        else:
+            self.X_ = np.vstack([self.X_, np.asarray(
+                X.toarray() if sp.issparse(X) else X)])
+        self.y_ = np.concatenate([self.y_, y.astype(self.y_.dtype)])
+        return self._refit()
+
+    # -- querying -----------------------------------------------------------
+    def query(self, X_pool=None, n_instances=None):
+        """The rows to label next, best first.
+
+        Parameters
+        ----------
+        X_pool : {array-like, sparse matrix}, default=None
+            Candidate rows; ``None`` is the learner's own pool (rows of
+            ``X_`` with ``y_ == -1``).
+        n_instances : int, default=None
+            How many rows; ``None`` is ``batch_size``.
+
+        Returns
+        -------
+        indices : ndarray of int
+            Rows of ``X_pool``, or of ``X_`` when ``X_pool`` is None.
+        """
+        check_is_fitted(self, "estimator_")
+        if X_pool is None:
+            rows = np.flatnonzero(self.y_ == UNLABELED)
+            pool = self.X_[rows]
+        else:
+            pool = check_array(X_pool, accept_sparse="csr", dtype=np.float64)
+            rows = np.arange(pool.shape[0])
+        n = self.batch_size if n_instances is None else n_instances
+        if not isinstance(n, Integral) or n < 1:
+            raise ValueError(f"n_instances must be a positive integer, got {n!r}")
+        if rows.size == 0:
+            raise ValueError("the pool is empty: nothing left to query")
+        if n > rows.size:
+            raise ValueError(f"cannot query {n} rows from a pool of "
+                             f"{rows.size}")
+        scores = self.score_pool(pool)
+        # Best first; ties keep pool order so a query is reproducible.
+        chosen = np.argsort(-scores, kind="stable")[:n]
+        return rows[chosen]
+
+    def score_pool(self, X_pool):
+        """The ranking score of every row of ``X_pool`` (larger first).
+
+        Sets ``scores_`` and ``density_``. Random scores for ``"random"``.
+        """
+        check_is_fitted(self, "estimator_")
+        rng = self.random_state_
+        n = X_pool.shape[0]
+        self.density_ = None
+        if self.strategy == "random":
+            scores = rng.random_sample(n)
+        else:
+            if self.strategy == "uncertainty":
+                scores = uncertainty_scores(
+                    self.estimator_.predict_proba(X_pool), self.uncertainty)
+                if self.uncertainty == "margin":
+                    scores = scores + 1.0     # in [0, 1] so density can weight
+            else:
+                scores = committee_disagreement(
+                    self.committee_log_proba(X_pool))
+            if self.density_weighting:
+                self.density_ = pool_density(X_pool, self.density,
+                                             self.density_beta,
+                                             self.density_smoothing)
+                scores = scores * self.density_
+        self.scores_ = scores
+        return scores
+
+    def posterior_committee(self):
+        """The model's parameter posterior, or None (then QBC bootstraps).
+
+        Returns an object with ``sample(rng, size)``, ``posterior_mean`` and
+        ``member_log_proba(X, draws)``; computed from the fitted estimator
+        and its training rows.
+        """
+        check_is_fitted(self, "estimator_")
+        y_index = np.full(self.y_.size, -1, dtype=np.intp)
+        labeled = self.y_ != UNLABELED
+        # classes_ is sorted (np.unique) in probssl and scikit-learn.
+        y_index[labeled] = np.searchsorted(self.classes_, self.y_[labeled])
+        if self.semi_:
+            X, yi = self.X_, y_index
+        else:
+            X, yi = self.X_[labeled], y_index[labeled]
+        weight = float(self.estimator_.get_params().get("unlabeled_weight",
+                                                        1.0))
+        return _posterior_committee(self.estimator_, X, yi, weight)
+
+    def committee_log_proba(self, X_pool):
+        """(committee_size, n, n_classes) members' log posteriors."""
+        posterior = None if self.committee == "bootstrap" else \
+            self.posterior_committee()
+        if posterior is None:
+            if self.committee == "posterior":
+                raise ValueError(
+                    f"{type(self.estimator_).__name__} has no parameter "
+                    "posterior here (multinomial or Gaussian naive Bayes "
+                    "models only); use committee='bootstrap' or 'auto'")
+            return self._bootstrap_log_proba(X_pool)
+        draws = posterior.sample(self.random_state_, self.committee_size)
+        if sp.issparse(X_pool) and isinstance(posterior, _GaussianCommittee):
+            X_pool = X_pool.toarray()
+        return posterior.member_log_proba(X_pool, draws)
+
+    def _bootstrap_log_proba(self, X_pool):
+        rng = self.random_state_
+        labeled = np.flatnonzero(self.y_ != UNLABELED)
+        pool_rows = np.flatnonzero(self.y_ == UNLABELED)
+        out = np.empty((self.committee_size, X_pool.shape[0],
+                        len(self.classes_)))
+        for m in range(self.committee_size):
+            # Resample within each class, so that every member sees every
+            # class and its probabilities have the same columns.
+            sample = np.concatenate([
+                rng.choice(idx, idx.size, replace=True)
+                for idx in (labeled[self.y_[labeled] == c]
+                            for c in self.classes_)])
+            member = clone(self.estimator)
+            if self.semi_:
+                rows = np.concatenate([sample, pool_rows])
+                member.fit(self.X_[rows], self.y_[rows])
+            else:
+                member.fit(self.X_[sample], self.y_[sample])
+            proba = np.zeros_like(out[0])
+            cols = np.searchsorted(self.classes_, member.classes_)
+            proba[:, cols] = member.predict_proba(X_pool)
+            with np.errstate(divide="ignore"):
+                out[m] = np.log(proba)
+        return out
+
+    # -- the loop -----------------------------------------------------------
+    def simulate(self, oracle, n_rounds, X_test=None, y_test=None):
+        """Query, ask ``oracle``, label and refit, ``n_rounds`` times.
+
+        Parameters
+        ----------
+        oracle : callable
+            ``oracle(indices) -> labels`` for rows of ``X_``, e.g.
+            :class:`SimulatedOracle`.
+        n_rounds : int
+            Number of batches of ``batch_size`` queries.
+        X_test, y_test : optional
+            Scored (accuracy) after the fit and after every round.
+
+        Returns
+        -------
+        history : list of dict
+            ``round``, ``n_labeled``, ``accuracy`` (with a test set),
+            ``query_time_s``, ``fit_time_s`` and ``n_iter`` (EM iterations,
+            when the estimator reports them); also kept in ``history_``.
+        """
+        check_is_fitted(self, "estimator_")
+        if not isinstance(n_rounds, Integral) or n_rounds < 0:
+            raise ValueError(f"n_rounds must be a non-negative integer, got "
+                             f"{n_rounds!r}")
+
+        def record(round_, query_time, fit_time):
+            row = {"round": round_,
+                   "n_labeled": int((self.y_ != UNLABELED).sum()),
+                   "query_time_s": query_time, "fit_time_s": fit_time,
+                   "n_iter": getattr(self.estimator_, "n_iter_", None)}
+            if X_test is not None:
+                row["accuracy"] = float(
+                    np.mean(self.estimator_.predict(X_test)
+                            == np.asarray(y_test)))
+            self.history_.append(row)
+            return row
+
+        if not self.history_:
+            record(0, 0.0, 0.0)
+        rounds = range(1, n_rounds + 1)
+        bar = None
+        if self.verbose:
+            try:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(rounds, desc=f"{self.strategy} rounds",
+                           leave=False)
+                rounds = bar
+            except ImportError:
+                pass
+        start_round = self.history_[-1]["round"]
+        for r in rounds:
+            t0 = time.perf_counter()
+            idx = self.query()
+            t1 = time.perf_counter()
+            self.label(idx, oracle(idx))
+            row = record(start_round + r, t1 - t0, time.perf_counter() - t1)
+            if self.verbose and bar is None:
+                print(f"round {row['round']}: {row['n_labeled']} labeled"
+                      + (f", accuracy {row['accuracy']:.4f}"
+                         if "accuracy" in row else ""), flush=True)
+            elif bar is not None and "accuracy" in row:
+                bar.set_postfix(accuracy=f"{row['accuracy']:.3f}")
+        return self.history_
+
+    # -- delegation ---------------------------------------------------------
+    def predict(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def score(self, X, y):
+        check_is_fitted(self, "estimator_")
+        return float(np.mean(self.estimator_.predict(X) == np.asarray(y)))
