@@ -15,6 +15,7 @@ Bad arguments end with one line on standard error and exit status 2.
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -46,14 +47,33 @@ def _labeled_list(text):
     return values
 
 
-def _positive_int(text):
+def _positive_int(text, limit=None, what="a positive integer"):
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    if limit is not None and value > limit:
+        # Far beyond any protocol: refused before a list of draws or of
+        # processes that size is built.
+        raise argparse.ArgumentTypeError(
+            f"expected {what} of at most {limit:,}, got {text!r}")
     return value
+
+
+MAX_SEEDS = 1000
+MAX_JOBS = 256
+
+
+def _seeds(text):
+    return _positive_int(text, MAX_SEEDS,
+                         "a positive integer number of seeds")
+
+
+def _jobs(text):
+    return _positive_int(text, MAX_JOBS,
+                         "a positive integer number of processes")
 
 
 def build_parser():
@@ -74,12 +94,14 @@ def build_parser():
     run.add_argument("--representation", default="both",
                      choices=("counts", "embeddings", "both"),
                      help="seed protocol only")
-    run.add_argument("--seeds", type=_positive_int, default=None)
+    run.add_argument("--seeds", type=_seeds, default=None)
     run.add_argument("--labeled", type=_labeled_list, default=None,
                      help="nigam2000: labeled-document counts, e.g. 20,100")
     run.add_argument("--data", help="20news-bydate.tar.gz or its folder")
     run.add_argument("--out", default=None)
-    run.add_argument("--jobs", type=_positive_int, default=1,
+    run.add_argument("--test-size", type=_positive_int, default=None,
+                     help="seed protocol only: test posts per draw (10,000)")
+    run.add_argument("--jobs", type=_jobs, default=1,
                      help="random draws run in parallel processes")
     # mccallum1998 (active learning) only:
     run.add_argument("--strategies", default=None,
@@ -103,10 +125,29 @@ def _archive_or_exit(parser, data):
         parser.error(str(exc))
 
 
+def _out_of(args):
+    if args.command == "run":
+        return args.out or os.path.join("results", args.protocol)
+    return args.out
+
+
+def _out_or_exit(parser, out):
+    """``out``, if it can be the results folder; else exit 2 before any
+    work (not after the whole run)."""
+    from probssl.experiments._report import check_out_folder
+
+    try:
+        check_out_folder(out, "--out")
+    except ValueError as exc:
+        parser.error(str(exc))
+    return out
+
+
 def demo(args, parser):
     from probssl.datasets import load_demo_sample
     from probssl.experiments import nigam2000
 
+    _out_or_exit(parser, args.out)
     archive = _archive_or_exit(parser, args.data)
     start = time.perf_counter()
     if archive is not None:
@@ -154,11 +195,11 @@ def run(args, parser):
     if args.protocol not in PROTOCOLS:
         parser.error(f"unknown protocol {args.protocol!r}; choose one of "
                      f"{', '.join(PROTOCOLS)}")
+    out = _out_or_exit(parser, _out_of(args))
     archive = _archive_or_exit(parser, args.data)
     if archive is None:
         parser.error("the 20 Newsgroups archive was not found: pass --data "
                      "PATH or set PROBSSL_DATA")
-    out = args.out or os.path.join("results", args.protocol)
     if args.protocol in _COUNT_PROTOCOLS:
         from probssl.experiments import nigam2000 as proto
 
@@ -183,17 +224,26 @@ def run(args, parser):
     else:
         from probssl.experiments import seed as proto
 
-        if args.methods:
-            parser.error("--methods is not supported by the seed protocol "
-                         "(it runs all its methods)")
-        if args.labeled:
-            parser.error("--labeled is not supported by the seed protocol "
-                         "(1,200 labeled posts)")
+        if args.labeled and len(args.labeled) > 1:
+            parser.error("--labeled takes one count for the seed protocol "
+                         "(default 1,200 labeled posts)")
         reps = (("counts", "embeddings") if args.representation == "both"
                 else (args.representation,))
+        sizes = {}
+        if args.methods:
+            sizes["methods"] = args.methods.split(",")
+            unknown = sorted(set(sizes["methods"])
+                             - set(proto.method_names(reps)))
+            if unknown:
+                parser.error(f"unknown method(s) {unknown} for seed; choose "
+                             f"from {', '.join(proto.method_names(reps))}")
+        if args.labeled:
+            sizes["n_labeled"] = args.labeled[0]
+        if args.test_size:
+            sizes["n_test"] = args.test_size
         try:
             rows = proto.run(archive, reps, seeds=args.seeds or 3, out=out,
-                             jobs=args.jobs)
+                             jobs=args.jobs, **sizes)
         except ImportError as exc:
             parser.error(str(exc).splitlines()[0])
     print()
@@ -214,6 +264,13 @@ def main(argv=None):
         # multiple of the 20 classes): one line, not a traceback.
         parser.exit(2, f"probssl: error: {exc}\n")
     except KeyboardInterrupt:
+        # A second Ctrl-C must not turn the one line into a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        out = _out_of(args)
+        kept = (f"; the finished rows are kept in {out}/results.json (run "
+                "the same command again to resume)"
+                if args.command == "run" else "")
+        print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
         sys.exit(130)
     return 0
 

@@ -77,3 +77,96 @@ def test_run_rejects_bad_settings_with_the_archive(newsgroups_archive):
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+# --------------------------------------------------------------------------
+# Issue 14: absurd arguments are refused at once, with one line
+# --------------------------------------------------------------------------
+
+
+def _probssl(*argv, **kwargs):
+    return subprocess.run([sys.executable, "-m", "probssl", *argv],
+                          capture_output=True, text=True, timeout=120,
+                          **kwargs)
+
+
+def _main_exit(capsys, *argv):
+    """Run the command in this process; (exit status, stderr)."""
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    return info.value.code, capsys.readouterr().err
+
+
+def _one_line_exit_2(result, message):
+    code, err = ((result.returncode, result.stderr)
+                 if hasattr(result, "returncode") else result)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "1e20"], "positive integer number of seeds"),
+    (["--seeds", "100000000000000000000"], "at most 1,000"),
+    (["--seeds", "1001"], "at most 1,000"),
+    (["--seeds", "-3"], "positive integer number of seeds"),
+    (["--jobs", "0"], "positive integer number of processes"),
+    (["--jobs", "-1"], "positive integer number of processes"),
+    (["--jobs", "two"], "positive integer number of processes"),
+    (["--jobs", "1000000"], "at most 256"),
+])
+def test_absurd_counts_exit_2(argv, message, capsys):
+    for protocol in ("nigam2000", "seed"):
+        _one_line_exit_2(_main_exit(capsys, "run", protocol, *argv), message)
+
+
+@pytest.mark.parametrize("command", [["run", "nigam2000"], ["run", "seed"],
+                                     ["demo"]])
+def test_out_naming_a_file_exits_2_before_any_work(tmp_path, command, capsys,
+                                                   monkeypatch):
+    target = tmp_path / "results.txt"
+    target.write_text("keep me")
+    # No archive anywhere: the --out check comes first.
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PROBSSL_DATA", str(tmp_path / "nowhere"))
+    code, err = _main_exit(capsys, *command, "--out", str(target))
+    _one_line_exit_2((code, err), "existing file")
+    assert str(target) in err
+    assert target.read_text() == "keep me"
+    below = _main_exit(capsys, *command, "--out", str(target / "sub"))
+    _one_line_exit_2(below, "is a file")
+
+
+def test_damaged_results_json_exits_2_naming_it(tmp_path, capsys,
+                                                monkeypatch):
+    from test_reliability import write_tiny_archive
+
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    out = tmp_path / "out"
+    out.mkdir()
+    damaged = b'[{"representation": "counts", "method": "Multi'
+    (out / "results.json").write_bytes(damaged)
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    result = _main_exit(capsys, "run", "seed", "--data", archive,
+                        "--representation", "counts", "--seeds", "1",
+                        "--labeled", "60", "--test-size", "100",
+                        "--methods", "MultinomialNB", "--out", str(out))
+    _one_line_exit_2(result, str(out / "results.json"))
+    assert "damaged" in result[1]
+    assert (out / "results.json").read_bytes() == damaged
+
+
+def test_seed_rejects_unknown_method_and_sizes(tmp_path, capsys, monkeypatch):
+    from test_reliability import write_tiny_archive
+
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    base = ("run", "seed", "--data", archive, "--representation", "counts",
+            "--out", str(tmp_path / "out"))
+    _one_line_exit_2(_main_exit(capsys, *base, "--methods", "NB"),
+                     "unknown method")
+    _one_line_exit_2(_main_exit(capsys, *base, "--labeled", "60,80"),
+                     "one count")
+    _one_line_exit_2(_main_exit(capsys, *base, "--test-size", "400"),
+                     "no unlabeled")

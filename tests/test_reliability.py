@@ -167,3 +167,174 @@ def test_protocol_settings_identify_the_data(tmp_path):
     assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) == s1
     a.write_bytes(b"two")  # same size, other content
     assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) != s1
+
+
+# --------------------------------------------------------------------------
+# probssl run: interrupted at random points, then resumed
+# --------------------------------------------------------------------------
+
+import io  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tarfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+
+def write_tiny_archive(path, per_group=(12, 5)):
+    """A small bydate-style archive of real posts (the shipped sample):
+    ``per_group`` train and test posts for each of the 20 groups."""
+    from probssl.datasets import load_demo_sample
+
+    train, test = load_demo_sample()
+    with tarfile.open(path, "w:gz") as tar:
+        for folder, bunch, n in (("20news-bydate-train", train, per_group[0]),
+                                 ("20news-bydate-test", test, per_group[1])):
+            seen = {}
+            for text, t in zip(bunch.data, bunch.target):
+                group = bunch.target_names[t]
+                k = seen.get(group, 0)
+                if k >= n:
+                    continue
+                seen[group] = k + 1
+                data = ("From: someone@example.com\nSubject: a post\n\n"
+                        + text).encode("latin-1", "replace")
+                info = tarfile.TarInfo(f"{folder}/{group}/{k + 1}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+# A small, fast configuration of the seed protocol: 340 real posts,
+# scikit-learn methods only (a fit takes milliseconds, so most of a run is
+# the start of the process and the writing of the result files, where an
+# interrupt is most likely to do damage).
+SEEDS = 8
+METHODS = "MultinomialNB,SelfTraining(MultinomialNB)"
+N_ROWS = SEEDS * 2
+
+
+def _run_argv(archive, out):
+    return [sys.executable, "-m", "probssl", "run", "seed", "--data", archive,
+            "--representation", "counts", "--seeds", str(SEEDS),
+            "--labeled", "60", "--test-size", "100", "--methods", METHODS,
+            "--out", str(out)]
+
+
+def _env(tmp_path):
+    env = dict(os.environ, PROBSSL_HOME=str(tmp_path / "home"))
+    env.pop("PROBSSL_DATA", None)
+    return env
+
+
+def _table(rows):
+    """The result table: every row's key and figures, fit time left out."""
+    return sorted((r["representation"], r["method"], r["seed"],
+                   r["n_labeled"], r["n_unlabeled"], r["n_test"],
+                   r["accuracy"], r["macro_f1"]) for r in rows)
+
+
+def _interrupted_run(argv, env, sig, after_rows, delay):
+    """Start a run, send ``sig`` ``delay`` s after its ``after_rows``-th
+    row line; return (returncode, stderr, whether it was still running)."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    err = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read()))
+    reader.start()
+    seen = 0
+    while seen < after_rows:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += "seed=" in line
+    time.sleep(delay)
+    running = proc.poll() is None
+    if running:
+        proc.send_signal(sig)
+    proc.stdout.read()
+    proc.wait(timeout=60)
+    reader.join()
+    return proc.returncode, err[0], running
+
+
+def _check_resumed(argv, env, out, kept, reference, ref_md):
+    """Run to completion; the table is the uninterrupted one."""
+    done = subprocess.run(argv, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    final = json.loads((out / "results.json").read_text())
+    assert _table(final) == _table(reference)
+    for row in final:  # the rows finished before were reused as they are
+        key = (row["method"], row["seed"])
+        if key in kept:
+            assert row == kept[key]
+    assert len((out / "results.csv").read_text().splitlines()) == N_ROWS + 1
+    md = (out / "results.md").read_text()
+    table = [line for line in md.splitlines() if line.startswith("| counts")]
+    assert [line.rsplit("|", 4)[0] for line in table] == \
+        [line.rsplit("|", 4)[0] for line in ref_md.splitlines()
+         if line.startswith("| counts")]
+
+
+def test_run_interrupted_at_random_points_loses_nothing(tmp_path):
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    env = _env(tmp_path)
+    ref = subprocess.run(_run_argv(archive, tmp_path / "ref"), env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert ref.returncode == 0, ref.stderr
+    reference = json.loads((tmp_path / "ref" / "results.json").read_text())
+    ref_md = (tmp_path / "ref" / "results.md").read_text()
+    assert len(reference) == N_ROWS
+
+    rng = random.Random(14)
+    interrupts = {signal.SIGINT: 0, signal.SIGKILL: 0}
+    folders = 0
+    while sum(interrupts.values()) < 10 or min(interrupts.values()) < 4:
+        assert folders < 4, interrupts
+        out = tmp_path / f"out{folders}"
+        folders += 1
+        argv = _run_argv(archive, out)
+        kept = {}  # finished rows seen so far, by key, with their fit times
+        while len(kept) < N_ROWS:
+            sig = min(interrupts, key=interrupts.get)
+            # SIGKILL anywhere (imports included); SIGINT once the command
+            # runs (a Ctrl-C during `import probssl` is Python's own).
+            first = 0 if sig == signal.SIGKILL else 1
+            after = rng.randrange(first, max(first + 1, N_ROWS - len(kept)))
+            code, err, running = _interrupted_run(argv, env, sig, after,
+                                                  rng.uniform(0, 0.03))
+            if running:
+                interrupts[sig] += 1
+            if running and sig == signal.SIGINT:
+                assert code == 130, err
+                lines = err.strip().splitlines()
+                assert len(lines) == 1 and "interrupted" in lines[0], err
+                assert "results.json" in lines[0]
+            elif running:
+                assert code == -signal.SIGKILL
+            else:
+                assert code == 0, err
+            path = out / "results.json"
+            if not path.exists():
+                continue
+            rows = json.loads(path.read_text())  # never truncated
+            now = {(r["method"], r["seed"]): r for r in rows}
+            assert len(now) == len(rows)
+            for k, row in kept.items():  # no finished row lost or redone
+                assert now.get(k) == row, k
+            kept = now
+        _check_resumed(argv, env, out, kept, reference, ref_md)
+
+
+def test_store_brings_a_stale_csv_up_to_date(tmp_path):
+    # Killed between the JSON and the CSV replacement: the CSV lags.
+    store = ResultStore(tmp_path, SETTINGS)
+    store.add(_row("NB", 0, 0.5))
+    stale = (tmp_path / "results.csv").read_text()
+    store.add(_row("NB", 1, 0.6))
+    (tmp_path / "results.csv").write_text(stale)
+    ResultStore(tmp_path, SETTINGS)
+    assert len((tmp_path / "results.csv").read_text().splitlines()) == 3

@@ -12,6 +12,8 @@ import hashlib
 import io
 import json
 import os
+import signal
+import threading
 from collections import defaultdict
 
 import numpy as np
@@ -240,6 +242,12 @@ class ResultStore:
             os.makedirs(self.out, exist_ok=True)
             self.path = os.path.join(self.out, RESULTS_JSON)
             self._split(_load_rows(self.path))
+            if self.rows or self.other_rows:
+                # A run killed between the two replacements left the CSV
+                # one row behind the JSON record: bring it up to date.
+                with _sigint_deferred(), self._locked():
+                    self._split(_load_rows(self.path), keep=self.rows)
+                    self._write_csv(self._stored_rows(), only_if_changed=True)
 
     # -- queries -----------------------------------------------------------
 
@@ -287,7 +295,7 @@ class ResultStore:
         if self.out is None:
             self._merge_into(self.rows, row)
             return dict(row)
-        with self._locked():
+        with _sigint_deferred(), self._locked():
             # Re-read: another process may have added rows since.
             self._split(_load_rows(self.path), keep=self.rows)
             self._merge_into(self.rows, row)
@@ -332,6 +340,9 @@ class ResultStore:
     def _write(self):
         stored = self._stored_rows()
         atomic_write(self.path, json.dumps(stored, indent=1).encode())
+        self._write_csv(stored)
+
+    def _write_csv(self, stored, only_if_changed=False):
         sid = settings_id(self.settings)
         flat = []
         for r in stored:
@@ -344,8 +355,16 @@ class ResultStore:
         writer = csv.DictWriter(buf, fieldnames=fields)
         writer.writeheader()
         writer.writerows(flat)
-        atomic_write(os.path.join(self.out, RESULTS_CSV),
-                     buf.getvalue().encode())
+        path = os.path.join(self.out, RESULTS_CSV)
+        data = buf.getvalue().encode()
+        if only_if_changed:
+            try:
+                with open(path, "rb") as f:
+                    if f.read() == data:
+                        return
+            except OSError:
+                pass
+        atomic_write(path, data)
 
     class _Lock:
         def __init__(self, path):
@@ -365,6 +384,27 @@ class ResultStore:
 
     def _locked(self):
         return self._Lock(os.path.join(self.out, ".results.lock"))
+
+
+class _sigint_deferred:
+    """Hold Ctrl-C (SIGINT) back while the result files are rewritten.
+
+    The files are replaced atomically anyway; deferring the interrupt also
+    keeps the row just finished (and leaves no temporary file behind). The
+    signal is delivered, as KeyboardInterrupt, as soon as the block ends.
+    """
+
+    def __enter__(self):
+        self.old = None
+        if (hasattr(signal, "pthread_sigmask")
+                and threading.current_thread() is threading.main_thread()):
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK,
+                                              {signal.SIGINT})
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
 
 
 def write_rows(rows, out):

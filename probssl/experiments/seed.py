@@ -23,14 +23,15 @@ Run ``python -m probssl.experiments.seed --help``.
 """
 
 import argparse
-import json
 import os
 import time
 import warnings
 
 import numpy as np
 
-from ._report import mean_std_table, write_rows
+from .._cache import atomic_write
+from ._report import (ResultStore, check_out_folder, mean_std_table,
+                      protocol_settings)
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -110,37 +111,135 @@ def _methods(representation, alpha, reg_covar):
                                 **event), True)
 
 
+KEY = ("representation", "method", "seed")
+
+
+def method_names(representations=("counts", "embeddings")):
+    """Names of the protocol's methods on ``representations`` (with the
+    two-view ones when both are given), in the order they run."""
+    blocks = list(representations)
+    if len(blocks) == 2:
+        blocks.append(TWO_VIEWS)
+    names = [name for rep in blocks
+             for name, _, _ in _methods(rep, 0.01, 1e-4)]
+    return list(dict.fromkeys(names))
+
+
+def _store_settings(archive, corpus, representation, alpha, reg_covar,
+                    n_test, n_labeled, embedder):
+    """Settings of the rows of one representation (what made them)."""
+    settings = {"alpha": alpha, "reg_covar": reg_covar, "n_test": n_test,
+                "n_labeled": n_labeled}
+    if representation != "counts":
+        # Rows on embeddings depend on the model's weights as well.
+        settings["embedder"] = embedder
+    # The archive's SHA-256; the posts' own when they came from elsewhere
+    # (scikit-learn's fallback).
+    return protocol_settings("seed", archive=archive,
+                             corpus=None if archive else (corpus,),
+                             **settings)
+
+
+def _embedder_identity():
+    from probssl.embeddings import SentenceEmbedder, _model_fingerprint, \
+        _resolve_model
+
+    e = SentenceEmbedder()
+    return {"model_sha256": _model_fingerprint(_resolve_model(e.model)),
+            "max_seq_length": e.max_seq_length, "normalize": e.normalize}
+
+
 def run(archive=None, representations=("counts", "embeddings"), seeds=3,
-        alpha=0.01, reg_covar=1e-4, out=None, verbose=True, jobs=1):
-    """Run the protocol; return the result rows. Rows already in
-    ``out/results.json`` are reused; ``jobs`` runs the draws in parallel."""
+        alpha=0.01, reg_covar=1e-4, out=None, verbose=True, jobs=1,
+        n_test=N_TEST, n_labeled=N_LABELED, methods=None):
+    """Run the protocol; return the result rows.
+
+    Parameters
+    ----------
+    archive : str, default=None
+        The 20 Newsgroups archive (default: ``$PROBSSL_DATA``).
+    representations : tuple of str, default=("counts", "embeddings")
+        ``"counts"`` and/or ``"embeddings"``; both add the two-view rows.
+    seeds : int, default=3
+        Random draws 0, ..., seeds - 1.
+    alpha, reg_covar : float
+        Smoothing of the count models, variance floor of the Gaussian ones.
+    out : str, default=None
+        Results folder. Every row is written to ``out/results.json`` and
+        ``out/results.csv`` as soon as it is finished
+        (:class:`~probssl.experiments._report.ResultStore`), so an
+        interrupted run loses at most the rows being computed; a re-run
+        reuses the rows made from the same archive (SHA-256) and settings.
+    verbose : bool, default=True
+        Print a line per row.
+    jobs : int, default=1
+        Draws run in parallel processes.
+    n_test, n_labeled : int
+        Test and labeled posts per draw (the protocol: 10,000 and 1,200;
+        smaller values make a quick run on a small corpus).
+    methods : sequence of str, default=None
+        Names of the methods to run (see :func:`method_names`); None runs
+        them all.
+
+    Returns
+    -------
+    rows : list of dict
+        The rows of this run (reused or new), by seed then representation.
+    """
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics import accuracy_score, f1_score
 
-    from probssl.datasets import load_20newsgroups
+    from probssl.datasets import find_20newsgroups_archive, load_20newsgroups
 
+    if out is not None:
+        check_out_folder(out)
+    if methods is not None:
+        known = set(method_names(representations))
+        unknown = sorted(set(methods) - known)
+        if unknown:
+            raise ValueError(f"unknown method(s) {unknown} for the seed "
+                             f"protocol; choose from {sorted(known)}")
     corpus = load_20newsgroups("all", archive=archive)
     y_all = corpus.target
+    if n_test + n_labeled >= len(y_all):
+        raise ValueError(
+            f"n_test={n_test} plus n_labeled={n_labeled} leaves no unlabeled "
+            f"posts among the {len(y_all)} of the corpus")
     features = {}
+    embedder = None
     if "embeddings" in representations:
         from probssl.embeddings import SentenceEmbedder
 
         start = time.perf_counter()
         features["embeddings"] = SentenceEmbedder().transform(corpus.data)
+        embedder = _embedder_identity()
         if verbose:
             print(f"embeddings {features['embeddings'].shape} in "
                   f"{time.perf_counter() - start:.1f} s", flush=True)
-
-    done = {}
-    path = os.path.join(out, "results.json") if out else None
-    if path and os.path.exists(path):
-        with open(path) as f:
-            done = {(r["representation"], r["method"], r["seed"]): r
-                    for r in json.load(f)}
+    blocks = list(representations)
+    if len(blocks) == 2:
+        blocks.append(TWO_VIEWS)
+    # One store per representation, all in the same files: the counts
+    # rows do not depend on the embedding model, so a counts-only run
+    # reuses those of a run on both.
+    source = find_20newsgroups_archive(archive)
+    stores = {rep: ResultStore(out, _store_settings(
+        source, corpus, rep, alpha, reg_covar, n_test, n_labeled, embedder),
+        key=KEY) for rep in blocks}
+    names = {rep: [name for name in method_names((rep,))
+                   if methods is None or name in methods] for rep in blocks}
 
     def draw(seed):
-        test, lab, unl = split(len(y_all), seed)
-        out_rows = []
+        out_rows = {}
+        for rep in blocks:
+            for name in names[rep]:
+                row = stores[rep].get({"representation": rep,
+                                       "method": name, "seed": seed})
+                if row is not None:
+                    out_rows[rep, name] = row
+        if len(out_rows) == sum(map(len, names.values())):
+            return list(out_rows.values())  # all finished: no features
+        test, lab, unl = split(len(y_all), seed, n_test, n_labeled)
         mats = {}
         for rep in representations:
             if rep == "counts":
@@ -151,20 +250,21 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
             else:
                 E = features["embeddings"]
                 mats[rep] = (E[np.concatenate([lab, unl])], E[test])
-        blocks = list(representations)
         if len(mats) == 2:
             from probssl import MultiView
 
             mats[TWO_VIEWS] = tuple(
                 MultiView(mats["counts"][k], mats["embeddings"][k])
                 for k in (0, 1))
-            blocks.append(TWO_VIEWS)
+        rows = []
         for rep in blocks:
             X_fit, X_test = mats[rep]
             y_ssl = np.concatenate([y_all[lab], np.full(unl.size, -1)])
             for name, model, semi in _methods(rep, alpha, reg_covar):
-                if (rep, name, seed) in done:
-                    out_rows.append(done[(rep, name, seed)])
+                if name not in names[rep]:
+                    continue
+                if (rep, name) in out_rows:
+                    rows.append(out_rows[rep, name])
                     continue
                 X_m = X_fit if semi else X_fit[: lab.size]
                 y_m = y_ssl if semi else y_all[lab]
@@ -175,7 +275,7 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                 fit_time = time.perf_counter() - start
                 pred = model.predict(X_test)
                 params = model.get_params()
-                row = {
+                row = stores[rep].add({
                     "representation": rep,
                     "method": name,
                     "seed": seed,
@@ -189,25 +289,26 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                     "macro_f1": float(f1_score(y_all[test], pred,
                                                average="macro")),
                     "fit_time_s": fit_time,
-                }
-                out_rows.append(row)
+                })
+                rows.append(row)
                 if verbose:
                     print(f"  seed={seed} {rep:10s} {name:22s} accuracy "
                           f"{row['accuracy']:.4f} ({fit_time:.1f} s)",
                           flush=True)
-        return out_rows
+        return rows
 
     if jobs == 1:
         results = [draw(seed) for seed in range(seeds)]
     else:
         from joblib import Parallel, delayed
 
+        # Each worker adds its rows to the files itself (ResultStore
+        # merges under a lock), so finished rows survive an interrupt.
         results = Parallel(n_jobs=jobs)(delayed(draw)(s) for s in range(seeds))
     rows = [row for draw_rows in results for row in draw_rows]
     if out is not None:
-        write_rows(rows, out)
-        with open(os.path.join(out, "results.md"), "w") as f:
-            f.write(summarize(rows) + "\n")
+        atomic_write(os.path.join(out, "results.md"),
+                     (summarize(rows) + "\n").encode())
         try:
             plot(rows, os.path.join(out, "accuracy.png"))
         except ImportError:
@@ -245,12 +346,18 @@ def plot(rows, path):
 
 
 def summarize(rows):
+    """Markdown table of the rows (mean ± std over draws), with the
+    published figures beside it when the run used the protocol's sizes."""
+    n_test = rows[0]["n_test"] if rows else N_TEST
+    n_labeled = rows[0]["n_labeled"] if rows else N_LABELED
+    standard = (n_test, n_labeled) == (N_TEST, N_LABELED)
     extra = {"columns": ["reference (seed 0)"],
-             "cells": lambda key: [PUBLISHED.get(key, "–")]}
+             "cells": lambda key: [PUBLISHED.get(key, "–") if standard
+                                   else "–"]}
     return mean_std_table(rows, ("representation", "method"),
                           extra=extra) + (
-        f"\n\nAccuracy and macro-F1 in % on {N_TEST:,} test posts, mean ± "
-        f"std over {len({r['seed'] for r in rows})} draws; {N_LABELED:,} "
+        f"\n\nAccuracy and macro-F1 in % on {n_test:,} test posts, mean ± "
+        f"std over {len({r['seed'] for r in rows})} draws; {n_labeled:,} "
         "labeled posts."
     )
 
@@ -265,19 +372,28 @@ def main(argv=None):
     parser.add_argument("--representation", default="both",
                         choices=("counts", "embeddings", "both"))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--test-size", type=int, default=N_TEST)
+    parser.add_argument("--labeled", type=int, default=N_LABELED)
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--reg-covar", type=float, default=1e-4)
     parser.add_argument("--out", default="results/seed")
     args = parser.parse_args(argv)
     if args.data is not None and not os.path.exists(args.data):
         parser.error(f"--data {args.data!r} does not exist")
+    for name in ("seeds", "test_size", "labeled"):
+        if not 0 < getattr(args, name) <= (1000 if name == "seeds" else 10**7):
+            parser.error(f"--{name.replace('_', '-')} "
+                         f"{getattr(args, name)} is out of range")
     reps = (("counts", "embeddings") if args.representation == "both"
             else (args.representation,))
     try:
         rows = run(args.data, reps, args.seeds, args.alpha, args.reg_covar,
-                   args.out)
+                   args.out, n_test=args.test_size, n_labeled=args.labeled)
     except (ValueError, FileNotFoundError, ImportError) as exc:
         parser.exit(2, f"error: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"interrupted; the finished rows are kept in "
+                         f"{args.out}/results.json\n")
     print()
     print(summarize(rows))
 
