@@ -6,12 +6,18 @@ Two layers:
   folder, flushes it to disk (``fsync``) and renames it over the target
   (``os.replace``), so a reader, or a process killed mid-write, only ever
   sees the old file or the complete new one;
-* :func:`write_entry` / :func:`read_entry` store a payload behind a short
-  header with a format version, a *kind*, the caller's metadata (what the
-  entry was made from) and the SHA-256 and length of the payload. On read
-  every one of them is checked: a damaged, truncated or foreign entry is
-  reported with a :class:`CacheWarning` naming the file and treated as
-  absent, so the caller rebuilds it; it is never returned.
+* :func:`write_entry` / :func:`read_entry` store a payload followed by a
+  short trailer with a format version, a *kind*, the caller's metadata
+  (what the entry was made from) and the SHA-256 and length of the payload.
+  On read every one of them is checked: a damaged, truncated or foreign
+  entry is reported with a :class:`CacheWarning` naming the file and
+  treated as absent, so the caller rebuilds it; it is never returned.
+  The trailer comes *after* the payload so that the file stays readable by
+  the payload's own reader (``np.load`` for a ``.npy`` payload,
+  ``pickle.load`` for a pickle): both stop at the end of their data.
+
+Layout: ``payload + MAGIC + header JSON + b"\\n" + b"%016x\\n" % n``, where
+``n`` is the length of ``MAGIC + header JSON + b"\\n"``.
 
 The 20 Newsgroups post cache (:mod:`probssl.datasets`) and the embedding
 cache (:mod:`probssl.embeddings`) use the second layer; the result files of
@@ -29,7 +35,8 @@ import warnings
 __all__ = ["CacheWarning", "atomic_write", "read_entry", "write_entry",
            "file_sha256"]
 
-MAGIC = b"PROBSSL-CACHE\n"
+MAGIC = b"\nPROBSSL-CACHE\n"
+_FOOTER = 17  # 16 hex digits and a newline: the trailer's length
 # Bump when the header layout changes; entries of another format are
 # rebuilt, never parsed.
 FORMAT_VERSION = 1
@@ -126,11 +133,12 @@ def write_entry(path, payload, kind, meta=None, stacklevel=2):
               "meta": _canonical(meta or {}),
               "sha256": hashlib.sha256(payload).hexdigest(),
               "size": len(payload)}
-    head = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+    trailer = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+    trailer += b"%016x\n" % len(trailer)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
-        atomic_write(path, head + payload)
+        atomic_write(path, payload + trailer)
     except OSError as exc:
         warnings.warn(
             f"Could not write the {kind} cache file {path} into the cache "
@@ -143,24 +151,30 @@ def write_entry(path, payload, kind, meta=None, stacklevel=2):
 
 def _check_entry(blob, kind, meta):
     """``(payload, None)`` if ``blob`` is a good entry, else ``(None, why)``."""
-    if not blob.startswith(MAGIC):
-        return None, "not a probssl cache file (no header)"
-    end = blob.find(b"\n", len(MAGIC))
-    if end < 0:
-        return None, "truncated header"
+    footer = blob[-_FOOTER:]
     try:
-        header = json.loads(blob[len(MAGIC):end].decode())
+        if len(blob) < _FOOTER or footer[-1:] != b"\n":
+            raise ValueError
+        n = int(footer[:-1].decode("ascii"), 16)
+    except ValueError:
+        return None, ("no checksum trailer (truncated, or not written by "
+                      "this version of probssl)")
+    start = len(blob) - _FOOTER - n
+    if start < 0 or not blob[start:].startswith(MAGIC):
+        return None, "damaged checksum trailer (truncated or changed)"
+    try:
+        header = json.loads(blob[start + len(MAGIC):-_FOOTER].decode())
         fmt, got_kind = header["format"], header["kind"]
         digest, size, got_meta = header["sha256"], header["size"], header["meta"]
     except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        return None, f"damaged header ({type(exc).__name__})"
+        return None, f"damaged checksum trailer ({type(exc).__name__})"
     if fmt != FORMAT_VERSION:
         return None, f"cache format {fmt!r}, this probssl writes {FORMAT_VERSION}"
     if got_kind != kind:
         return None, f"a {got_kind!r} entry, expected {kind!r}"
     if got_meta != _canonical(meta or {}):
         return None, "made from other data or settings than its name says"
-    payload = blob[end + 1:]
+    payload = blob[:start]
     if len(payload) != size:
         return None, f"truncated: {len(payload)} of {size} payload bytes"
     if hashlib.sha256(payload).hexdigest() != digest:

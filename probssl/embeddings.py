@@ -21,16 +21,18 @@ them, and only :meth:`SentenceEmbedder.transform` needs them::
 # SPDX-License-Identifier: BSD-3-Clause
 
 import hashlib
+import io
 import json
 import os
 import struct
 import sys
-import tempfile
 import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._cache import CacheWarning, read_entry, write_entry
 
 __all__ = ["SentenceEmbedder"]
 
@@ -161,6 +163,37 @@ def _model_fingerprint(folder):
     return digest
 
 
+def _model_token_limit(folder):
+    """Most tokens the model takes (its position embeddings), or None.
+
+    Read from the folder's ``config.json`` (Hugging Face transformers
+    models, as saved by sentence-transformers), so that a bad
+    ``max_seq_length`` is refused before anything is loaded or encoded.
+    """
+    candidates = [os.path.join(folder, "config.json")]
+    try:
+        with open(os.path.join(folder, "modules.json")) as f:
+            modules = json.load(f)
+        candidates += [os.path.join(folder, m.get("path", ""), "config.json")
+                       for m in modules if isinstance(m, dict)]
+    except (OSError, ValueError):
+        pass
+    for path in candidates:
+        try:
+            with open(path) as f:
+                config = json.load(f)
+        except (OSError, ValueError):
+            continue
+        limit = config.get("max_position_embeddings") if isinstance(
+            config, dict) else None
+        if isinstance(limit, int) and limit > 0:
+            # RoBERTa-style models reserve two positions for padding.
+            offset = 2 if config.get("model_type") in ("roberta",
+                                                       "xlm-roberta") else 0
+            return limit - offset
+    return None
+
+
 def _hash_texts(texts):
     """SHA-256 of a list of texts; each text is length-prefixed."""
     h = hashlib.sha256()
@@ -223,7 +256,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         Number of texts encoded at once.
     max_seq_length : int, default=None
         Texts are cut after this many tokens. None keeps the model's own
-        limit (256 word pieces for all-MiniLM-L6-v2).
+        default (256 word pieces for all-MiniLM-L6-v2). At most the model's
+        limit (its position embeddings: 512 for all-MiniLM-L6-v2).
     normalize : bool, default=True
         If True, every row has unit L2 norm, so dot products are cosine
         similarities. If False, the pooled embeddings are returned as they
@@ -256,9 +290,18 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     The cache key is the SHA-256 of the model files' contents, ``normalize``,
     ``max_seq_length`` and every text (length-prefixed, in order). It leaves
     out ``batch_size``, ``device`` and the versions of torch and
-    sentence-transformers, which change the results by rounding only. The
-    file is written atomically; a damaged file is reported with a warning,
-    then recomputed and rewritten. A cache hit neither imports torch nor
+    sentence-transformers, which change the results by rounding only.
+
+    The file is a ``.npy`` file (``np.load`` reads it) followed by a
+    trailer with the SHA-256 of the array and the key
+    (:mod:`probssl._cache`). It is written atomically (temporary file,
+    ``fsync``, rename) and verified on every read: a changed byte, a
+    truncated file or an entry copied under another key is reported with a
+    :class:`~probssl._cache.CacheWarning` (a ``UserWarning``) naming the
+    file, then recomputed and rewritten, never returned. If the cache folder
+    cannot be written (the default one or ``cache_dir``), the embeddings
+    are still returned, with a warning naming the folder: they may have
+    taken many minutes to compute. A cache hit neither imports torch nor
     loads the model.
 
     Examples
@@ -343,7 +386,12 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         Raises
         ------
         TypeError
-            If ``X`` is a single string or holds something else than str.
+            If ``X`` is a single string or holds something else than str
+            (the message says which element).
+        ValueError
+            If a text is not valid Unicode (a lone surrogate; the message
+            says which text and where), or ``max_seq_length`` is above the
+            model's limit.
         ImportError
             If sentence-transformers (or torch) is not installed.
         OSError
@@ -352,6 +400,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self._check_params()
         texts = self._check_texts(X)
         folder = _resolve_model(self.model)
+        self._check_length_limit(folder)
         self.cache_path_ = None
         if not texts:
             return np.empty((0, self._n_dims(folder)), dtype=np.float32)
@@ -436,7 +485,30 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
                     "SentenceEmbedder expects a list of str; element "
                     f"{i} is {type(text).__name__}: {text!r:.60}."
                 )
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # The tokenizer would fail with a message naming no text.
+                raise ValueError(
+                    f"Text {i} of X (element {i}) is not valid Unicode: a "
+                    f"lone surrogate {text[exc.start]!r} at character "
+                    f"{exc.start} (near {text[max(0, exc.start - 20):exc.start + 20]!r}). "
+                    "Decode the original bytes with errors='replace', or "
+                    "drop the surrogates: text.encode('utf-8', "
+                    "'replace').decode('utf-8')."
+                ) from None
         return [str(t) for t in texts]  # np.str_ -> str
+
+    def _check_length_limit(self, folder):
+        if self.max_seq_length is None:
+            return
+        limit = _model_token_limit(folder)
+        if limit is not None and self.max_seq_length > limit:
+            raise ValueError(
+                f"max_seq_length={self.max_seq_length} is above the limit of "
+                f"the model {self.model!r}: {limit} tokens (its position "
+                f"embeddings). Use max_seq_length <= {limit}, or None for the "
+                "model's own default.")
 
     # -- model -------------------------------------------------------------
 
@@ -506,9 +578,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         if self.cache_dir is False:
             return None
         if self.cache_dir is None:
-            from .datasets import get_data_home
+            from .datasets import _data_home_path
 
-            cache_dir = os.path.join(get_data_home(), "embeddings")
+            # Not get_data_home(), which creates the folder: an unwritable
+            # $PROBSSL_HOME must cost a warning when writing, not the run.
+            cache_dir = os.path.join(_data_home_path(), "embeddings")
         else:
             cache_dir = os.path.abspath(os.path.expanduser(os.fspath(self.cache_dir)))
         meta = {
@@ -523,55 +597,40 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
         return os.path.join(cache_dir, f"{key}.npy")
 
-    @staticmethod
-    def _read_cache(path, n_texts):
-        if not os.path.exists(path):
+    def _cache_meta(self, path):
+        # Stored in the entry: a file renamed or copied under another key
+        # (a foreign entry) is rebuilt, never returned.
+        return {"version": _CACHE_VERSION, "key": os.path.basename(path)}
+
+    def _read_cache(self, path, n_texts):
+        payload = read_entry(path, "embedding", self._cache_meta(path),
+                             stacklevel=3)
+        if payload is None:
             return None
         try:
-            emb = np.load(path, allow_pickle=False)
+            emb = np.load(io.BytesIO(payload), allow_pickle=False)
             problem = None
             if emb.dtype != np.float32:
                 problem = f"dtype {emb.dtype}, expected float32"
             elif emb.ndim != 2 or emb.shape[0] != n_texts or emb.shape[1] < 1:
                 problem = f"shape {emb.shape}, expected ({n_texts}, n_dims)"
-        except Exception as exc:  # truncated, not a .npy file, ...
+        except Exception as exc:  # a good checksum over a bad payload
             problem = f"unreadable ({type(exc).__name__}: {exc})"
         if problem is None:
             return emb
         warnings.warn(
             f"Ignoring the damaged embedding cache file {path}: {problem}. "
             "The embeddings are recomputed and the file rewritten.",
-            RuntimeWarning,
+            CacheWarning,
             stacklevel=3,
         )
         return None
 
-    @staticmethod
-    def _write_cache(path, emb):
-        """Write ``emb`` to ``path`` atomically; warn instead of failing."""
-        folder = os.path.dirname(path)
-        tmp = None
-        try:
-            os.makedirs(folder, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                dir=folder, prefix=".tmp-", suffix=".npy"
-            )
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, emb, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it private (0600)
-            os.replace(tmp, path)
-            tmp = None
-        except OSError as exc:
-            warnings.warn(
-                f"Could not write the embedding cache file {path}: {exc}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        finally:
-            if tmp is not None:
-                try:
-                    os.remove(tmp)
-                except OSError:
-                    pass
+    def _write_cache(self, path, emb):
+        """Write ``emb`` to ``path`` atomically; warn instead of failing:
+        an unwritable cache folder (given as ``cache_dir`` or the default
+        one) never costs the embeddings just computed."""
+        buf = io.BytesIO()
+        np.save(buf, emb, allow_pickle=False)
+        write_entry(path, buf.getvalue(), "embedding", self._cache_meta(path),
+                    stacklevel=3)

@@ -335,3 +335,101 @@ def test_pipeline_and_feature_names(needs_model, tmp_path):
     pipe = make_pipeline(SentenceEmbedder(cache_dir=tmp_path), LogisticRegression())
     pipe.fit(SENTENCES, [0, 0, 1, 1])
     assert pipe.predict(["A small cat on a carpet."])[0] == 0
+
+
+# --------------------------------------------------------------------------
+# Issue 14: errors that name the text or argument; checksummed cache
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("texts, index", [
+    (["fine", "lone \udc80 surrogate"], 1),
+    (["\ud800", "fine"], 0),
+    (np.array(["ok", "ok", "x\udfff"], dtype=object), 2),
+])
+def test_lone_surrogate_names_the_text(texts, index, tmp_path):
+    with pytest.raises(ValueError, match=rf"Text {index} of X .*surrogate"):
+        SentenceEmbedder(cache_dir=tmp_path).transform(texts)
+    assert not any(tmp_path.iterdir())
+
+
+def test_max_seq_length_above_the_model_limit(tmp_path):
+    folder = _fake_model_dir(tmp_path / "m")
+    (folder / "config.json").write_text(
+        '{"hidden_size": 384, "max_position_embeddings": 512}')
+    e = SentenceEmbedder(model=str(folder), cache_dir=tmp_path / "cache",
+                         max_seq_length=100_000)
+    # Refused before the model is loaded (a fake one would not load).
+    with pytest.raises(ValueError, match="max_seq_length=100000.*512 tokens"):
+        e.transform(["a text"])
+
+
+def test_max_seq_length_above_limit_bundled_model(needs_model, tmp_path):
+    # Before: a RuntimeError about tensor sizes, after encoding had started.
+    with pytest.raises(ValueError, match="max_seq_length=1000 .*512"):
+        SentenceEmbedder(cache_dir=tmp_path, max_seq_length=1000).transform(
+            ["word " * 2000])
+    X = SentenceEmbedder(cache_dir=tmp_path, max_seq_length=512).transform(
+        ["word " * 2000])
+    assert X.shape == (1, 384)
+
+
+def test_changed_byte_in_embedding_cache_is_rebuilt(needs_model, tmp_path):
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    X = e.transform(SENTENCES)
+    path = e.cache_path_
+    blob = bytearray(open(path, "rb").read())
+    blob[200] ^= 0x40  # inside the float data: np.load would not notice
+    with open(path, "wb") as f:
+        f.write(bytes(blob))
+    with pytest.warns(UserWarning, match=path.replace("\\", "\\\\")
+                      + ".*checksum"):
+        Y = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    np.testing.assert_array_equal(Y, X)
+    # Rebuilt, and still a plain .npy file for np.load.
+    np.testing.assert_array_equal(np.load(path), X)
+
+
+def test_foreign_embedding_cache_entry_is_rebuilt(needs_model, tmp_path):
+    e = SentenceEmbedder(cache_dir=tmp_path)
+    X = e.transform(SENTENCES)
+    other = SentenceEmbedder(cache_dir=tmp_path)
+    other_path = other._cache_file(_resolve_model(other.model), SENTENCES[:2]
+                                   + SENTENCES[2:][::-1])
+    os.replace(e.cache_path_, other_path)  # right shape, wrong texts
+    with pytest.warns(UserWarning, match="other data or settings"):
+        Y = other.transform(SENTENCES[:2] + SENTENCES[2:][::-1])
+    np.testing.assert_allclose(Y, X[[0, 1, 3, 2]], atol=1e-6)
+
+
+def test_unwritable_default_cache_folder_warns_naming_it(needs_model,
+                                                         tmp_path,
+                                                         monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    monkeypatch.setenv("PROBSSL_HOME", str(blocker / "home"))
+    # Before: NotADirectoryError from creating $PROBSSL_HOME, no embeddings.
+    with pytest.warns(UserWarning, match=str(blocker / "home" / "embeddings")):
+        X = SentenceEmbedder().transform(SENTENCES[:2])
+    assert X.shape == (2, 384)
+
+
+def test_cache_key_covers_what_changes_the_output(tmp_path):
+    folder = _fake_model_dir(tmp_path / "m")
+    e = SentenceEmbedder(model=str(folder), cache_dir=tmp_path / "c")
+    base = e._cache_file(str(folder), ["a", "b"])
+    assert e._cache_file(str(folder), ["a", "b"]) == base
+    changed = [
+        e._cache_file(str(folder), ["b", "a"]),
+        e._cache_file(str(folder), ["a", "b", ""]),
+        clone(e).set_params(normalize=False)._cache_file(str(folder),
+                                                         ["a", "b"]),
+        clone(e).set_params(max_seq_length=128)._cache_file(str(folder),
+                                                            ["a", "b"]),
+    ]
+    (folder / "config.json").write_text('{"hidden_size": 385}')
+    changed.append(e._cache_file(str(folder), ["a", "b"]))
+    assert len({base, *changed}) == 6
+    # Rounding-only settings share the entry.
+    assert clone(e).set_params(batch_size=3, device="cpu")._cache_file(
+        str(folder), ["a", "b"]) == e._cache_file(str(folder), ["a", "b"])

@@ -4,6 +4,7 @@ handling of absurd arguments and interrupts."""
 
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -338,3 +339,75 @@ def test_store_brings_a_stale_csv_up_to_date(tmp_path):
     (tmp_path / "results.csv").write_text(stale)
     ResultStore(tmp_path, SETTINGS)
     assert len((tmp_path / "results.csv").read_text().splitlines()) == 3
+
+
+# --------------------------------------------------------------------------
+# probssl._cache: checksummed entries
+# --------------------------------------------------------------------------
+
+
+def _read_quiet(path, kind="k", meta=None):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        payload = read_entry(str(path), kind, meta)
+    return payload, [w for w in caught if issubclass(w.category, CacheWarning)]
+
+
+def test_entry_round_trip(tmp_path):
+    path = tmp_path / "sub" / "e.bin"
+    assert write_entry(str(path), b"payload \x00\xff", "k", {"a": (1, 2)})
+    payload, warned = _read_quiet(path, "k", {"a": [1, 2]})
+    assert payload == b"payload \x00\xff" and not warned
+    assert _read_quiet(tmp_path / "missing", "k") == (None, [])
+
+
+def test_entry_any_changed_byte_or_truncation_is_refused(tmp_path):
+    path = tmp_path / "e.bin"
+    write_entry(str(path), bytes(range(256)) * 2, "k", {"m": 1})
+    good = path.read_bytes()
+    for pos in range(len(good)):
+        blob = bytearray(good)
+        blob[pos] ^= 0x01
+        path.write_bytes(bytes(blob))
+        payload, warned = _read_quiet(path, "k", {"m": 1})
+        # Only the JSON trailer's insignificant bytes could pass, and then
+        # the payload is intact.
+        assert payload is None or payload == bytes(range(256)) * 2, pos
+        assert payload is not None or (warned and str(path) in
+                                       str(warned[0].message)), pos
+    for n in range(len(good)):
+        path.write_bytes(good[:n])
+        payload, warned = _read_quiet(path, "k", {"m": 1})
+        assert payload is None and warned, n
+
+
+@pytest.mark.parametrize("kind, meta, why", [
+    ("other", {"m": 1}, "expected 'k'"),
+    ("k", {"m": 2}, "other data or settings"),
+])
+def test_entry_foreign_is_refused(tmp_path, kind, meta, why):
+    path = tmp_path / "e.bin"
+    write_entry(str(path), b"x", kind, meta)
+    payload, warned = _read_quiet(path, "k", {"m": 1})
+    assert payload is None and why in str(warned[0].message)
+
+
+def test_entry_unwritable_folder_warns_naming_it(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.warns(UserWarning, match=re.escape(str(blocker / "d"))):
+        assert not write_entry(str(blocker / "d" / "e.bin"), b"x", "k")
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    path = tmp_path / "f"
+    atomic_write(str(path), b"old")
+
+    def broken(fd):
+        raise OSError("disk full (test)")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(str(path), b"new")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["f"]
