@@ -10,10 +10,14 @@ import sys
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._em import run_em
+from ._events import make_event_model
+from ._sources import Chunks, InMemory
 from ._validation import (
     check_input,
     check_sample_weight,
@@ -22,7 +26,7 @@ from ._validation import (
 )
 
 
-def _is_dask(obj):
+def is_dask(obj):
     """Whether ``obj`` is a Dask array (without importing Dask)."""
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(obj, da.Array)
@@ -30,7 +34,7 @@ def _is_dask(obj):
 
 def _lazy(estimator, X, method):
     """``estimator.<method>`` mapped over the row chunks of a Dask array."""
-    from .distributed import predict_dask
+    from ._dask import predict_dask
 
     return predict_dask(estimator, X, method)
 
@@ -82,20 +86,20 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             multinomial coefficient), which cancels in the posterior.
             A Dask array X gives a lazy Dask array (one task per chunk).
         """
-        if _is_dask(X):
+        if is_dask(X):
             return _lazy(self, X, "predict_joint_log_proba")
         return self._joint_log_likelihood_checked(self._validated(X))
 
     def predict_log_proba(self, X):
         """Log posterior class probabilities, shape (n_samples, n_classes)."""
-        if _is_dask(X):
+        if is_dask(X):
             return _lazy(self, X, "predict_log_proba")
         jll = self.predict_joint_log_proba(X)
         return jll - logsumexp(jll, axis=1, keepdims=True)
 
     def predict_proba(self, X):
         """Posterior class probabilities, shape (n_samples, n_classes)."""
-        if _is_dask(X):
+        if is_dask(X):
             return _lazy(self, X, "predict_proba")
         return np.exp(self.predict_log_proba(X))
 
@@ -105,7 +109,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         A Dask array X gives a lazy Dask array (one task per chunk), as do
         the other ``predict*`` methods.
         """
-        if _is_dask(X):
+        if is_dask(X):
             return _lazy(self, X, "predict")
         jll = self.predict_joint_log_proba(X)
         return self.classes_[jll.argmax(axis=1)]
@@ -123,3 +127,124 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = np.asarray(sample_weight)[keep]
         pred = self._joint_log_likelihood_checked(X[keep]).argmax(axis=1)
         return accuracy_score(y_index[keep], pred, sample_weight=sample_weight)
+
+
+class EMClassifier(SemiSupervisedClassifier):
+    """``fit``, ``fit_chunks`` and the Dask fit of the EM estimators: one
+    engine (:func:`probssl._em.run_em`) over a source of rows.
+
+    A subclass provides ``_mixing(n_classes, seed)``, ``_set_fitted(run)``
+    and the names of its model-dependent attributes.
+    """
+
+    _unlabeled_weight = 1.0
+
+    def _new_events(self, name):
+        return make_event_model(name, alpha=self.alpha, binarize=self.binarize,
+                                covariance_type=self.covariance_type,
+                                reg_covar=self.reg_covar)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Non-negative counts (e.g. from ``CountVectorizer``) for the
+            count models, dense reals (e.g. sentence embeddings) for the
+            Gaussian model. A Dask array (rows chunked) is fitted on its
+            cluster: one map and one tree sum per iteration, the blocks
+            prepared once and kept on the workers.
+        y : array-like of shape (n_samples,)
+            Class labels; ``-1`` marks an unlabeled row. At least one row
+            must be labeled.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; rows of weight 0 are left out.
+
+        Returns
+        -------
+        self
+        """
+        previous = self._previous_fit()
+        if is_dask(X) or is_dask(y) or is_dask(sample_weight):
+            from ._dask import DaskSource
+
+            source = DaskSource(self, X, y, sample_weight,
+                                self._unlabeled_weight, self._new_events)
+            return self._fit_source(source, previous)
+        source = InMemory(self, X, y, sample_weight, self._unlabeled_weight,
+                          self._new_events)
+        self._fit_source(source, previous)
+        labeled = source.y_index >= 0
+        transduction = np.where(labeled, source.y_index, 0)
+        if not labeled.all():
+            jll = self._joint_log_likelihood_checked(source.X[~labeled])
+            transduction[~labeled] = jll.argmax(axis=1)
+        self.transduction_ = self.classes_[transduction]
+        return self
+
+    def fit_chunks(self, chunks, classes=None):
+        """Fit by EM over chunks of rows read one at a time (out of core).
+
+        Memory is bounded by one chunk plus a few (n_features, K) arrays;
+        the result equals ``fit`` on the concatenated chunks up to rounding
+        (same iterations, same starts), but ``transduction_`` is not set.
+
+        Parameters
+        ----------
+        chunks : callable or re-iterable
+            ``chunks()`` returning an iterator, or a re-iterable such as a
+            list or :class:`probssl.chunked.NpzChunks`, of ``(X, y)`` or
+            ``(X, y, sample_weight)``, X sparse or dense; read once per EM
+            iteration (and once more to learn the labels and columns).
+        classes : array-like, default=None
+            The class labels; those seen on the labeled rows when None.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        previous = self._previous_fit()
+        return self._fit_source(Chunks(self, chunks, classes,
+                                       self._unlabeled_weight,
+                                       self._new_events), previous)
+
+    def _previous_fit(self):
+        """What a warm start continues from (before the refit changes it)."""
+        if not (getattr(self, "warm_start", False)
+                and hasattr(self, "events_")):
+            return None
+        return (self.events_, self._mixing_state, self.classes_,
+                self.event_model_, self.n_features_in_)
+
+    def _fit_source(self, source, previous=None, callback=None):
+        for name in self._event_attributes + ("transduction_",):
+            self.__dict__.pop(name, None)
+        warm = None
+        if previous is not None:
+            same = (np.array_equal(previous[2], self.classes_)
+                    and previous[3:] == (self.event_model_,
+                                         self.n_features_in_))
+            warm = previous[:2] if same else None
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        run = run_em(source.events_template,
+                     self._mixing(len(self.classes_), seed), source,
+                     max_iter=self.max_iter, tol=self.tol,
+                     n_init=getattr(self, "n_init", 1), verbose=self.verbose,
+                     owner=type(self).__name__, warm=warm,
+                     callback=callback)
+        self.events_ = run.events
+        self._mixing_state = run.mixing
+        self.n_iter_ = run.n_iter
+        self.converged_ = run.converged
+        self.lower_bound_ = run.history[-1]
+        self.lower_bounds_ = run.history
+        if self.event_model_ == "gaussian":
+            self.means_ = self.events_.means
+            self.variances_ = self.events_.variances
+        else:
+            self.component_feature_log_prob_ = self.events_.feature_log_prob
+        self._set_fitted(run)
+        return self

@@ -1,38 +1,47 @@
-"""The EM loop for a mixture whose components are grouped by class.
+"""The one EM loop: an event model, a mixing part and a source of rows.
 
-Shared by the estimators that are "a prior over components + an event
-model": components ``c * M ... c * M + M - 1`` belong to class ``c``;
-labeled rows are clamped to their class's components, unlabeled rows may
-take any component.
+``run_em`` serves ``fit``, ``fit_chunks`` and the Dask fit of every EM
+estimator. Each iteration is an M-step from the summed statistics of the
+last pass (mixing part, then event model), then an E-step pass over the
+source with the new parameters, which also yields their MAP objective::
+
+    sum_i w_i log sum_{k allowed for i} table[kind_i, k] p(x_i | k)
+    + events.log_prior() + mixing.log_prior()
+
+EM never decreases it. A run stops when the gain is at most
+``tol * |objective|`` (a relative gain: the objective of a corpus grows
+with its size) or after ``max_iter`` E-steps; the final parameters are
+those of the last E-step, so the last objective is exactly theirs. With
+several starts (``n_init``) the run with the highest objective is kept.
 """
 
+import copy
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 
-
 @dataclass
-class EMResult:
-    log_prior: np.ndarray
+class Run:
+    """The outcome of one EM run."""
+
+    events: object
+    mixing: dict
     n_iter: int
     converged: bool
-    lower_bound: float
-    history: list = field(default_factory=list)
-    resp: np.ndarray = None
+    history: list
 
 
 def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
-                     callback=None,
-                     hint="a class whose prior mass vanished?"):
-    """Book-keeping after an E-step, shared by every EM loop.
+                     callback=None, hint="a class whose prior mass vanished?"):
+    """Book-keeping after an E-step, shared by every EM-like loop.
 
     Raises FloatingPointError on a non-finite objective (a row that no
     component it may take can explain), appends it to ``history``, reports
     it (``verbose``, ``callback(n_iter, objective)``) and returns whether
-    EM has converged: a gain of at most ``tol * |objective|``.
+    the loop has converged: a gain of at most ``tol * |objective|``.
     """
     if not np.isfinite(objective):
         raise FloatingPointError(
@@ -52,95 +61,51 @@ def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
     )
 
 
-def log_component_prior(resp, prior_alpha):
-    """MAP (``prior_alpha`` > 0) or ML log mixing weights from weighted resp."""
-    counts = resp.sum(axis=0) + prior_alpha
-    with np.errstate(divide="ignore"):
-        return np.log(counts) - np.log(counts.sum())
-
-
-def run_em(
-    events,
-    data,
-    resp,
-    row_class,
-    n_per_class,
-    weights,
-    *,
-    prior_alpha,
-    max_iter,
-    tol,
-    verbose=0,
-    owner="EM",
-):
-    """Run EM from the initial weighted responsibilities ``resp``.
-
-    Each iteration: M-step from ``resp`` (event model and mixing weights),
-    then E-step with the new parameters, which also yields the MAP
-    objective of those parameters::
-
-        sum_i w_i log sum_{k allowed for i} pi_k p(x_i | k)
-        + events.log_prior() + prior_alpha * sum_k log pi_k
-
-    EM never decreases it. Stops when the gain is at most
-    ``tol * |objective|`` (a relative gain: the objective of a corpus grows
-    with its size) or after ``max_iter`` E-steps. The final parameters are
-    those of the last E-step, so ``lower_bound`` is exactly their objective.
-
-    ``resp`` is updated in place and holds the last E-step's weighted
-    responsibilities on return.
+def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
+           callback=None, owner="EM", warm=None):
+    """Fit ``events`` (an event model, copied per start) and ``mixing`` by
+    EM over ``source``; ``warm``: a fitted ``(events, mixing state)`` to
+    start from (an E-step first) instead of the mixing part's start.
+    Returns the best :class:`Run`, its event model in input column order.
     """
-    n_samples = resp.shape[0]
-    row_loglik = np.empty(n_samples)
-    history = []
-    begin_em = getattr(events, "begin_em", None)
-    if begin_em is not None:
-        begin_em(data, resp.shape[1])
-    try:
-        n_iter, converged, log_pi = _iterate(
-            events, data, resp, row_class, n_per_class, weights, row_loglik,
-            history, prior_alpha, max_iter, tol, verbose, owner,
-        )
-    finally:
-        if begin_em is not None:
-            events.end_em()
-    if not converged:
+    best = None
+    for run in range(1 if warm else mixing.n_runs(n_init)):
+        ev = copy.deepcopy(events)
+        if warm:
+            ev = copy.deepcopy(warm[0]).set_order(events.order)
+            mixing.warm(warm[1])
+            stats = source.e_pass(ev, mixing.table())
+        else:
+            mixing.begin(source, run, ev)
+            stats = source.start(ev, mixing, run)
+        if not stats.kinds[1:].sum() > 0:
+            raise ValueError("Every labeled row has sample_weight 0: "
+                             "nothing to learn from.")
+        history = []
+        converged = False
+        for n_iter in range(1, max_iter + 1):
+            keep = mixing.m_step(stats.kinds, n_iter, owner)
+            if keep is not None:
+                stats = source.drop(ev, stats, keep)
+            if stats.changed is None:
+                ev.m_step(stats.events)
+            else:
+                ev.m_step(stats.events, stats.changed)
+            stats = source.e_pass(ev, mixing.table())
+            objective = stats.loglik + ev.log_prior() + mixing.log_prior()
+            if record_iteration(history, objective, n_iter, owner=owner,
+                                verbose=verbose, tol=tol, callback=callback,
+                                hint=mixing.hint):
+                converged = True
+                break
+        result = Run(ev, mixing.state(), n_iter, converged, history)
+        if best is None or result.history[-1] > best.history[-1]:
+            best = result
+    if not best.converged:
         warnings.warn(
             f"{owner} did not converge in max_iter={max_iter} iterations; "
             "raise max_iter or tol.",
             ConvergenceWarning,
         )
-    events.finalize(data)
-    return EMResult(
-        log_prior=log_pi,
-        n_iter=n_iter,
-        converged=converged,
-        lower_bound=history[-1] if history else -np.inf,
-        history=history,
-        resp=resp,
-    )
-
-
-def _iterate(events, data, resp, row_class, n_per_class, weights, row_loglik,
-             history, prior_alpha, max_iter, tol, verbose, owner):
-    """The iterations of :func:`run_em`.
-
-    Returns ``(n_iter, converged, log_pi)``.
-    """
-    converged = False
-    n_iter = 0
-    log_pi = None
-    for n_iter in range(1, max_iter + 1):
-        log_pi = log_component_prior(resp, prior_alpha)
-        events.fit(data, resp)
-        events.e_step(
-            data, log_pi, row_class, n_per_class, weights, resp, row_loglik
-        )
-        objective = row_loglik.sum() + events.log_prior()
-        if prior_alpha > 0:
-            objective += prior_alpha * log_pi.sum()
-        if record_iteration(history, objective, n_iter, owner=owner,
-                            verbose=verbose, tol=tol):
-            converged = True
-            break
-    return n_iter, converged, log_pi
+    best.events.restore_order()
+    return best

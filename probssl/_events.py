@@ -1,35 +1,38 @@
 """Event models: the per-component densities shared by every method.
 
-An event model holds the parameters of K component densities over X and
-offers the two operations EM needs:
+Every model offers the same protocol, on additive sufficient statistics, so
+that one EM engine (:mod:`probssl._em`) serves every estimator and every
+place the rows live (in memory, chunks on disk, Dask workers):
 
-``log_prob(X) -> (n, K)``
-    log p(x_i | component k), up to a term that depends on x_i only.
-``fit(data, resp)``
-    the weighted M-step from responsibilities ``resp`` (n, K), which already
-    carry the row weights (labeled 1, unlabeled lambda, sample weights).
+``prepare(X) -> block``
+    validated rows in the layout the kernels read, once per fit (counts:
+    CSR with the columns in ``order``; Bernoulli: binarized here, once;
+    Gaussian: ``[X * X, X]``).
+``new_stats(K, n_features)`` / ``add_stats(stats, block, resp)``
+    zero statistics, and a block's contribution added in place (``resp``
+    carries the row weights).
+``m_step(stats)``
+    parameters from summed statistics; ``log_prior()`` is their log-prior.
+``e_step(block, table, row_class, weights, resp, row_loglik)``
+    the fused E-step: weighted posterior over components with a log prior
+    per row kind (``table[row_class + 1]``; row 0 for unlabeled rows; -inf
+    for a component the row may not take).
+``log_prob(X)``
+    log p(x | k) (n, K), up to a term in x only, for prediction.
+``loo_log_prob(block, stats, row_class, weights, full)``
+    the same with every row's own contribution taken out of the
+    statistics of its class (leave-one-out, for the hybrid).
 
-plus ``log_prior()``, the log-density of the current parameters under their
-prior, so that MAP-EM objectives can be monitored, and ``e_step``, the
-posterior over the allowed components (fused with ``log_prob`` where that
-pays).
+Count models reorder the columns by decreasing document frequency for
+cache locality; the parameters carry that order explicitly (``order``:
+``block[:, j]`` is input column ``order[j]``) until ``restore_order()``.
 
-``prepare(X)`` turns validated input into the layout the two operations
-read, once per fit; ``finalize(data)`` undoes any reordering it made.
-``e_step_table`` is the E-step with a log prior per kind of row (unlabeled,
-or labeled with class c: MixtureOfExperts' class tables). The multinomial
-model also has ``begin_em`` / ``end_em``: within one EM run its E- and
-M-steps become incremental (saturated rows skipped, only moved rows added
-to the kept statistics; see ``_kernels``), with EM's result.
-
-| model       | input          | log p(x given k)                          |
-|-------------|----------------|-------------------------------------------|
-| multinomial | counts         | x . log theta_k                           |
-| bernoulli   | binary (> b)   | sum_w x_w log p_wk + (1 - x_w) log(1-p_wk)|
-| gaussian    | dense reals    | diagonal Gaussian log-density             |
+| model       | input          | statistics                         |
+|-------------|----------------|------------------------------------|
+| multinomial | counts         | X.T @ R, lengths @ R               |
+| bernoulli   | binary (> b)   | X.T @ R, R.sum(0)                  |
+| gaussian    | dense reals    | R.T @ [X*X, X], R.sum(0)           |
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,143 +45,120 @@ EVENT_MODELS = ("multinomial", "bernoulli", "gaussian")
 COVARIANCE_TYPES = ("diag", "tied", "spherical")
 
 
-class CountData:
-    """A sparse matrix in the layouts the count kernels read.
+class CountBlock:
+    """Sparse counts as the kernels read them: CSR, columns in ``order``.
 
-    The columns are reordered by decreasing document frequency, once per
-    fit: the few words that carry most non-zeros then sit together in
-    memory, and their parameter rows stay in cache during both passes.
-    Event models fitted on a ``CountData`` hold their parameters in this
-    order until ``finalize`` puts them back.
-
-    Attributes
-    ----------
-    csr : scipy.sparse.csr_matrix
-        Rows for the E-step (one row per document), columns reordered.
-    csc : scipy.sparse.csc_matrix
-        Columns for the M-step (one column per word), columns reordered.
-    lengths : ndarray of shape (n_samples,)
-        Total count of every document.
-    order : ndarray of shape (n_features,)
-        ``csr[:, j]`` is column ``order[j]`` of the input.
-    row_chunks, col_chunks : ndarray
-        Work ranges with about equal non-zeros, for the parallel kernels.
+    No CSC copy: column statistics are scattered from the rows, each thread
+    owning a range of columns (:func:`probssl._kernels.csr_scatter_rows`).
     """
 
-    def __init__(self, X):
+    def __init__(self, X, order=None):
         X = to_kernel_csr(X)
-        doc_freq = np.bincount(X.indices, minlength=X.shape[1])
-        self.order = np.argsort(-doc_freq, kind="stable")
-        self.csr = to_kernel_csr(X[:, self.order])
-        self.csc = self.csr.tocsc()
-        self.csc.sort_indices()
-        self.lengths = np.asarray(self.csr.sum(axis=1)).ravel()
-        self.row_chunks = _kernels.balanced_chunks(self.csr.indptr)
-        self.col_chunks = _kernels.balanced_chunks(self.csc.indptr)
+        if order is not None:
+            X = to_kernel_csr(X[:, order])
+        self.csr = X
+        self.lengths = np.asarray(X.sum(axis=1)).ravel()
+        self.row_chunks = _kernels.balanced_chunks(X.indptr)
+        self._ranges = None
 
     @property
     def shape(self):
         return self.csr.shape
 
+    def column_ranges(self):
+        """Column ranges of about equal non-zeros, one per Numba thread."""
+        n_threads = get_num_threads()
+        if self._ranges is None or self._ranges[0] != n_threads:
+            nnz = np.bincount(self.csr.indices, minlength=self.shape[1])
+            indptr = np.concatenate([[0], np.cumsum(nnz)])
+            self._ranges = (n_threads,
+                            _kernels.balanced_chunks(indptr, n_threads))
+        return self._ranges[1]
+
+    def scatter(self, rows, delta, stats, old, touched):
+        """``stats += X[rows].T @ delta[rows]``; see ``csr_scatter_rows``."""
+        csr = self.csr
+        _kernels.csr_scatter_rows(self.column_ranges(), rows, csr.indptr,
+                                  csr.indices, csr.data, delta, stats, old,
+                                  touched)
+
+    def dot(self, dense, out=None):
+        """``X @ dense`` with the parallel row kernel."""
+        csr = self.csr
+        if out is None:
+            out = np.empty((csr.shape[0], dense.shape[1]))
+        _kernels.csr_dense_dot(self.row_chunks, csr.indptr, csr.indices,
+                               csr.data, dense, out)
+        return out
+
     def transposed_dot(self, resp):
-        """``X.T @ resp``: (n_features, K), in the reordered columns."""
-        out = np.empty((self.shape[1], resp.shape[1]))
-        csc = self.csc
-        _kernels.csr_dense_dot(
-            self.col_chunks, csc.indptr, csc.indices, csc.data, resp, out
-        )
+        """``X.T @ resp`` (n_features, K)."""
+        out = np.zeros((self.shape[1], resp.shape[1]))
+        self.scatter(np.arange(self.shape[0]), np.ascontiguousarray(resp),
+                     out, np.empty_like(out),
+                     np.zeros(self.shape[1], dtype=np.uint8))
         return out
 
 
-def _sparse_dot(X, dense):
-    """``X @ dense`` for CSR/CountData X with the parallel kernel."""
-    if isinstance(X, CountData):
-        X, chunks = X.csr, X.row_chunks
-    else:
-        X = to_kernel_csr(X)
-        chunks = _kernels.balanced_chunks(X.indptr)
-    out = np.empty((X.shape[0], dense.shape[1]))
-    _kernels.csr_dense_dot(chunks, X.indptr, X.indices, X.data, dense, out)
-    return out
+class GaussianBlock:
+    """Dense rows with their squares beside them: ``XX = [X * X, X]``, so
+    that both Gaussian operations are one matrix product each."""
+
+    def __init__(self, X):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        self.XX = np.hstack([X * X, X])
+        self.n_features = X.shape[1]
+
+    @property
+    def shape(self):
+        return (self.XX.shape[0], self.n_features)
 
 
 class _EventModel:
-    """What every event model shares: the generic E-step and no reordering."""
+    """The generic parts: E-step, one-block fit, column order."""
 
-    def e_step(self, data, log_prior, row_class, n_per_class, weights, resp,
-               row_loglik):
-        """Weighted posterior over components, labeled rows clamped to their
-        class's ``n_per_class`` components (``class_prior_table``)."""
-        self.e_step_table(data, class_prior_table(log_prior, n_per_class),
-                          row_class, weights, resp, row_loglik)
-
-    def e_step_table(self, data, table, row_class, weights, resp,
-                     row_loglik):
-        """Weighted posterior over components with a log prior per row kind:
-        ``table[row_class + 1]`` (row 0: unlabeled rows; -inf: a component
-        the row may not take). Writes ``resp`` and ``row_loglik``."""
-        jll = self.log_prob(data)
-        _kernels.table_posterior(
-            jll, table, row_class, weights, resp, row_loglik
-        )
-
-    def finalize(self, data):
-        return self
+    order = None
+    _log_prior = 0.0
 
     def log_prior(self):
         return self._log_prior
 
+    def e_step(self, block, table, row_class, weights, resp, row_loglik):
+        _kernels.table_posterior(self.log_prob(block), table, row_class,
+                                 weights, resp, row_loglik)
 
-def class_prior_table(log_prior, n_per_class):
-    """The (C + 1, K) log prior table of class-clamped EM: row 0 (unlabeled
-    rows) is ``log_prior``; row c + 1 keeps class c's ``n_per_class``
-    components and is -inf elsewhere."""
-    K = log_prior.shape[0]
-    table = np.full((K // n_per_class + 1, K), -np.inf)
-    table[0] = log_prior
-    for c in range(K // n_per_class):
-        comps = slice(c * n_per_class, (c + 1) * n_per_class)
-        table[c + 1, comps] = log_prior[comps]
-    return table
+    def fit(self, block, resp):
+        """M-step from one block's weighted responsibilities."""
+        resp = np.ascontiguousarray(resp, dtype=np.float64)
+        stats = self.new_stats(resp.shape[1], block.shape[1])
+        self.add_stats(stats, block, resp)
+        return self.m_step(stats)
 
+    def select(self, stats, keep):
+        """The statistics of the components in ``keep`` (a mask)."""
+        return [s[..., keep] for s in stats]
 
-def _table_moved(old, new):
-    """Twice the largest change of a log prior table (inf when there is no
-    previous one or a component became possible or impossible)."""
-    if old is None or old.shape != new.shape:
-        return np.inf
-    finite = np.isfinite(new)
-    if not np.array_equal(finite, np.isfinite(old)):
-        return np.inf
-    if not finite.any():
-        return 0.0
-    return 2.0 * float(np.abs(new[finite] - old[finite]).max())
+    def restore_order(self):
+        """Parameters back in the input's column order."""
+        if self.order is not None:
+            inverse = np.argsort(self.order)
+            for name in self._feature_params:
+                value = getattr(self, name, None)
+                if value is not None:
+                    setattr(self, name, np.ascontiguousarray(value[inverse]))
+            self.order = None
+        return self
 
-
-# Responsibilities that move by at most this much (times the row weight)
-# between iterations are left as they are by the incremental EM passes.
-MOVED = 1e-14
-
-
-@dataclass(eq=False)
-class _IncrementalState:
-    """What the incremental passes keep between iterations of one EM run."""
-
-    data: object
-    stats: np.ndarray  # X.T @ resp, (V, K)
-    log_stats: np.ndarray  # log(alpha + stats)
-    col_sums: np.ndarray  # log_stats.sum(axis=1)
-    bound: np.ndarray  # 2 * max_k |change of log_stats[w, k]|
-    top: np.ndarray
-    gap: np.ndarray
-    changed: np.ndarray
-    delta: np.ndarray
-    old: np.ndarray  # scratch for the M-step kernel
-    touched: np.ndarray
-    log_norm: np.ndarray = None
-    prev_log_norm: np.ndarray = None
-    table: np.ndarray = None  # the log prior table of the last E-step
-    ranges: tuple = None  # (n_threads, column ranges) of the M-step scatter
+    def set_order(self, order):
+        """Parameters (in input order) permuted to the block order ``order``."""
+        self.restore_order()
+        if order is not None:
+            for name in self._feature_params:
+                value = getattr(self, name, None)
+                if value is not None:
+                    setattr(self, name, np.ascontiguousarray(value[order]))
+        self.order = order
+        return self
 
 
 class MultinomialEvents(_EventModel):
@@ -186,158 +166,118 @@ class MultinomialEvents(_EventModel):
 
     The MAP M-step is (Nigam et al. 2000, eq. 5 with Laplace ``alpha=1``)::
 
-        theta[w | k] = (alpha + sum_i N(w, i) r[i, k])
-                       / (alpha V + sum_s sum_i N(s, i) r[i, k])
+        theta[w | k] = (alpha + S[w, k]) / (alpha V + sum_s S[s, k]),
+        S = X.T @ R
 
-    and ``log_prior() = alpha * sum_{w,k} log theta[w | k]`` (the Dirichlet
-    log-density with parameters ``alpha + 1``, up to a constant).
-
-    Parameters are stored as ``log_theta`` of shape (V, K), C-ordered: the
-    E-step reads one contiguous row of K values per non-zero.
+    and ``log_prior() = alpha * sum_{w,k} log theta[w | k]``. Parameters
+    are kept as ``log_stats = log(alpha + S)`` (V, K, C-ordered: the E-step
+    reads one contiguous row per non-zero) and ``log_norm`` (K,);
+    ``log_theta = log_stats - log_norm``. The M-step takes a logarithm only
+    where ``alpha + S`` changed since the last one, and records per word
+    twice the largest change (``bound``), which the incremental E-step of
+    :mod:`probssl._incremental` needs.
     """
 
     name = "multinomial"
+    _feature_params = ("log_stats", "_stats")
 
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
-        self.log_theta = None
-        self._log_prior = 0.0
+        self.log_stats = None
+        self.log_norm = None
+        self.prev_log_norm = None
+        self._stats = None
 
-    @staticmethod
-    def prepare(X):
-        return X if isinstance(X, CountData) else CountData(X)
+    def prepare(self, X):
+        return X if isinstance(X, CountBlock) else CountBlock(X, self.order)
 
-    def log_prob(self, X, out=None):
-        """``X @ log theta``: (n, K), without the multinomial coefficient."""
-        if not (isinstance(X, CountData) or sp.issparse(X)):
-            return np.dot(X, self.log_theta, out=out)
-        if isinstance(X, CountData):
-            X, chunks = X.csr, X.row_chunks
-        else:
-            X = to_kernel_csr(X)
-            chunks = _kernels.balanced_chunks(X.indptr)
-        if out is None:
-            out = np.empty((X.shape[0], self.log_theta.shape[1]))
-        _kernels.csr_dense_dot(
-            chunks, X.indptr, X.indices, X.data, self.log_theta, out
-        )
+    def new_stats(self, K, n_features):
+        return [np.zeros((n_features, K)), np.zeros(K)]
+
+    def add_stats(self, stats, block, resp, rows=None, old=None,
+                  touched=None):
+        """Add ``X[rows].T @ resp[rows]`` (all rows by default); ``old`` and
+        ``touched`` receive the previous statistics of the columns reached
+        (see ``csr_scatter_rows``)."""
+        S = stats[0]
+        if rows is None:
+            rows = np.arange(block.shape[0])
+            stats[1] += block.lengths @ resp
+        if old is None:
+            old = np.empty_like(S)
+            touched = np.zeros(S.shape[0], dtype=np.uint8)
+        block.scatter(rows, resp, S, old, touched)
+
+    def m_step(self, stats, changed=None):
+        """MAP parameters from ``[X.T @ R, lengths @ R]``; ``changed``:
+        ``(columns, their previous statistics)`` when the caller knows
+        which columns moved (the incremental in-memory passes)."""
+        S, totals = stats
+        V, K = S.shape
+        if self._stats is None or self.log_stats.shape != (V, K):
+            self.log_stats = np.full((V, K), np.log(self.alpha))
+            self.col_sums = np.full(V, K * np.log(self.alpha))
+            self.bound = np.zeros(V)
+            self._stats = np.zeros((V, K))
+            self.log_norm = None
+            changed = None
+        cols, old = (np.arange(V), self._stats) if changed is None else changed
+        self.bound[...] = 0.0
+        _kernels.log_stats_update(cols, self.alpha, S, old, self.log_stats,
+                                  self.col_sums, self.bound)
+        self._stats = S
+        self.prev_log_norm = self.log_norm
+        self.log_norm = np.log(self.alpha * V + totals)
+        self._log_prior = self.alpha * (self.col_sums.sum()
+                                        - V * self.log_norm.sum())
+        self._log_theta = None
+        return self
+
+    @property
+    def log_theta(self):
+        if getattr(self, "_log_theta", None) is None:
+            self._log_theta = np.ascontiguousarray(
+                self.log_stats - self.log_norm)
+        return self._log_theta
+
+    def e_step(self, block, table, row_class, weights, resp, row_loglik):
+        csr = block.csr
+        _kernels.csr_dense_dot_posterior(
+            block.row_chunks, csr.indptr, csr.indices, csr.data,
+            self.log_theta, table, row_class, weights, resp, row_loglik)
+
+    def log_prob(self, X):
+        return self.prepare(X).dot(self.log_theta)
+
+    def restore_order(self):
+        super().restore_order()
+        self._log_theta = None
+        return self
+
+    def __getstate__(self):
+        # The M-step's book-keeping is not part of the fitted model.
+        state = dict(self.__dict__, _stats=None)
+        state.pop("_log_theta", None)
+        return state
+
+    def loo_log_prob(self, block, stats, row_class, weights, full):
+        """``full`` (n, K) with log p(x_i | y_i) re-computed from the
+        statistics minus row i's own counts (``stats`` include it)."""
+        S, totals = stats
+        csr = block.csr
+        n, V = csr.shape
+        row_of_nz = np.repeat(np.arange(n), np.diff(csr.indptr))
+        y_nz = row_class[row_of_nz]
+        num = self.alpha + S[csr.indices, y_nz] - weights[row_of_nz] * csr.data
+        # Mathematically >= alpha (the row is part of its class's counts).
+        terms = csr.data * np.log(np.maximum(num, self.alpha))
+        den = np.maximum(self.alpha * V + totals[row_class]
+                         - weights * block.lengths, self.alpha * V)
+        out = full.copy()
+        out[np.arange(n), row_class] = (
+            np.bincount(row_of_nz, weights=terms, minlength=n)
+            - block.lengths * np.log(den))
         return out
-
-    def begin_em(self, data, n_components):
-        """Make ``fit`` and ``e_step`` incremental for one EM run on ``data``.
-
-        Within the run, ``resp`` must be the same array for both calls: the
-        E-step then rewrites only the rows that moved by more than
-        ``MOVED * weight`` and skips the saturated ones, and the M-step adds
-        only their change to the kept statistics (see ``_kernels``). The
-        result is EM's up to rounding. ``end_em`` sets ``log_theta`` and
-        drops the state (it is not pickled).
-        """
-        n, V = data.shape
-        self._inc = _IncrementalState(
-            data=data,
-            stats=np.zeros((V, n_components)),
-            log_stats=np.full((V, n_components), np.log(self.alpha)),
-            col_sums=np.full(V, n_components * np.log(self.alpha)),
-            bound=np.zeros(V),
-            top=np.zeros(n, dtype=np.int64),
-            gap=np.full(n, -np.inf),
-            changed=np.ones(n, dtype=np.uint8),
-            delta=np.empty((n, n_components)),
-            old=np.empty((V, n_components)),
-            touched=np.zeros(V, dtype=np.uint8),
-        )
-
-    def end_em(self):
-        inc = self.__dict__.pop("_inc", None)
-        if inc is not None and inc.log_norm is not None:
-            self.log_theta = inc.log_stats - inc.log_norm
-
-    def _incremental(self, data):
-        inc = self.__dict__.get("_inc")
-        return inc if inc is not None and inc.data is data else None
-
-    def e_step_table(self, data, table, row_class, weights, resp,
-                     row_loglik):
-        """As ``_EventModel.e_step_table``; incremental within an EM run
-        (see ``begin_em``), fused ``X @ log theta`` + posterior otherwise."""
-        inc = self._incremental(data)
-        csr = data.csr
-        if inc is None:
-            _kernels.csr_dense_dot_posterior(
-                data.row_chunks, csr.indptr, csr.indices, csr.data,
-                self.log_theta, table, row_class, weights, resp, row_loglik,
-            )
-            return
-        row_bound = _table_moved(inc.table, table)
-        norm_bound = (np.inf if inc.prev_log_norm is None else
-                      2.0 * np.abs(inc.log_norm - inc.prev_log_norm).max())
-        _kernels.csr_posterior_incremental(
-            data.row_chunks, csr.indptr, csr.indices, csr.data,
-            data.lengths, inc.log_stats, inc.log_norm, table, row_bound,
-            norm_bound, inc.bound, row_class, weights, MOVED, resp,
-            row_loglik, inc.top, inc.gap, inc.changed, inc.delta,
-        )
-        inc.table = np.array(table, dtype=np.float64)
-
-    def fit(self, data, resp):
-        """Weighted MAP M-step; ``resp`` rows carry the row weights."""
-        resp = np.ascontiguousarray(resp, dtype=np.float64)
-        n_features = data.shape[1]
-        n_components = resp.shape[1]
-        totals = data.lengths @ resp
-        log_norm = np.log(self.alpha * n_features + totals)
-        inc = self._incremental(data)
-        if inc is not None:
-            return self._fit_incremental(inc, data, resp, log_norm)
-        if self.log_theta is None or self.log_theta.shape != (
-            n_features, n_components
-        ):
-            self.log_theta = np.empty((n_features, n_components))
-        col_sums = np.empty(n_features)
-        csc = data.csc
-        _kernels.csc_multinomial_log_theta(
-            data.col_chunks, csc.indptr, csc.indices, csc.data, resp,
-            self.alpha, log_norm, self.log_theta, col_sums,
-        )
-        self._log_prior = self.alpha * col_sums.sum()
-        return self
-
-    def _fit_incremental(self, inc, data, resp, log_norm):
-        """The M-step within ``begin_em``: only the rows the last E-step
-        moved update the kept statistics and their logarithms."""
-        if inc.table is None:  # first M-step: every row is new
-            inc.delta[...] = resp
-        n_threads = get_num_threads()
-        if inc.ranges is None or inc.ranges[0] != n_threads:
-            # column ranges of equal non-zeros, one per thread
-            inc.ranges = (n_threads, _kernels.balanced_chunks(
-                data.csc.indptr, n_threads))
-        csr = data.csr
-        _kernels.csr_scatter_rows(
-            inc.ranges[1], np.flatnonzero(inc.changed), csr.indptr,
-            csr.indices, csr.data, inc.delta, inc.stats, inc.old,
-            inc.touched,
-        )
-        cols = np.flatnonzero(inc.touched)
-        inc.touched[cols] = 0
-        inc.bound[...] = 0.0
-        _kernels.log_stats_update(
-            cols, self.alpha, inc.stats, inc.old, inc.log_stats,
-            inc.col_sums, inc.bound,
-        )
-        inc.prev_log_norm, inc.log_norm = inc.log_norm, log_norm
-        self._log_prior = self.alpha * (
-            inc.col_sums.sum() - data.shape[1] * log_norm.sum()
-        )
-        return self
-
-    def finalize(self, data):
-        """Put the parameters back in the input's column order."""
-        log_theta = np.empty_like(self.log_theta)
-        log_theta[data.order] = self.log_theta
-        self.log_theta = log_theta
-        return self
 
     @property
     def feature_log_prob(self):
@@ -358,15 +298,16 @@ class BernoulliEvents(_EventModel):
     """
 
     name = "bernoulli"
+    _feature_params = ("log_p", "log_1mp")
 
     def __init__(self, alpha=1.0, binarize=0.0):
         self.alpha = float(alpha)
         self.binarize = binarize
         self.log_p = None
         self.log_1mp = None
-        self._log_prior = 0.0
 
-    def _binary(self, X):
+    def binary(self, X):
+        """X as 0/1 (``x > binarize``; checked binary if ``binarize`` is None)."""
         if self.binarize is None:
             values = X.data if sp.issparse(X) else np.asarray(X)
             if not np.all((values == 0) | (values == 1)):
@@ -383,70 +324,53 @@ class BernoulliEvents(_EventModel):
         return (np.asarray(X) > self.binarize).astype(np.float64)
 
     def prepare(self, X):
-        if isinstance(X, CountData):
+        if isinstance(X, CountBlock):
             return X
-        return CountData(sp.csr_matrix(self._binary(X)))
+        return CountBlock(sp.csr_matrix(self.binary(X)), self.order)
 
-    def _set(self, log_p, log_1mp):
-        self.log_p, self.log_1mp = log_p, log_1mp
-        self._log_odds = np.ascontiguousarray(log_p - log_1mp)
-        self._log_absent = log_1mp.sum(axis=0)
+    def new_stats(self, K, n_features):
+        return [np.zeros((n_features, K)), np.zeros(K)]
 
-    def log_prob(self, X, out=None):
-        if isinstance(X, CountData) or sp.issparse(X):
-            jll = _sparse_dot(X if isinstance(X, CountData)
-                              else self._binary(X), self._log_odds)
-        else:
-            jll = self._binary(X) @ self._log_odds
-        jll += self._log_absent
-        if out is not None:
-            out[...] = jll
-            return out
-        return jll
+    def add_stats(self, stats, block, resp):
+        stats[0] += block.transposed_dot(resp)
+        stats[1] += resp.sum(axis=0)
 
-    def fit(self, data, resp):
-        resp = np.ascontiguousarray(resp, dtype=np.float64)
-        return self.fit_statistics((data.transposed_dot(resp),
-                                    resp.sum(axis=0)))
-
-    def fit_statistics(self, statistics):
-        """The M-step from (summed) ``(X.T @ resp, resp.sum(0))``."""
-        present, nk = statistics
+    def m_step(self, stats):
+        present, nk = stats
         p = (present + self.alpha) / (nk + 2.0 * self.alpha)
-        self._set(np.log(p), np.log1p(-p))
+        self.log_p, self.log_1mp = np.log(p), np.log1p(-p)
         self._log_prior = self.alpha * (self.log_p.sum() + self.log_1mp.sum())
         return self
 
-    def finalize(self, data):
-        log_p = np.empty_like(self.log_p)
-        log_1mp = np.empty_like(self.log_1mp)
-        log_p[data.order] = self.log_p
-        log_1mp[data.order] = self.log_1mp
-        self._set(log_p, log_1mp)
-        return self
+    def log_prob(self, X):
+        jll = self.prepare(X).dot(np.ascontiguousarray(self.log_p
+                                                       - self.log_1mp))
+        jll += self.log_1mp.sum(axis=0)
+        return jll
+
+    def loo_log_prob(self, block, stats, row_class, weights, full):
+        present, nk = stats
+        Xb = block.csr
+        n, V = Xb.shape
+        out = full.copy()
+        step = max(1, (1 << 22) // max(V, 1))  # rows per dense block
+        for start in range(0, n, step):
+            rows = np.arange(start, min(n, start + step))
+            b = Xb[rows].toarray()
+            yy, ww = row_class[rows], weights[rows][:, None]
+            M = present[:, yy].T                        # (m, V)
+            on = np.maximum(self.alpha + M - ww * b, self.alpha)
+            off = np.maximum(self.alpha + (nk[yy][:, None] - M)
+                             - ww * (1 - b), self.alpha)
+            den = np.log(2.0 * self.alpha + nk[yy] - weights[rows])
+            ll = (b * np.log(on) + (1 - b) * np.log(off)).sum(axis=1)
+            out[rows, yy] = ll - V * den
+        return out
 
     @property
     def feature_log_prob(self):
         """log p as (K, V), as ``BernoulliNB.feature_log_prob_``."""
         return self.log_p.T
-
-
-class GaussianData:
-    """Dense rows with their squares beside them: ``XX = [X * X, X]``.
-
-    Both Gaussian operations are then one matrix product each: the E-step
-    ``XX @ W.T`` and the M-step ``resp.T @ XX`` (n x 2d x K), never an
-    n x K x d array.
-    """
-
-    def __init__(self, X):
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        self.XX = np.hstack([X * X, X])
-        self.n_features = X.shape[1]
-
-    @property
-    def shape(self):
-        return (self.XX.shape[0], self.n_features)
 
 
 class GaussianEvents(_EventModel):
@@ -465,64 +389,39 @@ class GaussianEvents(_EventModel):
     """
 
     name = "gaussian"
+    _feature_params = ()
 
     def __init__(self, covariance_type="diag", reg_covar=1e-6):
         self.covariance_type = covariance_type
         self.reg_covar = float(reg_covar)
         self.means = None
         self.variances = None
-        self._log_prior = 0.0
 
     @staticmethod
     def prepare(X):
-        return X if isinstance(X, GaussianData) else GaussianData(X)
+        return X if isinstance(X, GaussianBlock) else GaussianBlock(X)
 
-    def _full_variances(self):
+    def new_stats(self, K, n_features):
+        return [np.zeros((K, 2 * n_features)), np.zeros(K)]
+
+    def add_stats(self, stats, block, resp):
+        # (XX.T @ resp).T, not resp.T @ XX: OpenBLAS's threaded kernel for
+        # the latter shape runs up to 10x slower on this (n >> K) product.
+        stats[0] += (block.XX.T @ resp).T
+        stats[1] += resp.sum(axis=0)
+
+    def select(self, stats, keep):
+        return [stats[0][keep], stats[1][keep]]
+
+    def full_variances(self):
         """Variances broadcast to (K, d), whatever the covariance type."""
         K, d = self.means.shape
         if self.covariance_type == "spherical":
             return np.repeat(self.variances[:, None], d, axis=1)
         return np.broadcast_to(self.variances, (K, d))
 
-    def _set(self, means, variances):
-        if not np.all(variances > 0):
-            raise FloatingPointError(
-                "A Gaussian variance is zero (a feature constant within a "
-                "component); set reg_covar > 0."
-            )
-        self.means, self.variances = means, variances
-        var = self._full_variances()
-        precision = 1.0 / var
-        self._weights = np.ascontiguousarray(
-            np.hstack([-0.5 * precision, means * precision]).T
-        )
-        d = means.shape[1]
-        self._const = -0.5 * (
-            d * np.log(2.0 * np.pi)
-            + np.log(var).sum(axis=1)
-            + (means * means * precision).sum(axis=1)
-        )
-
-    def log_prob(self, X, out=None):
-        XX = X.XX if isinstance(X, GaussianData) else GaussianData(X).XX
-        out = np.dot(XX, self._weights, out=out)
-        out += self._const
-        return out
-
-    def fit(self, data, resp):
-        return self.fit_statistics(self.statistics(data, resp))
-
-    @staticmethod
-    def statistics(data, resp):
-        """Sums over rows that the M-step needs: ``(resp.T @ [X*X, X],
-        resp.sum(0))``; additive over row blocks (chunked EM)."""
-        # (XX.T @ resp).T, not resp.T @ XX: OpenBLAS's threaded kernel for
-        # the latter shape runs up to 10x slower on this (n >> K) product.
-        return (data.XX.T @ resp).T, resp.sum(axis=0)
-
-    def fit_statistics(self, statistics):
-        """The M-step from (summed) :meth:`statistics`."""
-        stats, nk = statistics
+    def m_step(self, stats):
+        stats, nk = stats
         # A component without mass keeps finite (unused) parameters.
         safe_nk = np.where(nk > 0, nk, 1.0)[:, None]
         d = stats.shape[1] // 2
@@ -539,8 +438,77 @@ class GaussianEvents(_EventModel):
         variances = spread + self.reg_covar
         if self.covariance_type == "spherical":
             variances = variances.mean(axis=1)
-        self._set(means, variances)
+        if not np.all(variances > 0):
+            raise FloatingPointError(
+                "A Gaussian variance is zero (a feature constant within a "
+                "component); set reg_covar > 0."
+            )
+        self.means, self.variances = means, variances
+        precision = 1.0 / self.full_variances()
+        self._weights = np.ascontiguousarray(
+            np.hstack([-0.5 * precision, means * precision]).T)
+        self._const = -0.5 * (d * np.log(2.0 * np.pi)
+                              - np.log(precision).sum(axis=1)
+                              + (means * means * precision).sum(axis=1))
         return self
+
+    def log_prob(self, X):
+        out = self.prepare(X).XX @ self._weights
+        out += self._const
+        return out
+
+    def loo_log_prob(self, block, stats, row_class, weights, full):
+        """Leave-one-out log-densities; rows whose class keeps fewer than
+        two other rows of positive weight keep the full-data density."""
+        s, nk = stats
+        d = block.n_features
+        s2, s1 = s[:, :d], s[:, d:]
+        count = np.bincount(row_class[weights > 0], minlength=nk.size)
+        idx = np.flatnonzero((count[row_class] - (weights > 0)) >= 2)
+        out = full.copy()
+        if not idx.size:
+            return out
+        Xi = block.XX[idx, d:]
+        yi, wi = row_class[idx], weights[idx][:, None]
+        n_loo = nk[yi][:, None] - wi
+        s1_loo = s1[yi] - wi * Xi
+        mean_loo = s1_loo / n_loo
+        eps = 16 * np.finfo(np.float64).eps
+        if self.covariance_type != "tied":
+            second = (s2[yi] - wi * Xi * Xi) / n_loo
+            spread = second - mean_loo**2
+            spread[spread <= eps * second] = 0.0
+            var = spread + self.reg_covar
+            if self.covariance_type == "spherical":
+                var = np.repeat(var.mean(axis=1, keepdims=True), d, axis=1)
+            out[idx, yi] = _gauss_logpdf(Xi, mean_loo, var)
+            return out
+        # tied: one diagonal pooled over the classes changes every column.
+        safe = np.where(nk > 0, nk, 1.0)
+        meansq_k = s1**2 / safe[:, None]
+        n_tot = nk.sum() - wi
+        second = (s2.sum(axis=0) - wi * Xi * Xi) / n_tot
+        meansq = (meansq_k.sum(axis=0) - meansq_k[yi]
+                  + s1_loo**2 / n_loo) / n_tot
+        spread = second - meansq
+        spread[spread <= eps * second] = 0.0
+        var = spread + self.reg_covar
+        means = s1 / safe[:, None]
+        inv = 1.0 / var
+        quad = ((Xi * Xi * inv).sum(axis=1)[:, None]
+                - 2.0 * (Xi * inv) @ means.T + inv @ (means * means).T)
+        block_ll = -0.5 * (d * np.log(2.0 * np.pi)
+                           + np.log(var).sum(axis=1)[:, None] + quad)
+        block_ll[np.arange(idx.size), yi] = _gauss_logpdf(Xi, mean_loo, var)
+        out[idx] = block_ll
+        return out
+
+
+def _gauss_logpdf(X, means, var):
+    """Row-wise diagonal Gaussian log-density; means, var (n, d)."""
+    d = X.shape[1]
+    return -0.5 * (d * np.log(2.0 * np.pi) + np.log(var).sum(axis=1)
+                   + ((X - means) ** 2 / var).sum(axis=1))
 
 
 def make_event_model(name, *, alpha=1.0, binarize=0.0, covariance_type="diag",

@@ -17,6 +17,8 @@ from sklearn.utils.validation import (
 )
 
 UNLABELED = -1
+NO_LABELS = ("y has no labeled rows: every entry is -1 (unlabeled). At least "
+             "one labeled row per class to be learned is needed.")
 
 
 def check_input(estimator, X, event_model, *, reset):
@@ -111,10 +113,7 @@ def check_semi_supervised_y(y, n_samples):
     unlabeled = _unlabeled_mask(y)
     labeled_y = y[~unlabeled]
     if labeled_y.shape[0] == 0:
-        raise ValueError(
-            "y has no labeled rows: every entry is -1 (unlabeled). At least "
-            "one labeled row per class to be learned is needed."
-        )
+        raise ValueError(NO_LABELS)
     if labeled_y.dtype == object:
         # Unlabeled -1 markers removed, the rest must be one kind of label.
         labeled_y = np.asarray(labeled_y.tolist())
@@ -154,3 +153,43 @@ def check_sample_weight(sample_weight, X):
     return _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+
+
+def labels_of(y):
+    """The labels seen on the labeled rows of ``y`` (sorted, unique)."""
+    y = column_or_1d(np.asarray(y), warn=True)
+    labeled_y = y[~_unlabeled_mask(y)]
+    if labeled_y.dtype == object:
+        labeled_y = np.asarray(labeled_y.tolist())
+    return np.unique(labeled_y)
+
+
+def merge_labels(parts):
+    """Sorted union of :func:`labels_of` results (one per block)."""
+    labels = [p for p in parts if p.size]
+    if not labels:
+        raise ValueError(NO_LABELS)
+    classes = np.unique(np.concatenate(labels))
+    check_classification_targets(classes)
+    return classes
+
+
+def check_block(estimator, X, y, sample_weight, classes, event_model, *,
+                reset=False):
+    """One block of rows, checked as ``fit`` checks its input: returns
+    ``(X, y_index, sample_weight)``, ``y_index`` -1 on unlabeled rows."""
+    X, _ = check_input(estimator, X, event_model, reset=reset)
+    y = column_or_1d(np.asarray(y), warn=True)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have inconsistent numbers of rows: X has {X.shape[0]}, "
+            f"y has {y.shape[0]}."
+        )
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError("y contains NaN; mark unlabeled rows with -1, not "
+                         "NaN.")
+    if sample_weight is not None and np.size(sample_weight) == X.shape[0] \
+            and not np.any(np.asarray(sample_weight) != 0):
+        return X, encode_known_labels(classes, y), np.zeros(X.shape[0])
+    return X, encode_known_labels(classes, y), check_sample_weight(
+        sample_weight, X)

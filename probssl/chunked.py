@@ -1,6 +1,11 @@
-"""Out-of-core EM for :class:`~probssl.EMNaiveBayes`: chunks read one at a
-time (see :func:`fit_chunked` and ``EMNaiveBayes.fit_chunks``)."""
+"""Out-of-core EM: chunks read one at a time (``fit_chunks`` of
+:class:`~probssl.EMNaiveBayes` and :class:`~probssl.MixtureOfExperts`)."""
 
-from ._chunked import NpzChunks, fit_chunked, write_npz_chunks
+from ._sources import NpzChunks, write_npz_chunks
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
+
+
+def fit_chunked(est, chunks, classes=None):
+    """``est.fit_chunks(chunks, classes)``: fit by EM over chunks of rows."""
+    return est.fit_chunks(chunks, classes=classes)

@@ -58,120 +58,6 @@ def _gamma_objective(params, A, B, y, w, C, fix_gamma2=False,
     return -f, -grad
 
 
-# -- leave-one-out log-likelihoods of the labeled rows --------------------------
-def _loo_multinomial(X, y, w, K, alpha, full):
-    """log p(x_i | y_i; theta^(-i)) replaced in ``full`` (n, K)."""
-    X = sp.csr_matrix(X)
-    n, V = X.shape
-    resp = np.zeros((n, K))
-    resp[np.arange(n), y] = w
-    N = np.asarray(X.T @ resp)                      # (V, K) weighted counts
-    Nk = N.sum(axis=0)
-    lengths = np.asarray(X.sum(axis=1)).ravel()
-    row_of_nz = np.repeat(np.arange(n), np.diff(X.indptr))
-    w_nz = w[row_of_nz]
-    num = alpha + N[X.indices, y[row_of_nz]] - w_nz * X.data
-    # Mathematically >= alpha (the row is part of its class's counts).
-    terms = X.data * np.log(np.maximum(num, alpha))
-    out = full.copy()
-    den = np.maximum(alpha * V + Nk[y] - w * lengths, alpha * V)
-    out[np.arange(n), y] = (
-        np.bincount(row_of_nz, weights=terms, minlength=n)
-        - lengths * np.log(den)
-    )
-    return out
-
-
-def _loo_bernoulli(Xb, y, w, K, alpha, full):
-    """As ``_loo_multinomial`` for presence/absence ``Xb`` (already binary)."""
-    Xb = sp.csr_matrix(Xb)
-    n, V = Xb.shape
-    resp = np.zeros((n, K))
-    resp[np.arange(n), y] = w
-    M = np.asarray(Xb.T @ resp)                     # (V, K) weighted presence
-    nk = resp.sum(axis=0)
-    out = full.copy()
-    step = max(1, _BLOCK // max(V, 1))
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        rows = slice(start, stop)
-        b = Xb[rows].toarray()
-        yy, ww = y[rows], w[rows][:, None]
-        Mrow = M[:, yy].T                           # (m, V)
-        present = np.maximum(alpha + Mrow - ww * b, alpha)
-        absent = np.maximum(alpha + (nk[yy][:, None] - Mrow) - ww * (1 - b),
-                            alpha)
-        den = np.log(2.0 * alpha + nk[yy] - w[rows])
-        ll = (b * np.log(present) + (1 - b) * np.log(absent)).sum(axis=1)
-        out[np.arange(start, stop), yy] = ll - V * den
-    return out
-
-
-def _gauss_logpdf(X, means, var):
-    """Row-wise diagonal Gaussian log-density; means, var (n, d)."""
-    d = X.shape[1]
-    return -0.5 * (d * np.log(2.0 * np.pi) + np.log(var).sum(axis=1)
-                   + ((X - means) ** 2 / var).sum(axis=1))
-
-
-def _loo_gaussian(X, y, w, K, events, full):
-    """Leave-one-out Gaussian log-densities, as ``GaussianEvents.fit``.
-
-    Rows whose class keeps fewer than two other rows of positive weight
-    keep the full-data density (a class mean and variance from one row or
-    none would be degenerate).
-    """
-    X = np.asarray(X, dtype=np.float64)
-    n, d = X.shape
-    reg = events.reg_covar
-    resp = np.zeros((n, K))
-    resp[np.arange(n), y] = w
-    nk = resp.sum(axis=0)
-    s1 = resp.T @ X                                 # (K, d)
-    s2 = resp.T @ (X * X)
-    count = np.bincount(y[w > 0], minlength=K)
-    ok = (count[y] - (w > 0)) >= 2
-    out = full.copy()
-    if not ok.any():
-        return out
-    idx = np.flatnonzero(ok)
-    Xi, yi, wi = X[idx], y[idx], w[idx][:, None]
-    n_loo = nk[yi][:, None] - wi                    # (m, 1)
-    s1_loo = s1[yi] - wi * Xi
-    s2_loo = s2[yi] - wi * Xi * Xi
-    mean_loo = s1_loo / n_loo
-    ctype = events.covariance_type
-    if ctype in ("diag", "spherical"):
-        second = s2_loo / n_loo
-        spread = second - mean_loo ** 2
-        spread[spread <= 16 * _EPS * second] = 0.0
-        var = spread + reg
-        if ctype == "spherical":
-            var = np.repeat(var.mean(axis=1, keepdims=True), d, axis=1)
-        out[idx, yi] = _gauss_logpdf(Xi, mean_loo, var)
-        return out
-    # tied: one diagonal pooled over the classes changes every column.
-    safe = np.where(nk > 0, nk, 1.0)
-    total = nk.sum()
-    meansq_k = s1 ** 2 / safe[:, None]              # nk * mean_k**2
-    n_tot = total - wi                              # (m, 1)
-    second = (s2.sum(axis=0) - wi * Xi * Xi) / n_tot
-    meansq = (meansq_k.sum(axis=0) - meansq_k[yi]
-              + s1_loo ** 2 / n_loo) / n_tot
-    spread = second - meansq
-    spread[spread <= 16 * _EPS * second] = 0.0
-    var = spread + reg                              # (m, d)
-    means = s1 / safe[:, None]                      # (K, d)
-    inv = 1.0 / var
-    quad = ((Xi * Xi * inv).sum(axis=1)[:, None] - 2.0 * (Xi * inv) @ means.T
-            + inv @ (means * means).T)
-    block = -0.5 * (d * np.log(2.0 * np.pi)
-                    + np.log(var).sum(axis=1)[:, None] + quad)
-    block[np.arange(idx.size), yi] = _gauss_logpdf(Xi, mean_loo, var)
-    out[idx] = block
-    return out
-
-
 class HybridClassifier(SemiSupervisedClassifier):
     """Hybrid generative/discriminative semi-supervised classifier.
 
@@ -353,28 +239,20 @@ class HybridClassifier(SemiSupervisedClassifier):
             reg_covar=self.reg_covar,
         )
 
-    @staticmethod
-    def _fit_events(events, X, resp):
-        """Weighted M-step on raw rows; parameters left in column order."""
-        data = events.prepare(X)
-        events.fit(data, resp)
-        events.finalize(data)
-        return events
-
     def _generative_features(self, X_lab, y_lab, w_lab):
-        """log p(x_i | k; theta) of the labeled rows, leave-one-out or not."""
-        full = self.generative_.log_prob(X_lab)
+        """log p(x_i | k; theta) of the labeled rows, leave-one-out or not:
+        theta from the labeled statistics minus the row's own."""
+        resp = np.zeros((y_lab.size, len(self.classes_)))
+        resp[np.arange(y_lab.size), y_lab] = w_lab
+        events = self._new_events()
+        block = events.prepare(X_lab)
+        stats = events.new_stats(resp.shape[1], X_lab.shape[1])
+        events.add_stats(stats, block, resp)
+        self.generative_ = events.m_step(stats)
+        full = events.log_prob(block)
         if not self.leave_one_out:
             return full
-        K = len(self.classes_)
-        if self.event_model_ == "multinomial":
-            return _loo_multinomial(X_lab, y_lab, w_lab, K,
-                                    float(self.alpha), full)
-        if self.event_model_ == "bernoulli":
-            Xb = self.generative_._binary(X_lab)
-            return _loo_bernoulli(Xb, y_lab, w_lab, K, float(self.alpha),
-                                  full)
-        return _loo_gaussian(X_lab, y_lab, w_lab, K, self.generative_, full)
+        return events.loo_log_prob(block, stats, y_lab, w_lab, full)
 
     def _gamma_step(self, params, A, B, y, w, fix_gamma2):
         """One warm-started L-BFGS-B solve; never returns a worse point."""
@@ -418,19 +296,15 @@ class HybridClassifier(SemiSupervisedClassifier):
         X_unl, w_unl = X[unl], sample_weight[unl]
 
         # theta: MAP naive Bayes on the labeled rows.
-        resp = np.zeros((lab.size, K))
-        resp[np.arange(lab.size), y_lab] = w_lab
-        self.generative_ = self._fit_events(self._new_events(), X_lab, resp)
+        A = self._generative_features(X_lab, y_lab, w_lab)
         self.bias_correction_ = copy.deepcopy(self.generative_)
-        class_weight = resp.sum(axis=0)
+        class_weight = np.bincount(y_lab, weights=w_lab, minlength=K)
         with np.errstate(divide="ignore"):
             log_prior = np.log(class_weight / class_weight.sum())
         # A class whose labeled rows all weigh 0: a finite, low offset.
         log_prior[~np.isfinite(log_prior)] = np.min(
             log_prior[np.isfinite(log_prior)]) - 30.0
         params = np.concatenate([[1.0, 0.0], log_prior])
-
-        A = self._generative_features(X_lab, y_lab, w_lab)
         has_unlabeled = unl.size > 0
         if has_unlabeled:
             A_unl = self.generative_.log_prob(X_unl)
@@ -446,10 +320,8 @@ class HybridClassifier(SemiSupervisedClassifier):
                 # psi-step: the hybrid's posteriors as soft labels.
                 S = _hybrid_scores(A_unl, B_unl, params)
                 R = np.exp(S - logsumexp(S, axis=1, keepdims=True))
-                psi = self.bias_correction_
-                psi.fit(data_unl, R * w_unl[:, None])
-                B_unl = psi.log_prob(data_unl)  # in data_unl's own layout
-                psi.finalize(data_unl)  # back to the input's column order
+                psi = self.bias_correction_.fit(data_unl, R * w_unl[:, None])
+                B_unl = psi.log_prob(data_unl)
             B = self.bias_correction_.log_prob(X_lab)
             params, objective = self._gamma_step(
                 params, A, B, y_lab, w_lab, fix_gamma2=not has_unlabeled)

@@ -1,95 +1,22 @@
 """Mixture of experts for labeled + unlabeled rows (Miller & Uyar 1996)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.base import _fit_context
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import normalize
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import SemiSupervisedClassifier, _is_dask
-from ._em import record_iteration
-from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
+from ._base import EMClassifier
+from ._events import COVARIANCE_TYPES, EVENT_MODELS
+from ._mixing import ExpertMixing
 
-_EVENT_ATTRIBUTES = ("means_", "variances_", "component_feature_log_prob_")
-
-# A component whose total (weighted) responsibility falls to this fraction
-# of the total weight, or below, is dropped.
-_DEAD_MASS = 1e-10
-_DROPPED_HINT = "a class whose components were all dropped?"
 # Below exp(_LOG_TINY) relative to a row's largest term, class sums are
 # recomputed in log space (a float64 sum of exponentials would lose digits
 # in the subnormal range, then underflow to 0).
 _LOG_TINY = -600.0
 
 
-def _kept_components(mass, kept, owner, n_iter):
-    """Mask of the components to keep: those that lost (almost) all their
-    mass are dropped, with a warning naming them (``kept``: their ids)."""
-    dead = mass <= _DEAD_MASS * mass.sum()
-    if dead.any():
-        warnings.warn(
-            f"{owner}: component(s) {kept[dead].tolist()} lost (almost) all "
-            f"their mass at iteration {n_iter} and were dropped; consider "
-            "fewer components or another init.",
-            UserWarning,
-        )
-    return ~dead
-
-
-def _class_table(labeled_mass, beta, class_freq, unlabeled_mass=None):
-    """The class tables beta(c | l), (J, C), from the labeled mass (J, C).
-
-    EM-I: labeled rows only. EM-II (``unlabeled_mass`` (J,) given, after
-    the first iteration): the unlabeled rows' mass is spread over classes
-    by the current tables. A component without class mass keeps its table
-    (at the start: the labeled class frequencies ``class_freq``).
-    """
-    counts = labeled_mass
-    if unlabeled_mass is not None and beta is not None:
-        counts = counts + unlabeled_mass[:, None] * beta
-    totals = counts.sum(axis=1, keepdims=True)
-    previous = beta if beta is not None else class_freq[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, counts / totals, previous)
-
-
-def _prior_table(log_weights, beta):
-    """The E-step's log prior per row kind, (C + 1, J): row 0 (unlabeled)
-    ``log alpha_l``; row c + 1 (labeled c) ``log alpha_l + log beta(c | l)``.
-    """
-    table = np.empty((beta.shape[1] + 1, beta.shape[0]))
-    table[0] = log_weights
-    with np.errstate(divide="ignore"):
-        table[1:] = log_weights + np.log(beta).T
-    return table
-
-
-class _Run:
-    """The outcome of one EM run (one of ``n_init``)."""
-
-    def __init__(self, events, log_weights, class_table, kept, n_iter,
-                 converged, history):
-        self.events = events
-        self.log_weights = log_weights
-        self.class_table = class_table
-        self.kept = kept
-        self.n_iter = n_iter
-        self.converged = converged
-        self.history = history
-
-    @property
-    def lower_bound(self):
-        return self.history[-1]
-
-
-class MixtureOfExperts(SemiSupervisedClassifier):
+class MixtureOfExperts(EMClassifier):
     """Mixture of experts trained by EM on labeled and unlabeled rows.
 
     The "generalized mixture" classifier of Miller & Uyar (1996): J
@@ -141,9 +68,12 @@ default="auto"
         ``"labeled"``: every labeled row on the components of its class
         (spread at random when a class has several), unlabeled rows at
         zero weight, so that the first M-step sees the labeled rows only.
-        ``"kmeans"``: :class:`~sklearn.cluster.KMeans` clusters of all rows
-        (on L1-normalised rows for count models). ``"random"``: random
-        responsibilities for every row. In all three the first class table
+        ``"kmeans"``: k-means clusters of all rows (documents as unit-length
+        sublinear TF-IDF vectors: spherical k-means), seeded by k-means++
+        on a row sample, then Lloyd iterations, each one pass of additive
+        sums over the rows (so in memory, out of core and on Dask alike).
+        ``"random"``: flat Dirichlet responsibilities for every row, drawn
+        from the row's position in the input. In all three the first class table
         comes from the labeled rows' responsibilities. Since ML updates
         keep zeros at zero, the ``"labeled"`` start keeps every component
         on its one class (EM-I and EM-II then coincide); the other two let
@@ -158,6 +88,10 @@ default="auto"
     binarize : float or None, default=0.0
         Threshold of the Bernoulli event model (``x > binarize`` is 1);
         ``None`` expects binary input.
+    warm_start : bool, default=False
+        When True and the estimator is fitted (same classes, features and
+        event model), ``fit`` starts EM from the fitted parameters (an
+        E-step first) instead of ``init``.
 
     Attributes
     ----------
@@ -301,7 +235,10 @@ default="auto"
         "verbose": ["verbose"],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "binarize": [None, Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
     }
+    _event_attributes = ("means_", "variances_", "component_feature_log_prob_",
+                         "class_table_", "weights_")
 
     def __init__(
         self,
@@ -318,6 +255,7 @@ default="auto"
         verbose=0,
         covariance_type="diag",
         binarize=0.0,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.event_model = event_model
@@ -332,258 +270,17 @@ default="auto"
         self.verbose = verbose
         self.covariance_type = covariance_type
         self.binarize = binarize
+        self.warm_start = warm_start
 
-    # -- fitting --------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
+    def _mixing(self, n_classes, seed):
+        J = n_classes if self.n_components is None else int(self.n_components)
+        return ExpertMixing(n_classes, J, self.algorithm, self.init, seed)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Non-negative counts for the count models, dense reals for the
-            Gaussian model.
-            A Dask array (rows chunked; the multinomial model) is fitted on
-            its cluster, one map and one tree sum per iteration (see
-            :mod:`probssl.distributed`).
-        y : array-like of shape (n_samples,)
-            Class labels; ``-1`` marks an unlabeled row. At least one row
-            must be labeled.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights (rows of weight 0 are left out).
-
-        Returns
-        -------
-        self : MixtureOfExperts
-        """
-        if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
-            from .distributed import fit_dask
-
-            return fit_dask(self, X, y, sample_weight)
-        for name in _EVENT_ATTRIBUTES:  # a refit may change the model
-            self.__dict__.pop(name, None)
-        X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
-        n_samples = X.shape[0]
-        labeled = y_index >= 0
-        n_classes = len(self.classes_)
-        n_components = (
-            n_classes if self.n_components is None else int(self.n_components)
-        )
-
-        active = sample_weight > 0
-        X_active = X if active.all() else X[active]
-        row_class = np.ascontiguousarray(y_index[active])
-        weights = np.ascontiguousarray(sample_weight[active])
-        if self.init == "kmeans" and X_active.shape[0] < n_components:
-            raise ValueError(
-                f"init='kmeans' needs at least n_components={n_components} "
-                f"rows of positive weight, got {X_active.shape[0]}; use "
-                "init='labeled' or fewer components."
-            )
-
-        def new_events():
-            return make_event_model(
-                self.event_model_,
-                alpha=self.alpha,
-                binarize=self.binarize,
-                covariance_type=self.covariance_type,
-                reg_covar=self.reg_covar,
-            )
-
-        events = new_events()
-        data = events.prepare(X_active)
-        lab_rows = np.flatnonzero(row_class >= 0)
-        # One-hot labels (n, C), zero rows for unlabeled rows: the class
-        # table's labeled statistics are one sparse product.
-        onehot = sp.csr_matrix(
-            (np.ones(lab_rows.size), (lab_rows, row_class[lab_rows])),
-            shape=(row_class.size, n_classes),
-        )
-        class_freq = onehot.T @ weights
-        class_freq /= class_freq.sum()
-
-        rng = check_random_state(self.random_state)
-        # The labeled start has no randomness with one component per class.
-        deterministic = self.init == "labeled" and n_components <= n_classes
-        best = None
-        for run in range(1 if deterministic else self.n_init):
-            if run > 0:
-                events = new_events()
-            resp = self._initial_resp(
-                X_active, row_class, weights, n_classes, n_components, rng
-            )
-            result = self._run_em(
-                events, data, resp, row_class, weights, onehot, class_freq
-            )
-            if best is None or result.lower_bound > best.lower_bound:
-                best = result
-        if not best.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in "
-                f"max_iter={self.max_iter} iterations; raise max_iter or tol.",
-                ConvergenceWarning,
-            )
-
-        self.events_ = best.events.finalize(data)
-        self.n_components_ = best.kept.size
-        self.weights_ = np.exp(best.log_weights)
-        self._log_weights = best.log_weights
-        self.class_table_ = best.class_table
-        self.n_iter_ = best.n_iter
-        self.converged_ = best.converged
-        self.lower_bound_ = best.lower_bound
-        self.lower_bounds_ = best.history
-        if self.event_model_ == "gaussian":
-            self.means_ = self.events_.means
-            self.variances_ = self.events_.variances
-        else:
-            self.component_feature_log_prob_ = self.events_.feature_log_prob
-
-        transduction = np.empty(n_samples, dtype=np.intp)
-        transduction[labeled] = y_index[labeled]
-        if not labeled.all():
-            jll = self._joint_log_likelihood_checked(X[~labeled])
-            transduction[~labeled] = jll.argmax(axis=1)
-        self.transduction_ = self.classes_[transduction]
-        return self
-
-    def fit_chunks(self, chunks, classes=None):
-        """Fit by EM over chunks of rows read one at a time (out of core).
-
-        The multinomial model with ``init="labeled"`` only. Memory is
-        bounded by one chunk plus a few (n_features, n_components) arrays;
-        the result equals ``fit`` on the concatenated chunks up to rounding
-        (same iterations, same dropped components, same random spread when
-        there are more components than classes), but ``transduction_`` is
-        not set.
-
-        Parameters
-        ----------
-        chunks : callable or re-iterable
-            ``chunks()`` returning an iterator, or a re-iterable such as a
-            list or :class:`probssl.chunked.NpzChunks`, of ``(X, y)`` or
-            ``(X, y, sample_weight)``; read once per EM iteration.
-        classes : array-like, default=None
-            The class labels; found by a first pass when None.
-
-        Returns
-        -------
-        self : MixtureOfExperts
-        """
-        from ._chunked_moe import fit_chunked_moe
-
-        return fit_chunked_moe(self, chunks, classes=classes)
-
-    def _initial_resp(self, X, row_class, weights, n_classes, n_components,
-                      rng):
-        """Initial weighted responsibilities (n, J) for the first M-step."""
-        n = row_class.shape[0]
-        J = n_components
-        resp = np.zeros((n, J))
-        if self.init == "labeled":
-            labeled = np.flatnonzero(row_class >= 0)
-            owner = np.arange(J) % n_classes
-            for c in range(n_classes):
-                rows = labeled[row_class[labeled] == c]
-                comps = (
-                    np.flatnonzero(owner == c) if J >= n_classes
-                    else np.array([c % J])
-                )
-                if comps.size == 1:
-                    resp[rows, comps[0]] = 1.0
-                elif rows.size:
-                    spread = rng.random_sample((rows.size, comps.size))
-                    spread /= spread.sum(axis=1, keepdims=True)
-                    resp[rows[:, None], comps] = spread
-        elif self.init == "random":
-            # Flat Dirichlet draws, one per row.
-            resp = rng.standard_exponential((n, J))
-            resp /= resp.sum(axis=1, keepdims=True)
-        else:  # kmeans
-            if self.event_model_ == "gaussian":
-                Z = X
-            else:
-                # Documents are clustered as unit-length TF-IDF vectors
-                # (k-means on them is spherical k-means, the standard for
-                # text): raw proportions let frequent words dominate.
-                from sklearn.feature_extraction.text import TfidfTransformer
-
-                Z = normalize(TfidfTransformer(sublinear_tf=True)
-                              .fit_transform(X))
-            km = KMeans(
-                n_clusters=J,
-                n_init=1,
-                random_state=rng.randint(np.iinfo(np.int32).max),
-            ).fit(Z, sample_weight=weights)
-            resp[np.arange(n), km.labels_] = 1.0
-        resp *= weights[:, None]
-        return resp
-
-    def _run_em(self, events, data, resp, row_class, weights, onehot,
-                class_freq):
-        """One EM run from the initial weighted responsibilities ``resp``.
-
-        Each iteration: M-step from ``resp`` (weights, event model, class
-        table), then E-step with the new parameters, which also gives their
-        objective; so ``history[-1]`` is exactly the objective of the
-        returned parameters. The E-step writes into ``resp``, so that an
-        event model with incremental passes (``begin_em``: the multinomial)
-        can skip the rows whose posterior cannot move.
-        """
-        begin_em = getattr(events, "begin_em", None)
-        if begin_em is not None:
-            begin_em(data, resp.shape[1])
-        try:
-            return self._iterate(events, data, resp, row_class, weights,
-                                 onehot, class_freq, begin_em)
-        finally:
-            if begin_em is not None:
-                events.end_em()
-
-    def _iterate(self, events, data, resp, row_class, weights, onehot,
-                 class_freq, begin_em):
-        owner = type(self).__name__
-        em2 = self.algorithm == "em2"
-        unlabeled = (row_class < 0)[:, None]
-        has_unlabeled = bool(unlabeled.any())
-        kept = np.arange(resp.shape[1])
-        row_loglik = np.empty(resp.shape[0])
-        beta = None
-        history = []
-        converged = False
-        n_iter = 0
-        for n_iter in range(1, self.max_iter + 1):
-            # -- M-step -------------------------------------------------------
-            mass = resp.sum(axis=0)
-            keep = _kept_components(mass, kept, owner, n_iter)
-            if not keep.all():
-                kept = kept[keep]
-                resp = np.ascontiguousarray(resp[:, keep])
-                mass = mass[keep]
-                if beta is not None:
-                    beta = beta[keep]
-                if begin_em is not None:  # new components: restart the state
-                    events.end_em()
-                    begin_em(data, resp.shape[1])
-            log_weights = np.log(mass) - np.log(mass.sum())
-            events.fit(data, resp)
-            unl_mass = (resp.sum(axis=0, where=unlabeled)
-                        if em2 and beta is not None and has_unlabeled
-                        else None)
-            beta = _class_table(np.asarray(onehot.T @ resp).T, beta,
-                                class_freq, unl_mass)
-
-            # -- E-step -------------------------------------------------------
-            events.e_step_table(data, _prior_table(log_weights, beta),
-                                row_class, weights, resp, row_loglik)
-            objective = float(row_loglik.sum()) + events.log_prior()
-            if record_iteration(history, objective, n_iter, owner=owner,
-                                verbose=self.verbose, tol=self.tol,
-                                hint=_DROPPED_HINT):
-                converged = True
-                break
-        return _Run(events, log_weights, beta, kept, n_iter, converged,
-                    history)
+    def _set_fitted(self, run):
+        self.n_components_ = run.mixing["kept"].size
+        self._log_weights = run.mixing["log_weights"]
+        self.weights_ = np.exp(self._log_weights)
+        self.class_table_ = run.mixing["beta"]
 
     # -- prediction -----------------------------------------------------------
     def _component_log_joint(self, X):

@@ -2,24 +2,15 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import SemiSupervisedClassifier, _is_dask
-from ._em import run_em
-from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
+from ._base import EMClassifier
+from ._events import COVARIANCE_TYPES, EVENT_MODELS
+from ._mixing import ClassMixing
 
 
-_EVENT_ATTRIBUTES = (
-    "means_", "variances_", "theta_", "var_", "feature_log_prob_",
-    "component_feature_log_prob_",
-)
-
-
-class EMNaiveBayes(SemiSupervisedClassifier):
+class EMNaiveBayes(EMClassifier):
     """Multinomial naive Bayes trained by EM on labeled and unlabeled rows.
 
     The semi-supervised naive Bayes of Nigam, McCallum, Thrun & Mitchell
@@ -52,13 +43,33 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         on the size of the corpus).
     random_state : int, RandomState instance or None, default=None
         Seeds the random spread of labeled rows over their class's
-        components when ``n_components_per_class > 1`` (the only randomness).
+        components when ``n_components_per_class > 1`` (the only randomness;
+        each row's share is drawn from its position in the input, so that
+        in-memory, chunked and Dask fits start alike).
     verbose : int, default=0
         Print the objective at every iteration when positive.
     prior_smoothing : float, default=0.0
         Additive smoothing of the component (class) prior. ``0`` is the
         maximum-likelihood prior of scikit-learn's ``MultinomialNB``; ``1``
         is the Laplace-smoothed prior of the paper's eq. for theta_c.
+
+    event_model : {"auto", "multinomial", "bernoulli", "gaussian"}, \
+default="auto"
+        The component density: multinomial (counts), Bernoulli (word
+        presence, ``x > binarize``) or Gaussian (dense embeddings).
+        ``"auto"`` takes multinomial for sparse or non-negative integer
+        input and Gaussian for other dense input (over all chunks alike).
+    covariance_type : {"diag", "tied", "spherical"}, default="diag"
+        Covariance family of the Gaussian model.
+    reg_covar : float, default=1e-6
+        Added to every Gaussian variance.
+    binarize : float or None, default=0.0
+        Threshold of the Bernoulli model; ``None`` expects binary input.
+    warm_start : bool, default=False
+        When True and the estimator is fitted (same classes, features and
+        event model), ``fit`` starts EM from the fitted parameters (an
+        E-step first) instead of naive Bayes on the labeled rows: a refit
+        after a few more labels costs a few iterations (active learning).
 
     Attributes
     ----------
@@ -145,7 +156,10 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
         "binarize": [None, Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
     }
+    _event_attributes = ("means_", "variances_", "theta_", "var_",
+                         "feature_log_prob_", "component_feature_log_prob_")
 
     def __init__(
         self,
@@ -161,6 +175,7 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         covariance_type="diag",
         reg_covar=1e-6,
         binarize=0.0,
+        warm_start=False,
     ):
         self.alpha = alpha
         self.unlabeled_weight = unlabeled_weight
@@ -174,156 +189,33 @@ class EMNaiveBayes(SemiSupervisedClassifier):
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
         self.binarize = binarize
+        self.warm_start = warm_start
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
+    def _mixing(self, n_classes, seed):
+        return ClassMixing(n_classes, self.n_components_per_class,
+                           self.prior_smoothing, seed)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Non-negative counts (e.g. from ``CountVectorizer``). All-zero
-            rows are allowed; their posterior is the prior.
-            A Dask array (rows chunked; ``event_model="auto"`` means
-            multinomial there) is fitted on its cluster, one map and one tree sum per
-            iteration (see :mod:`probssl.distributed`).
-        y : array-like of shape (n_samples,)
-            Class labels; ``-1`` marks an unlabeled row. At least one row
-            must be labeled.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights, multiplied with ``unlabeled_weight``
-            on unlabeled rows.
+    @property
+    def _unlabeled_weight(self):
+        return float(self.unlabeled_weight)
 
-        Returns
-        -------
-        self : EMNaiveBayes
-        """
-        if _is_dask(X) or _is_dask(y) or _is_dask(sample_weight):
-            from .distributed import fit_dask
-
-            return fit_dask(self, X, y, sample_weight)
-        for name in _EVENT_ATTRIBUTES:  # a refit may change the model
-            self.__dict__.pop(name, None)
-        X, y_index, sample_weight = self._validate_fit(X, y, sample_weight)
-        n_samples = X.shape[0]
-        labeled = y_index >= 0
-        weights = sample_weight * np.where(
-            labeled, 1.0, float(self.unlabeled_weight)
-        )
-
-        # Weightless rows (e.g. unlabeled_weight=0) cannot change the fit:
-        # leave them out of the passes rather than multiply them by zero.
-        active = weights > 0
-        self.events_ = make_event_model(
-            self.event_model_,
-            alpha=self.alpha,
-            binarize=self.binarize,
-            covariance_type=self.covariance_type,
-            reg_covar=self.reg_covar,
-        )
-        data = self.events_.prepare(X[active] if not active.all() else X)
-        row_class = np.ascontiguousarray(y_index[active])
-        row_weight = np.ascontiguousarray(weights[active])
-
-        n_classes = len(self.classes_)
-        M = self.n_components_per_class
-        resp = self._initial_resp(row_class, row_weight, n_classes, M)
-        result = run_em(
-            self.events_,
-            data,
-            resp,
-            row_class,
-            M,
-            row_weight,
-            prior_alpha=float(self.prior_smoothing),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            owner=type(self).__name__,
-        )
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.lower_bound_ = result.lower_bound
-        self.lower_bounds_ = result.history
-        self.component_log_prior_ = result.log_prior
-        self.class_log_prior_ = logsumexp(
-            result.log_prior.reshape(n_classes, M), axis=1
-        )
+    def _set_fitted(self, run):
+        n_classes, M = len(self.classes_), self.n_components_per_class
+        log_pi = self.component_log_prior_ = run.mixing["log_weights"]
+        self.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M),
+                                          axis=1)
         if self.event_model_ == "gaussian":
-            self.means_ = self.events_.means
-            self.variances_ = self.events_.variances
-            if M == 1:
-                # GaussianNB's names, for drop-in use.
+            if M == 1:  # GaussianNB's names, for drop-in use
                 self.theta_ = self.means_
-                self.var_ = self.events_._full_variances()
-        else:
-            self.component_feature_log_prob_ = self.events_.feature_log_prob
-            if M == 1:
-                self.feature_log_prob_ = self.component_feature_log_prob_
-            else:
-                # A class's word distribution: the mixture of its components.
-                within = (
-                    result.log_prior.reshape(n_classes, M)
-                    - self.class_log_prior_[:, None]
-                )
-                comp = self.component_feature_log_prob_.reshape(
-                    n_classes, M, -1
-                )
-                self.feature_log_prob_ = logsumexp(
-                    comp + within[..., None], axis=1
-                )
-
-        transduction = np.empty(n_samples, dtype=np.intp)
-        transduction[labeled] = y_index[labeled]
-        if not labeled.all():
-            jll = self._joint_log_likelihood_checked(X[~labeled])
-            transduction[~labeled] = jll.argmax(axis=1)
-        self.transduction_ = self.classes_[transduction]
-        return self
-
-    def fit_chunks(self, chunks, classes=None):
-        """Fit by EM over chunks of rows read one at a time (out of core).
-
-        Any event model: multinomial (``event_model="auto"`` means it
-        here), Bernoulli (chunks binarized once) or Gaussian (dense
-        chunks). Memory is bounded by one chunk plus a
-        few (n_features, n_classes * M) arrays; the result equals ``fit`` on
-        the concatenated chunks up to rounding (same iterations, same random
-        spread for ``n_components_per_class > 1``), but ``transduction_`` is
-        not set.
-
-        Parameters
-        ----------
-        chunks : callable or re-iterable
-            ``chunks()`` returning an iterator, or a re-iterable such as a
-            list or :class:`probssl.chunked.NpzChunks`, of ``(X, y)`` or
-            ``(X, y, sample_weight)``; read once per EM iteration.
-        classes : array-like, default=None
-            The class labels; found by a first pass when None.
-
-        Returns
-        -------
-        self : EMNaiveBayes
-        """
-        from ._chunked import fit_chunked
-
-        return fit_chunked(self, chunks, classes=classes)
-
-    def _initial_resp(self, row_class, row_weight, n_classes, M):
-        """Weighted responsibilities of the labeled rows (the paper's start:
-        naive Bayes on labeled rows only); unlabeled rows start at zero."""
-        n = row_class.shape[0]
-        resp = np.zeros((n, n_classes * M))
-        labeled = np.flatnonzero(row_class >= 0)
-        if M == 1:
-            resp[labeled, row_class[labeled]] = row_weight[labeled]
-        else:
-            rng = check_random_state(self.random_state)
-            spread = rng.random_sample((labeled.size, M))
-            spread /= spread.sum(axis=1, keepdims=True)
-            cols = row_class[labeled, None] * M + np.arange(M)
-            resp[labeled[:, None], cols] = spread * row_weight[labeled, None]
-        return resp
+                self.var_ = self.events_.full_variances()
+        elif M == 1:
+            self.feature_log_prob_ = self.component_feature_log_prob_
+        else:  # a class's word distribution: the mixture of its components
+            within = (log_pi.reshape(n_classes, M)
+                      - self.class_log_prior_[:, None])
+            comp = self.component_feature_log_prob_.reshape(n_classes, M, -1)
+            self.feature_log_prob_ = logsumexp(comp + within[..., None],
+                                               axis=1)
 
     # -- prediction -----------------------------------------------------------
     def _joint_log_likelihood_checked(self, X):

@@ -211,10 +211,8 @@ def test_mixture_of_experts_chunked_errors(corpus):
 
     X, y, w = corpus
     chunks = split(X, y, w, 500)
-    with pytest.raises(NotImplementedError, match="init='labeled' only"):
-        MixtureOfExperts(init="kmeans").fit_chunks(chunks)
-    with pytest.raises(NotImplementedError, match="multinomial event model"):
-        MixtureOfExperts(event_model="gaussian").fit_chunks(chunks)
+    with pytest.raises(ValueError, match="chunk 1 has 10 features"):
+        MixtureOfExperts().fit_chunks([chunks[0], (X[:50, :10], y[:50])])
     with pytest.raises(ValueError, match="no labeled rows"):
         MixtureOfExperts().fit_chunks([(X, np.full(y.shape, -1))])
 

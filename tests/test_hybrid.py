@@ -118,9 +118,7 @@ def test_leave_one_out_equals_refit_without_row(name, kwargs, weighted):
         resp = np.zeros((n - 1, K))
         resp[np.arange(n - 1), y[keep]] = w[keep]
         ev = make_event_model(name, **kwargs)
-        data = ev.prepare(X[keep])
-        ev.fit(data, resp)
-        ev.finalize(data)
+        ev.fit(ev.prepare(X[keep]), resp)
         loo = ev.log_prob(X[i:i + 1])[0]
         assert_allclose(A[i, y[i]], loo[y[i]], rtol=1e-9, atol=1e-8)
         if kwargs.get("covariance_type") == "tied":

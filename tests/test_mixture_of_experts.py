@@ -183,9 +183,11 @@ def test_beats_em_naive_bayes_on_multimodal_classes():
 @pytest.mark.parametrize("algorithm", ["em1", "em2"])
 def test_other_starts_find_the_clusters(init, algorithm):
     X, y, X_test, y_test, cluster = xor_gaussians(seed=1)
+    # n_init=4: one random start in a few ends with a component straddling
+    # two clusters (a local optimum of lower objective).
     moe = fit_quiet(
         MixtureOfExperts(n_components=4, init=init, algorithm=algorithm,
-                         n_init=2, random_state=0),
+                         n_init=4, random_state=0),
         X, y,
     )
     assert moe.score(X_test, y_test) > 0.97
@@ -413,7 +415,9 @@ def test_em1_em2_differ_with_unlabeled_rows():
 def test_em1_em2_equal_without_unlabeled_rows():
     X, y, _ = overlapping_gaussians(seed=12, n_labeled_per_class=40,
                                     n_unlabeled=0)
-    params = dict(n_components=5, init="random", random_state=0)
+    # A start (of those seeds tried) whose class tables end mixed: the
+    # case where the two updates could differ.
+    params = dict(n_components=5, init="random", random_state=3)
     em1 = fit_quiet(MixtureOfExperts(algorithm="em1", **params), X, y)
     em2 = fit_quiet(MixtureOfExperts(algorithm="em2", **params), X, y)
     assert np.any((em1.class_table_ > 0.05) & (em1.class_table_ < 0.95))
@@ -553,14 +557,14 @@ def test_determinism_and_pickle(init):
 def test_n_init_keeps_the_best_run(monkeypatch):
     X, y, _, _, _ = xor_gaussians(seed=0, n_labeled_per_cluster=1, sd=1.2)
     finals = []
-    original = MixtureOfExperts._run_em
+    import probssl._em
 
-    def recording(self, *args, **kwargs):
-        run = original(self, *args, **kwargs)
-        finals.append(run.lower_bound)
-        return run
+    class Recording(probssl._em.Run):
+        def __init__(self, *args):
+            super().__init__(*args)
+            finals.append(self.history[-1])
 
-    monkeypatch.setattr(MixtureOfExperts, "_run_em", recording)
+    monkeypatch.setattr(probssl._em, "Run", Recording)
     params = dict(n_components=4, init="random", tol=1e-8)
     best = fit_quiet(MixtureOfExperts(n_init=6, random_state=0, **params),
                      X, y)

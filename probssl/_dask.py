@@ -1,0 +1,179 @@
+"""The Dask source: blocks prepared once and kept on the workers.
+
+``fit(X, y)`` with a :class:`dask.array.Array` X (rows chunked, chunks
+scipy CSR or dense) runs the same engine as in memory (:mod:`probssl._em`)
+over this source: a first pass learns the labels, row counts and column
+order; every block is then validated and prepared once and persisted on
+the workers; every pass after that is one map of the per-block function of
+:mod:`probssl._sources` (the parameters scattered once per pass, each
+worker fetching them once) and one sum by a fixed binary tree of tasks, so
+that only the summed statistics reach the client.
+
+Lost workers are recovered by Dask: blocks are recomputed from the array's
+graph. Without a ``distributed.Client`` the same graph runs on Dask's local
+scheduler (blocks persisted in this process). Dask is optional
+(``pip install "probssl[distributed]"``); this module is imported only
+when Dask input is given.
+"""
+
+import time
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._sources import Source, add, make_block, resolve_blocks, scan_block
+from ._validation import check_block, merge_labels
+
+
+def active_client(client=None):
+    if client is not None:
+        return client
+    try:
+        from distributed import get_client
+    except ImportError:
+        return None
+    try:
+        return get_client()
+    except ValueError:  # no client
+        return None
+
+
+def _row_chunked(a, row_chunks, name):
+    import dask.array as da
+
+    if a is None:
+        return None
+    if not isinstance(a, da.Array):
+        return da.from_array(np.asarray(a), chunks=(row_chunks,))
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a.reshape(-1)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}.")
+    return a if a.chunks[0] == row_chunks else a.rechunk((row_chunks,))
+
+
+def _tree_sum(parts, combine):
+    """Pairwise sums in a fixed order (the result does not depend on
+    where or when the tasks run)."""
+    while len(parts) > 1:
+        nxt = [combine(parts[i], parts[i + 1])
+               for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            nxt.append(parts[-1])
+        parts = nxt
+    return parts[0]
+
+
+def _prepare(X, y, w, est, classes, unlabeled_weight, events, offset):
+    X, y_index, sw = check_block(est, X, y, w, classes, est.event_model_)
+    return make_block(events, X, y_index, sw, unlabeled_weight, offset)
+
+
+def _call(block, func, args):
+    return func(block, *args)
+
+
+class DaskSource(Source):
+    """Row blocks of Dask arrays, held by the cluster."""
+
+    def __init__(self, est, X, y, sample_weight, unlabeled_weight, events,
+                 client=None):
+        import dask
+        import dask.array as da
+
+        if not isinstance(X, da.Array):
+            raise TypeError("a Dask fit needs X as a dask.array.Array, got "
+                            f"{type(X).__name__}.")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got shape {X.shape}.")
+        if len(X.chunks[1]) > 1:
+            X = X.rechunk({1: -1})
+        y = _row_chunked(y, X.chunks[0], "y")
+        w = _row_chunked(sample_weight, X.chunks[0], "sample_weight")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of rows: X has "
+                f"{X.shape[0]}, y has {y.shape[0]}.")
+        xb, yb = list(X.to_delayed()[:, 0]), list(y.to_delayed())
+        wb = list(w.to_delayed()) if w is not None else [None] * len(xb)
+        self.client = active_client(client)
+        scans = self._compute([dask.delayed(scan_block)(
+            xi, yi, wi, est.event_model, unlabeled_weight)
+            for xi, yi, wi in zip(xb, yb, wb)])
+        est.classes_ = classes = merge_labels([s[0] for s in scans])
+        est.event_model_ = resolve_blocks(est.event_model,
+                                          [s[2] for s in scans])
+        est.n_features_in_ = X.shape[1]
+        events = events(est.event_model_)
+        self._setup(events, None if events.name == "gaussian"
+                    else sum(s[3] for s in scans))
+        self.n_rows = sum(s[4] for s in scans)
+        offsets = np.cumsum([0] + [s[1] for s in scans])
+        prepared = [dask.delayed(_prepare)(xi, yi, wi, est, classes,
+                                           unlabeled_weight, events, o)
+                    for xi, yi, wi, o in zip(xb, yb, wb, offsets)]
+        if self.client is not None:
+            from distributed import wait
+
+            self.blocks = self.client.compute(prepared)  # on the workers
+            wait(self.blocks)
+        else:
+            self.blocks = dask.persist(*prepared)
+
+    def _compute(self, tasks):
+        import dask
+
+        if self.client is not None:
+            return self.client.gather(self.client.compute(tasks))
+        return list(dask.compute(*tasks))
+
+    def _broadcast(self, value, retries=5):
+        """``value`` on the cluster once: each worker fetches it once for
+        all its tasks. (A ``broadcast=True`` scatter can block for good
+        when a worker dies while the scheduler still lists it.)"""
+        for attempt in range(retries):
+            try:
+                [future] = self.client.scatter([value], hash=False,
+                                               timeout=30)
+                return future
+            except (OSError, TimeoutError):  # the worker died meanwhile
+                time.sleep(0.5 * (attempt + 1))
+        [future] = self.client.scatter([value], hash=False)
+        return future
+
+    def reduce(self, func, *args, combine=add):
+        import dask
+
+        if self.client is None:
+            call, comb = dask.delayed(_call), dask.delayed(combine)
+            parts = [call(b, func, args) for b in self.blocks]
+            return dask.compute(_tree_sum(parts, comb))[0]
+        args = self._broadcast(args)
+        parts = [self.client.submit(_call, b, func, args, pure=False)
+                 for b in self.blocks]
+        return _tree_sum(parts, lambda a, b: self.client.submit(
+            combine, a, b, pure=False)).result()
+
+
+def _predict_block(block, est, method):
+    return getattr(est, method)(block)
+
+
+def predict_dask(est, X, method="predict"):
+    """``est.<method>`` on every row chunk of a Dask array, lazily."""
+    import dask.array as da
+
+    check_is_fitted(est)
+    if not isinstance(X, da.Array) or X.ndim != 2:
+        raise ValueError("predict_dask needs a 2-D dask.array.Array.")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    if method == "predict":
+        dtype = est.classes_.dtype
+        return X.map_blocks(_predict_block, est, method, drop_axis=1,
+                            dtype=dtype, meta=np.empty((0,), dtype=dtype))
+    return X.map_blocks(
+        _predict_block, est, method, dtype=np.float64,
+        chunks=(X.chunks[0], (len(est.classes_),)),
+        meta=np.empty((0, 0), dtype=np.float64),
+    )

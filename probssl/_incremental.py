@@ -1,0 +1,80 @@
+"""Incremental multinomial EM passes over one resident block of rows.
+
+Once posteriors sharpen most rows stop moving. Over rows held in memory
+the E-step then skips the rows whose posterior is saturated (a lower bound
+on the lead of their best component, lowered every iteration by how far
+the parameters moved, stays above ``_kernels.SATURATED`` nats), and the
+statistics are a delta, ``S += X_moved.T @ (R_new - R_old)`` over the rows
+whose responsibilities moved by more than ``MOVED`` (times the row
+weight). The result is EM's up to rounding (tests/test_incremental_em.py).
+"""
+
+import numpy as np
+
+from . import _kernels
+
+# Responsibilities that move by at most this much (times the row weight)
+# between iterations are left as they are.
+MOVED = 1e-14
+
+
+def table_moved(old, new):
+    """Twice the largest change of a log prior table (inf when there is no
+    previous one or a component became possible or impossible)."""
+    if old is None or old.shape != new.shape:
+        return np.inf
+    finite = np.isfinite(new)
+    if not np.array_equal(finite, np.isfinite(old)):
+        return np.inf
+    if not finite.any():
+        return 0.0
+    return 2.0 * float(np.abs(new[finite] - old[finite]).max())
+
+
+class IncrementalPasses:
+    """Per-row state of the incremental passes over ``block`` (a
+    ``CountBlock``) with ``K`` components; ``resp`` is kept between
+    passes and always holds the responsibilities the statistics reflect."""
+
+    def __init__(self, block, K):
+        n, V = block.shape
+        self.block = block
+        self.top = np.zeros(n, dtype=np.int64)
+        self.gap = np.full(n, -np.inf)
+        self.changed = np.ones(n, dtype=np.uint8)
+        self.delta = np.empty((n, K))
+        self.old = np.empty((V, K))
+        self.touched = np.zeros(V, dtype=np.uint8)
+        self.table = None
+
+    def statistics(self, events, stats, resp, rows):
+        """Add the change ``delta[rows]`` to ``stats`` (in place); returns
+        ``(columns reached, their previous statistics)`` for the M-step."""
+        events.add_stats(stats, self.block, self.delta, rows, self.old,
+                         self.touched)
+        stats[1] = self.block.lengths @ resp
+        cols = np.flatnonzero(self.touched)
+        self.touched[cols] = 0
+        return cols, self.old
+
+    def start(self, events, stats, resp):
+        self.delta[...] = resp
+        return self.statistics(events, stats, resp,
+                               np.arange(resp.shape[0]))
+
+    def e_step(self, events, table, row_class, weights, resp, row_loglik):
+        """The E-step, writing only rows that moved; then their delta added
+        to the kept statistics (see ``statistics``)."""
+        b = self.block
+        csr = b.csr
+        norm_bound = (np.inf if events.prev_log_norm is None else
+                      2.0 * np.abs(events.log_norm
+                                   - events.prev_log_norm).max())
+        _kernels.csr_posterior_incremental(
+            b.row_chunks, csr.indptr, csr.indices, csr.data, b.lengths,
+            events.log_stats, events.log_norm, table,
+            table_moved(self.table, table), norm_bound, events.bound,
+            row_class, weights, MOVED, resp, row_loglik, self.top, self.gap,
+            self.changed, self.delta)
+        self.table = np.array(table, dtype=np.float64)
+        return np.flatnonzero(self.changed)

@@ -1,0 +1,286 @@
+"""Mixing: what differs between the EM estimators, on additive statistics.
+
+The engine (:mod:`probssl._em`) hands a mixing part the responsibility
+mass per row kind, ``kinds`` (C + 1, K): row 0 sums the unlabeled rows,
+row c + 1 the labeled rows of class c. From it the mixing part makes its
+M-step and the E-step's log prior table (C + 1, K) (``table[0]`` for
+unlabeled rows, ``table[c + 1]`` for rows labeled c; -inf: a component the
+row may not take).
+
+* :class:`ClassMixing` (``EMNaiveBayes``): M components per class, labeled
+  rows clamped to their class's components, a (smoothed) prior.
+* :class:`ExpertMixing` (``MixtureOfExperts``): J shared components with
+  mixing weights and class tables beta(c | l), EM-I / EM-II, dropped
+  components, and the labeled / random / k-means starts.
+
+Every random start is drawn per row from the row's own position in the
+input (:func:`row_uniforms`), so that a start does not depend on how the
+rows are blocked: in memory, out of core and on Dask give the same model.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import kmeans_plusplus
+from sklearn.preprocessing import normalize
+
+# A component whose total (weighted) responsibility falls to this fraction
+# of the total weight, or below, is dropped.
+DEAD_MASS = 1e-10
+_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def row_uniforms(seed, run, rows, n_cols):
+    """Uniforms in (0, 1), shape (len(rows), n_cols), a function of
+    ``(seed, run, row, column)`` only (a SplitMix64 hash of the counter)."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(run) * np.uint64(0xD1B54A32D192ED03)
+             + np.asarray(rows, dtype=np.uint64)[:, None]
+             * np.uint64(n_cols + 1) + np.arange(1, n_cols + 1,
+                                                 dtype=np.uint64))
+        for shift, mult in ((30, 0xBF58476D1CE4E5B9),
+                            (27, 0x94D049BB133111EB)):
+            z = ((z ^ (z >> np.uint64(shift))) * np.uint64(mult)) & _MASK
+        z ^= z >> np.uint64(31)
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+
+
+def _spread(seed, run, rows, n):
+    """Random shares of one row over ``n`` components (rows sum to 1)."""
+    u = row_uniforms(seed, run, rows, n)
+    return u / u.sum(axis=1, keepdims=True)
+
+
+def class_prior_table(log_prior, n_per_class):
+    """The (C + 1, K) table of class-clamped EM: row 0 is ``log_prior``;
+    row c + 1 keeps class c's ``n_per_class`` components, -inf elsewhere."""
+    K = log_prior.shape[0]
+    table = np.full((K // n_per_class + 1, K), -np.inf)
+    table[0] = log_prior
+    for c in range(K // n_per_class):
+        comps = slice(c * n_per_class, (c + 1) * n_per_class)
+        table[c + 1, comps] = log_prior[comps]
+    return table
+
+
+class ClassMixing:
+    """``n_per_class`` components per class; components ``c * M ... c * M +
+    M - 1`` belong to class c; ``prior_alpha`` smooths the prior."""
+
+    hint = "a class whose prior mass vanished?"
+
+    def __init__(self, n_classes, n_per_class, prior_alpha, seed):
+        self.C, self.M = n_classes, n_per_class
+        self.K = n_classes * n_per_class
+        self.prior_alpha = float(prior_alpha)
+        self.seed = seed
+
+    def n_runs(self, n_init):
+        return 1
+
+    def begin(self, source, run, events):
+        pass
+
+    def initial_resp(self, block, run):
+        """Naive Bayes on the labeled rows (the paper's start): labeled rows
+        on their class's components (spread at random when M > 1)."""
+        resp = np.zeros((block.row_class.size, self.K))
+        lab = np.flatnonzero(block.row_class >= 0)
+        cols = block.row_class[lab, None] * self.M + np.arange(self.M)
+        spread = (_spread(self.seed, run, block.rows[lab], self.M)
+                  if self.M > 1 else 1.0)
+        resp[lab[:, None], cols] = spread * block.weights[lab, None]
+        return resp
+
+    def m_step(self, kinds, n_iter, owner):
+        counts = kinds.sum(axis=0) + self.prior_alpha
+        with np.errstate(divide="ignore"):
+            self.log_weights = np.log(counts) - np.log(counts.sum())
+        return None
+
+    def table(self):
+        return class_prior_table(self.log_weights, self.M)
+
+    def log_prior(self):
+        return (self.prior_alpha * self.log_weights.sum()
+                if self.prior_alpha > 0 else 0.0)
+
+    def state(self):
+        return {"log_weights": self.log_weights}
+
+    def warm(self, state):
+        self.log_weights = state["log_weights"]
+
+
+class ExpertMixing:
+    """Miller & Uyar's J components with mixing weights and class tables.
+
+    EM-I: the class tables learn from the labeled rows only; EM-II
+    (``algorithm="em2"``) adds the unlabeled rows' expected joint
+    P(l, c | x) = P(l | x) beta(c | l). A component whose mass falls to
+    ``DEAD_MASS`` of the total is dropped, with a warning.
+    """
+
+    hint = "a class whose components were all dropped?"
+
+    def __init__(self, n_classes, n_components, algorithm, init, seed,
+                 n_lloyd=30):
+        self.C, self.K = n_classes, n_components
+        self.em2 = algorithm == "em2"
+        self.init = init
+        self.seed = seed
+        self.n_lloyd = n_lloyd
+
+    def n_runs(self, n_init):
+        deterministic = self.init == "labeled" and self.K <= self.C
+        return 1 if deterministic else n_init
+
+    def begin(self, source, run, events):
+        self.kept = np.arange(self.K)
+        self.beta = None
+        if self.init == "kmeans":
+            self._lloyd(source, run, events)
+
+    def _owners(self):
+        """The components each class starts on (init="labeled")."""
+        owner = np.arange(self.K) % self.C
+        return [np.flatnonzero(owner == c) if self.K >= self.C
+                else np.array([c % self.K]) for c in range(self.C)]
+
+    def initial_resp(self, block, run):
+        n, J = block.row_class.size, self.K
+        rc = block.row_class
+        resp = np.zeros((n, J))
+        if self.init == "labeled":
+            for c, comps in enumerate(self._owners()):
+                rows = np.flatnonzero(rc == c)
+                resp[rows[:, None], comps] = (
+                    _spread(self.seed, run, block.rows[rows], comps.size)
+                    if comps.size > 1 else 1.0)
+        elif self.init == "random":  # flat Dirichlet draws, one per row
+            resp = -np.log(row_uniforms(self.seed, run, block.rows, J))
+            resp /= resp.sum(axis=1, keepdims=True)
+        else:
+            resp[np.arange(n), self._assign(block)[0]] = 1.0
+        return resp * block.weights[:, None]
+
+    # -- k-means start: Lloyd iterations as passes over the blocks ----------
+    def _features(self, block):
+        """Rows to cluster: Gaussian rows as they are; documents as
+        unit-length sublinear TF-IDF vectors (spherical k-means)."""
+        data = block.data
+        if not hasattr(data, "csr"):
+            return data.XX[:, data.n_features:]
+        Z = data.csr.copy()
+        Z.data = 1.0 + np.log(Z.data)
+        return normalize(Z @ sp.diags(self._idf))
+
+    def _assign(self, block):
+        Z = self._features(block)
+        sq = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(
+            Z) else np.einsum("ij,ij->i", Z, Z)
+        dist = (self._centers**2).sum(axis=1) - 2.0 * np.asarray(
+            Z @ self._centers.T)
+        labels = dist.argmin(axis=1)
+        inertia = block.weights @ (sq + dist[np.arange(labels.size), labels])
+        return labels, Z, inertia
+
+    def _sample(self, block, run, q):
+        keep = row_uniforms(self.seed, run + 7919, block.rows, 1)[:, 0] < q
+        Z = self._features(block)[keep]
+        return [block.rows[keep], Z.toarray() if sp.issparse(Z) else Z,
+                block.weights[keep]]
+
+    def _lloyd_step(self, block):
+        labels, Z, inertia = self._assign(block)
+        onehot = sp.csr_matrix((block.weights, (labels, np.arange(
+            labels.size))), shape=(self.K, labels.size))
+        return [np.asarray((onehot @ Z).todense() if sp.issparse(Z)
+                           else onehot @ Z), np.asarray(onehot.sum(axis=1))
+                .ravel(), np.array([inertia])]
+
+    def _lloyd(self, source, run, events):
+        """k-means++ seeds from a row sample that does not depend on the
+        blocking, then Lloyd iterations, each one pass of additive sums."""
+        if source.n_rows < self.K:
+            raise ValueError(
+                f"init='kmeans' needs at least n_components={self.K} rows of "
+                f"positive weight, got {source.n_rows}; use init='labeled' "
+                "or fewer components.")
+        if events.name != "gaussian":
+            self._idf = np.log((1.0 + source.n_rows)
+                               / (1.0 + source.doc_freq)) + 1.0
+        q = min(1.0, max(10 * self.K, 2000) / source.n_rows)
+        rows, Z, w = source.reduce(self._sample, run, q, combine=_concat)
+        if rows.size < self.K:
+            rows, Z, w = source.reduce(self._sample, run, 2.0,
+                                       combine=_concat)
+        order = np.argsort(rows)
+        self._centers, _ = kmeans_plusplus(
+            Z[order], self.K, sample_weight=w[order],
+            random_state=np.random.RandomState((self.seed + run) % 2**31))
+        previous = np.inf
+        for _ in range(self.n_lloyd):
+            sums, counts, inertia = source.reduce(self._lloyd_step)
+            filled = counts > 0
+            self._centers[filled] = sums[filled] / counts[filled, None]
+            if events.name != "gaussian":
+                self._centers = normalize(self._centers)
+            if previous - inertia[0] <= 1e-6 * abs(inertia[0]):
+                break
+            previous = inertia[0]
+
+    # -- EM ------------------------------------------------------------------
+    def m_step(self, kinds, n_iter, owner):
+        mass = kinds.sum(axis=0)
+        if self.beta is None:
+            lab = kinds[1:].sum(axis=1)
+            self.class_freq = lab / lab.sum()
+        dead = mass <= DEAD_MASS * mass.sum()
+        keep = None
+        if dead.any():
+            warnings.warn(
+                f"{owner}: component(s) {self.kept[dead].tolist()} lost "
+                f"(almost) all their mass at iteration {n_iter} and were "
+                "dropped; consider fewer components or another init.",
+                UserWarning)
+            keep = ~dead
+            self.kept, kinds, mass = self.kept[keep], kinds[:, keep], mass[keep]
+            if self.beta is not None:
+                self.beta = self.beta[keep]
+        self.log_weights = np.log(mass) - np.log(mass.sum())
+        counts = kinds[1:].T
+        if self.em2 and self.beta is not None and kinds[0].sum() > 0:
+            counts = counts + kinds[0][:, None] * self.beta
+        totals = counts.sum(axis=1, keepdims=True)
+        # A component without class mass keeps its table (at the start:
+        # the labeled class frequencies).
+        previous = self.beta if self.beta is not None else self.class_freq
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.beta = np.where(totals > 0, counts / totals, previous)
+        return keep
+
+    def table(self):
+        table = np.empty((self.C + 1, self.beta.shape[0]))
+        table[0] = self.log_weights
+        with np.errstate(divide="ignore"):
+            table[1:] = self.log_weights + np.log(self.beta).T
+        return table
+
+    def log_prior(self):
+        return 0.0
+
+    def state(self):
+        return {"log_weights": self.log_weights, "beta": self.beta,
+                "kept": self.kept}
+
+    def warm(self, state):
+        self.log_weights, self.beta = state["log_weights"], state["beta"]
+        self.kept = np.arange(self.beta.shape[0])
+        self.class_freq = self.beta.mean(axis=0)
+
+
+def _concat(a, b):
+    return [np.concatenate([x, y]) for x, y in zip(a, b)]

@@ -1,0 +1,357 @@
+"""Where the rows live: in memory, or chunks read one at a time.
+
+A source hands the EM engine (:mod:`probssl._em`) the summed statistics of
+a pass over its blocks of rows:
+
+``start(events, mixing, run)``
+    statistics of the mixing part's initial responsibilities;
+``e_pass(events, table)``
+    E-step of every block with the current parameters, and its statistics;
+``reduce(func, *args, combine=add)``
+    ``func(block, *args)`` over the blocks, combined (k-means starts);
+``drop(keep)``
+    forget dropped components (per-row state only).
+
+Every block is validated by the one stack of :mod:`probssl._validation`
+and keeps only its rows of positive weight, with their positions in the
+input (``Block.rows``) so that random starts do not depend on the
+blocking. :class:`InMemory` is one resident block; with the multinomial
+model it runs the incremental passes of :mod:`probssl._incremental`.
+:class:`Chunks` re-reads its chunks every pass (out of core); the Dask
+source is :mod:`probssl._dask`.
+"""
+
+import glob
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._incremental import IncrementalPasses
+from ._validation import check_block, labels_of, merge_labels
+
+
+@dataclass
+class Block:
+    """Validated rows of positive weight, prepared for the event model."""
+
+    data: object
+    row_class: np.ndarray
+    weights: np.ndarray
+    rows: np.ndarray  # positions in the input
+
+
+@dataclass
+class Stats:
+    """Additive statistics of a pass: the event model's, the responsibility
+    mass per row kind (C + 1, K) and the weighted log-likelihood."""
+
+    events: list
+    kinds: np.ndarray
+    loglik: float = 0.0
+    changed: tuple = None  # (columns, previous stats): incremental M-step
+
+    def __add__(self, other):
+        return Stats([a + b for a, b in zip(self.events, other.events)],
+                     self.kinds + other.kinds, self.loglik + other.loglik)
+
+
+def add(a, b):
+    return a + b if isinstance(a, Stats) else [x + y for x, y in zip(a, b)]
+
+
+def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
+    """The rows of positive weight of one validated block (``offset``: the
+    position of its first row in the input)."""
+    weights = sample_weight * np.where(y_index >= 0, 1.0,
+                                       float(unlabeled_weight))
+    active = weights > 0
+    rows = offset + np.flatnonzero(active)
+    if not active.all():
+        X, y_index, weights = X[active], y_index[active], weights[active]
+    return Block(events.prepare(X), np.ascontiguousarray(y_index),
+                 np.ascontiguousarray(weights), rows)
+
+
+def kind_mass(block, resp, n_kinds):
+    """Responsibility mass per row kind: row 0 unlabeled, c + 1 class c."""
+    out = np.zeros((n_kinds, resp.shape[1]))
+    np.add.at(out, block.row_class + 1, resp)
+    return out
+
+
+def block_stats(block, events, resp, n_kinds, loglik=0.0):
+    stats = events.new_stats(resp.shape[1], block.data.shape[1])
+    events.add_stats(stats, block.data, resp)
+    return Stats(stats, kind_mass(block, resp, n_kinds), loglik)
+
+
+def block_start(block, events, mixing, run):
+    return block_stats(block, events, mixing.initial_resp(block, run),
+                       mixing.C + 1)
+
+
+def block_e_pass(block, events, table):
+    n = block.row_class.size
+    resp = np.empty((n, table.shape[1]))
+    row_loglik = np.empty(n)
+    events.e_step(block.data, table, block.row_class, block.weights, resp,
+                  row_loglik)
+    return block_stats(block, events, resp, table.shape[0],
+                       float(row_loglik.sum()))
+
+
+def document_frequency(X):
+    """Non-zeros per column (the column order's key)."""
+    X = X if sp.issparse(X) else sp.csr_matrix(X)
+    return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
+
+
+class Source:
+    """What the sources share: the scan's results, and passes as reduces."""
+
+    def _setup(self, events, doc_freq):
+        """Columns by decreasing document frequency: the few words that
+        carry most non-zeros then sit together, their parameters in cache."""
+        self.events_template = events
+        if events.name != "gaussian":
+            events.order = np.argsort(-doc_freq, kind="stable")
+            self.doc_freq = doc_freq[events.order]
+
+    def start(self, events, mixing, run):
+        return self.reduce(block_start, events, mixing, run)
+
+    def e_pass(self, events, table):
+        return self.reduce(block_e_pass, events, table)
+
+    def drop(self, events, stats, keep):
+        """``stats`` of the components in ``keep`` (a mask)."""
+        return Stats(events.select(stats.events, keep), stats.kinds[:, keep],
+                     stats.loglik)
+
+
+class InMemory(Source):
+    """One resident block: the whole (validated) input of ``fit``."""
+
+    incremental = True  # tests switch the incremental passes off
+
+    def __init__(self, est, X, y, sample_weight, unlabeled_weight, events):
+        X, y_index, sw = est._validate_fit(X, y, sample_weight)
+        self.X, self.y_index = X, y_index
+        events = events(est.event_model_)
+        self._setup(events, None if events.name == "gaussian"
+                    else document_frequency(X))
+        self.block = make_block(events, X, y_index, sw, unlabeled_weight, 0)
+        self.n_rows = self.block.rows.size
+        self.passes = None
+
+    def reduce(self, func, *args, combine=None):
+        return func(self.block, *args)
+
+    def _incremental(self, events, K):
+        if not (self.incremental and events.name == "multinomial"):
+            return None
+        if self.passes is None or self.passes.delta.shape[1] != K:
+            self.passes = IncrementalPasses(self.block.data, K)
+        return self.passes
+
+    def start(self, events, mixing, run):
+        self.resp = mixing.initial_resp(self.block, run)
+        self.passes = None
+        passes = self._incremental(events, self.resp.shape[1])
+        if passes is None:
+            return block_stats(self.block, events, self.resp, mixing.C + 1)
+        self.stats = events.new_stats(self.resp.shape[1],
+                                      self.block.data.shape[1])
+        changed = passes.start(events, self.stats, self.resp)
+        return Stats(self.stats, kind_mass(self.block, self.resp,
+                                           mixing.C + 1), 0.0, changed)
+
+    def e_pass(self, events, table):
+        b = self.block
+        K = table.shape[1]
+        passes = self._incremental(events, K)
+        if passes is None:
+            return block_e_pass(b, events, table)
+        if not hasattr(self, "resp") or self.resp.shape[1] != K:
+            self.resp = np.zeros((b.rows.size, K))  # a warm start
+            self.stats = events.new_stats(K, b.data.shape[1])
+        row_loglik = np.empty(b.rows.size)
+        rows = passes.e_step(events, table, b.row_class, b.weights,
+                             self.resp, row_loglik)
+        changed = passes.statistics(events, self.stats, self.resp, rows)
+        return Stats(self.stats, kind_mass(b, self.resp, table.shape[0]),
+                     float(row_loglik.sum()), changed)
+
+    def drop(self, events, stats, keep):
+        stats = super().drop(events, stats, keep)
+        if self.passes is not None:  # new components: restart the state
+            self.resp = np.ascontiguousarray(self.resp[:, keep])
+            self.stats = stats.events = [np.ascontiguousarray(s)
+                                         for s in stats.events]
+            self.passes = None
+        return stats
+
+
+# -- chunks on disk -----------------------------------------------------------
+class NpzChunks:
+    """Re-iterable chunks from a folder written by :func:`write_npz_chunks`.
+
+    Every ``NAME.npz`` (a :func:`scipy.sparse.save_npz` CSR matrix) or
+    ``NAME.X.npy`` (a dense array) holds the rows of one chunk;
+    ``NAME.y.npy`` its labels (``-1``: unlabeled) and, optionally,
+    ``NAME.w.npy`` its sample weights. Chunks are read one at a time,
+    sorted by file name, every time the object is iterated.
+    """
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+        self.files = sorted(glob.glob(os.path.join(self.folder, "*.npz"))
+                            + glob.glob(os.path.join(self.folder, "*.X.npy")))
+        if not self.files:
+            raise FileNotFoundError(f"no .npz or .X.npy chunk in "
+                                    f"{self.folder!r}")
+
+    def __len__(self):
+        return len(self.files)
+
+    def __iter__(self):
+        for path in self.files:
+            dense = path.endswith(".X.npy")
+            stem = path[: -len(".X.npy" if dense else ".npz")]
+            X = (np.load(path, allow_pickle=False) if dense
+                 else sp.load_npz(path))
+            y = np.load(stem + ".y.npy", allow_pickle=False)
+            if os.path.exists(stem + ".w.npy"):
+                yield X, y, np.load(stem + ".w.npy", allow_pickle=False)
+            else:
+                yield X, y
+
+
+def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
+    """Write (X, y[, sample_weight]) as chunks of ``chunk_rows`` rows.
+
+    Sparse X is written as ``chunk_{i:06d}.npz``, dense X as
+    ``chunk_{i:06d}.X.npy``, beside ``.y.npy`` / ``.w.npy``, with ``i``
+    counted from ``start`` (to append to a folder chunk by chunk). Returns
+    the number of chunks written.
+    """
+    os.makedirs(folder, exist_ok=True)
+    dense = not sp.issparse(X)
+    X = np.asarray(X) if dense else sp.csr_matrix(X)
+    y = np.asarray(y)
+    i = start
+    for lo in range(0, X.shape[0], int(chunk_rows)):
+        hi = min(lo + int(chunk_rows), X.shape[0])
+        stem = os.path.join(os.fspath(folder), f"chunk_{i:06d}")
+        if dense:
+            np.save(stem + ".X.npy", X[lo:hi])
+        else:
+            sp.save_npz(stem + ".npz", X[lo:hi], compressed=False)
+        np.save(stem + ".y.npy", y[lo:hi])
+        if sample_weight is not None:
+            np.save(stem + ".w.npy",
+                    np.asarray(sample_weight, dtype=np.float64)[lo:hi])
+        i += 1
+    return i - start
+
+
+def _chunk_items(chunks):
+    """One pass over ``chunks``: a callable returning an iterator, or a
+    re-iterable (list, :class:`NpzChunks`); items (X, y) or (X, y, w)."""
+    source = chunks() if callable(chunks) else chunks
+    it = iter(source)
+    if it is source and not callable(chunks):
+        raise TypeError(
+            "chunks must be re-iterable (EM reads them once per iteration): "
+            "pass a list, an NpzChunks, or a callable returning an iterator."
+        )
+    for k, item in enumerate(it):
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+            raise ValueError(f"chunk {k}: a chunk must be (X, y) or "
+                             "(X, y, sample_weight).")
+        yield k, item[0], item[1], item[2] if len(item) == 3 else None
+
+
+def scan_block(X, y, sample_weight, event_model, unlabeled_weight):
+    """What a first pass learns from one raw block: its labels, its rows of
+    positive weight, whether it looks like counts, its document
+    frequencies."""
+    if not sp.issparse(X):
+        X = np.asarray(X)
+        if X.ndim != 2 or X.dtype.kind not in "biuf":
+            raise ValueError(f"X must be a 2-D numeric array, got shape "
+                             f"{X.shape} of dtype {X.dtype}.")
+    labels = labels_of(y)
+    y = np.asarray(y)
+    w = np.ones(y.shape[0]) if sample_weight is None else np.asarray(
+        sample_weight, dtype=np.float64).ravel()
+    n_active = int(np.count_nonzero((w > 0) & (
+        (y.ravel() != -1) | (unlabeled_weight > 0)))) if w.shape == y.shape \
+        else y.shape[0]
+    counts = sp.issparse(X) or (
+        np.asarray(X).size == 0 or (np.min(X) >= 0
+                                    and np.all(X == np.floor(X))))
+    model = event_model if event_model != "auto" else (
+        "multinomial" if counts else "gaussian")
+    return (labels, X.shape[0], counts,
+            None if model == "gaussian" else document_frequency(X), n_active,
+            X.shape[1])
+
+
+class Chunks(Source):
+    """Chunks read one at a time, validated and prepared every pass."""
+
+    def __init__(self, est, chunks, classes, unlabeled_weight, events):
+        self.est, self.chunks = est, chunks
+        self.unlabeled_weight = unlabeled_weight
+        scans = []
+        for k, X, y, w in _chunk_items(chunks):
+            try:
+                scans.append(scan_block(X, y, w, est.event_model,
+                                        unlabeled_weight))
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"chunk {k}: {exc}") from None
+        if not scans:
+            raise ValueError("chunks yielded no chunk.")
+        for k, scan in enumerate(scans):
+            if scan[5] != scans[0][5]:
+                raise ValueError(f"chunk {k} has {scan[5]} features, chunk 0 "
+                                 f"has {scans[0][5]}.")
+        self.offsets = np.cumsum([0] + [s[1] for s in scans])
+        est.classes_ = self.classes = (
+            merge_labels([s[0] for s in scans]) if classes is None
+            else np.unique(np.asarray(classes)))
+        est.event_model_ = resolve_blocks(est.event_model,
+                                          [s[2] for s in scans])
+        est.n_features_in_ = scans[0][5]
+        events = events(est.event_model_)
+        self._setup(events, None if events.name == "gaussian"
+                    else sum(s[3] for s in scans))
+        self.n_rows = sum(s[4] for s in scans)
+
+    def blocks(self):
+        for k, X, y, w in _chunk_items(self.chunks):
+            try:
+                X, y_index, sw = check_block(self.est, X, y, w, self.classes,
+                                             self.est.event_model_)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"chunk {k}: {exc}") from None
+            yield make_block(self.events_template, X, y_index, sw,
+                             self.unlabeled_weight, self.offsets[k])
+
+    def reduce(self, func, *args, combine=add):
+        total = None
+        for block in self.blocks():
+            part = func(block, *args)
+            total = part if total is None else combine(total, part)
+        return total
+
+
+def resolve_blocks(event_model, looks_like_counts):
+    """``"auto"`` over blocks, as over the whole input: multinomial when
+    every block is sparse or non-negative integers, else Gaussian."""
+    if event_model != "auto":
+        return event_model
+    return "multinomial" if all(looks_like_counts) else "gaussian"
