@@ -411,3 +411,25 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
         atomic_write(str(path), b"new")
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f"]
+
+
+def test_open_store_and_index(tmp_path, monkeypatch):
+    from probssl.datasets import load_demo_sample
+    from probssl.experiments._report import open_store
+
+    monkeypatch.delenv("PROBSSL_DATA", raising=False)
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    corpus = load_demo_sample()
+    store = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
+                       n_unlabeled=1000)
+    store.add({"method": "NB", "n_labeled": 20, "seed": 0, "alpha": 0.01,
+               "n_unlabeled": 0, "accuracy": 0.5})
+    again = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
+                       n_unlabeled=1000)
+    done = again.index(("method", "n_labeled", "seed", "alpha",
+                        "n_unlabeled"))
+    assert done[("NB", 20, 0, 0.01, 0)]["accuracy"] == 0.5
+    # Another corpus: nothing reused.
+    other = (corpus[0], corpus[0])
+    assert open_store(tmp_path, "nigam2000", corpus=other, alpha=0.01,
+                      n_unlabeled=1000).index(("method",)) == {}

@@ -122,6 +122,56 @@ def protocol_settings(protocol, archive=None, corpus=None, **settings):
             "probssl_version": __version__, **_canonical(settings)}
 
 
+def open_store(out, protocol, archive=None, corpus=None, key=None,
+               **settings):
+    """A :class:`ResultStore` for ``protocol`` on this data and settings.
+
+    Parameters
+    ----------
+    out : str or None
+        The results folder.
+    protocol : str
+        The protocol's name.
+    archive : str, default=None
+        The 20 Newsgroups archive; None looks it up as
+        :func:`probssl.datasets.load_20newsgroups` does (``$PROBSSL_DATA``,
+        the data home).
+    corpus : tuple of Bunch, default=None
+        In-memory corpora used instead of the archive.
+    key : sequence of str, default=None
+        See :class:`ResultStore`.
+    **settings
+        The protocol's settings that change its rows.
+
+    Returns
+    -------
+    store : ResultStore
+
+    Examples
+    --------
+    Converting a protocol that kept ``done = previous_rows(out)`` and wrote
+    everything at the end with :func:`write_rows` takes three lines::
+
+        store = open_store(out, "nigam2000", archive, corpus, alpha=alpha,
+                           n_unlabeled=n_unlabeled)
+        done = store.index(("method", "n_labeled", "seed", "alpha",
+                            "n_unlabeled"))
+        ...
+        out_rows.append(store.add(row))   # was: out_rows.append(row)
+
+    and dropping the final ``write_rows(rows, out)`` (the store has written
+    every row already; ``results.md`` and plots are still written at the
+    end).
+    """
+    if archive is None and corpus is None:
+        from probssl.datasets import find_20newsgroups_archive
+
+        archive = find_20newsgroups_archive()
+    return ResultStore(out, protocol_settings(protocol, archive=archive,
+                                              corpus=corpus, **settings),
+                       key=key)
+
+
 def check_out_folder(out, name="out"):
     """Raise ``ValueError`` if ``out`` cannot be a results folder.
 
@@ -301,6 +351,15 @@ class ResultStore:
             self._merge_into(self.rows, row)
             self._write()
         return dict(row)
+
+    def index(self, fields):
+        """The rows by the tuple of their ``fields``: ``{(v1, ...): row}``.
+
+        For protocols that look finished rows up by a tuple (as
+        ``nigam2000.previous_rows`` did); only rows of this store's
+        settings are in it.
+        """
+        return {tuple(r.get(f) for f in fields): dict(r) for r in self.rows}
 
     def __len__(self):
         return len(self.rows)
