@@ -24,9 +24,11 @@ dense features). Everything is vectorised over the pool: a query on a
 10,000-document pool of 20 Newsgroups takes a fraction of a second.
 
 After every batch the model is refitted on the labeled rows and, for a
-semi-supervised model, on the still-unlabeled pool (``y == -1``); when the
-estimator has a ``warm_start`` hyper-parameter, refits start EM from the
-previous parameters.
+semi-supervised model, on the still-unlabeled pool (``y == -1``). With
+``warm_start=True``, and an estimator that has a ``warm_start``
+hyper-parameter, refits start EM from the previous parameters (fewer
+iterations, but see the class's Notes: on 20 Newsgroups it keeps EM in the
+local optimum of the first few labels).
 """
 
 import time
@@ -448,10 +450,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Whether the estimator is fitted with the unlabeled pool (rows
         ``-1``) or on the labeled rows only. ``"auto"``: True for probssl
         models and ``sklearn.semi_supervised`` ones.
-    warm_start : bool, default=True
+    warm_start : bool, default=False
         Refit with the estimator's ``warm_start=True`` (EM starts from the
         previous parameters) when it has that hyper-parameter; otherwise,
-        or when False, every refit is a cold fit.
+        or when False, every refit is a cold fit (EM from the labeled rows).
+        Off by default: see Notes.
     random_state : int, RandomState instance or None, default=None
         Seeds random queries and committees.
     verbose : int, default=0
@@ -488,6 +491,15 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     kept at their fitted values. For the Gaussian model the means are drawn
     from ``N(mean, variance / n_eff)`` with the variances as fitted.
 
+    Warm starts converge in fewer iterations, and reach the cold fit's
+    parameters when EM has one optimum (tested), but EM is a local method:
+    started from the previous round's optimum, a few new labels rarely
+    move it to another basin. On 20 Newsgroups (1 label per group, 10
+    rounds of 20 random queries, a 10,000-post pool, seed 0), warm-started
+    EM stayed at 35.2 % test accuracy after 220 labels where cold refits
+    reached 57.3 % (3 to 11 iterations per refit instead of 15 to 32).
+    Hence the default ``warm_start=False``.
+
     References
     ----------
     A. McCallum and K. Nigam. Employing EM and pool-based active learning
@@ -516,7 +528,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                  committee_size=3, density_weighting=True,
                  uncertainty="entropy", density="auto", density_beta=3.0,
                  density_smoothing=0.5, committee="auto",
-                 semi_supervised="auto", warm_start=True, random_state=None,
+                 semi_supervised="auto", warm_start=False, random_state=None,
                  verbose=0):
         self.estimator = estimator
         self.strategy = strategy

@@ -6,7 +6,8 @@
     probssl run fujino2005 [same options as nigam2000; NB, EM, Hybrid]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
                      [--data PATH] [--out DIR] [--jobs N]
-    probssl run mccallum1998 [--methods NB,EM] [--strategies LIST] [--seeds 3]
+    probssl run mccallum1998 [--methods NB,EM,EM-warm] [--strategies LIST]
+                             [--seeds 3]
                              [--rounds 10] [--batch-size 20] [--pool 10000]
                              [--data PATH] [--out DIR] [--jobs N]
 
@@ -175,7 +176,8 @@ def _mccallum1998(args, parser, archive, out):
     if args.labeled:
         parser.error("--labeled is not supported by mccallum1998 (it starts "
                      "from 1 labeled post per group and queries the rest)")
-    methods = args.methods.split(",") if args.methods else list(proto.METHODS)
+    methods = (args.methods.split(",") if args.methods
+               else list(proto.DEFAULT_METHODS))
     strategies = (args.strategies.split(",") if args.strategies
                   else list(proto.STRATEGIES))
     for name, given, known in (("method", methods, proto.METHODS),
