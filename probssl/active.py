@@ -893,13 +893,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     # -- delegation ---------------------------------------------------------
     def predict(self, X):
+        """The fitted estimator's predictions, shape (n_samples,)."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
     def predict_proba(self, X):
+        """The fitted estimator's class probabilities, (n_samples, n_classes)."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
 
     def score(self, X, y):
+        """Accuracy of the fitted estimator on (X, y)."""
         check_is_fitted(self, "estimator_")
         return float(np.mean(self.estimator_.predict(X) == np.asarray(y)))

@@ -322,13 +322,20 @@ def test_external_pool_and_teach(counts):
     assert learner.query(X[:50], n_instances=7).size == 7
 
 
-def test_progress_bar_and_verbose(counts, capsys):
+def test_progress_bar_and_verbose(counts, capsys, monkeypatch):
     X, y_true = counts
     y = mask_labels(y_true, 2, random_state=0)
     learner = ActiveLearner(MultinomialNB(), batch_size=2, verbose=1,
                             random_state=0).fit(X, y)
     learner.simulate(SimulatedOracle(y_true), 2, X, y_true)
     assert len(learner.history_) == 3
+    assert "qbc rounds" in capsys.readouterr().err     # tqdm's bar
+    # Without tqdm: one line per round.
+    monkeypatch.setitem(__import__("sys").modules, "tqdm.auto", None)
+    learner.simulate(SimulatedOracle(y_true), 2, X, y_true)
+    out = capsys.readouterr().out
+    assert "round 3: 12 labeled" in out and "round 4: 14 labeled" in out
+    assert [h["round"] for h in learner.history_] == [0, 1, 2, 3, 4]
 
 
 # -- errors ------------------------------------------------------------------
