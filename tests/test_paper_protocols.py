@@ -1,0 +1,216 @@
+"""The papers' protocols as the papers ran them: nigam2000 --protocol paper
+(time split, draws, leave-one-out EM-lambda) and milleruyar1996."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from probssl import EMNaiveBayes
+from probssl.experiments import milleruyar1996, nigam2000
+from probssl.experiments.nigam2000 import (
+    PaperDraws,
+    loo_accuracy,
+    scale_rows,
+)
+
+
+# -- nigam2000 --protocol paper: the pieces ------------------------------------
+
+
+def test_scale_rows_constant_length():
+    X = sp.csr_matrix(np.array([[1, 3, 0], [0, 0, 0], [2, 2, 4]], float))
+    S = scale_rows(X, 10.0)
+    np.testing.assert_allclose(np.asarray(S.sum(axis=1)).ravel(), [10, 0, 10])
+    np.testing.assert_allclose(S.toarray()[0], [2.5, 7.5, 0])
+    assert scale_rows(X, None) is X
+
+
+def test_paper_draws_balanced_non_overlapping_nested():
+    rng = np.random.RandomState(0)
+    y = rng.randint(4, size=2000)
+    draws = PaperDraws(y, n_unlabeled=1000, split_seed=3)
+    assert draws.unlabeled.size == 1000
+    assert np.intersect1d(draws.unlabeled, draws.pool).size == 0
+    smallest = min(p.size for p in draws.class_pool)
+    assert draws.n_sets(40, max_sets=10) == min(10, smallest // 10)
+    assert draws.n_sets(4 * smallest, max_sets=10) == 1
+    assert draws.n_sets(4 * (smallest + 1), max_sets=10) == 0
+    sets = [draws.labeled(40, t) for t in range(draws.n_sets(40))]
+    for s in sets:
+        assert np.bincount(y[s], minlength=4).tolist() == [10] * 4
+        assert np.intersect1d(s, draws.unlabeled).size == 0
+    everything = np.concatenate(sets)
+    assert np.unique(everything).size == everything.size  # no overlap
+    # Figure 3: nested unlabeled sets, Figure 2's set at 1,000, more from
+    # the pool without the labeled posts, None beyond the pool.
+    lab = sets[0]
+    small = draws.unlabeled_set(300, lab)
+    full = draws.unlabeled_set(1000, lab)
+    more = draws.unlabeled_set(1500, lab)
+    assert set(small) <= set(full) <= set(more)
+    np.testing.assert_array_equal(full, np.sort(draws.unlabeled))
+    assert np.intersect1d(more, lab).size == 0
+    assert draws.unlabeled_set(2000 - lab.size + 1, lab) is None
+    # Deterministic given the seed.
+    again = PaperDraws(y, n_unlabeled=1000, split_seed=3)
+    np.testing.assert_array_equal(again.labeled(40, 2), sets[2])
+    with pytest.raises(ValueError, match="multiple"):
+        draws.n_sets(42)
+
+
+def _toy_counts(seed=0, n=120, V=30, C=3):
+    rng = np.random.RandomState(seed)
+    theta = rng.dirichlet(np.full(V, 0.3), size=C)
+    y = rng.randint(C, size=n)
+    X = np.vstack([rng.multinomial(rng.randint(5, 40), theta[c]) for c in y])
+    return sp.csr_matrix(X.astype(float)), y
+
+
+@pytest.mark.parametrize("prior", [0.0, 1.0])
+def test_loo_equals_refitting_without_each_document_nb(prior):
+    # lambda = 0: EM is naive Bayes, and the closed-form leave-one-out is
+    # exactly a refit without the document.
+    X, y = _toy_counts()
+    lab, unl = np.arange(30), np.arange(30, 120)
+    Xf = sp.vstack([X[lab], X[unl]], format="csr")
+    yf = np.concatenate([y[lab], np.full(unl.size, -1)])
+    model = EMNaiveBayes(alpha=1.0, prior_smoothing=prior,
+                         unlabeled_weight=0.0).fit(Xf, yf)
+    fast = loo_accuracy(model, X[lab], y[lab], X[unl], 0.0, 1.0, prior)
+    hits = []
+    for i in range(lab.size):
+        keep = np.delete(lab, i)
+        m = EMNaiveBayes(alpha=1.0, prior_smoothing=prior).fit(X[keep], y[keep])
+        hits.append(m.predict(X[lab[i]])[0] == y[lab[i]])
+    assert fast == pytest.approx(np.mean(hits))
+
+
+def test_loo_statistics_reproduce_the_fitted_em_model():
+    # The sufficient statistics loo_accuracy subtracts from are those of
+    # EM's fixed point: rebuilt from the final E-step they give back the
+    # model's word and class probabilities.
+    X, y = _toy_counts(1)
+    lab, unl = np.arange(30), np.arange(30, 120)
+    Xf = sp.vstack([X[lab], X[unl]], format="csr")
+    yf = np.concatenate([y[lab], np.full(unl.size, -1)])
+    lam = 0.3
+    model = EMNaiveBayes(alpha=1.0, prior_smoothing=1.0, unlabeled_weight=lam,
+                         tol=1e-12, max_iter=500).fit(Xf, yf)
+    words, docs = nigam2000._suff_stats(model, X[lab], y[lab], X[unl], lam)
+    V = X.shape[1]
+    log_theta = np.log(1 + words) - np.log(V + words.sum(1))[:, None]
+    np.testing.assert_allclose(log_theta, model.feature_log_prob_, atol=1e-6)
+    prior = (1 + docs) / (3 + docs.sum())
+    np.testing.assert_allclose(np.log(prior), model.class_log_prior_,
+                               atol=1e-6)
+    acc = loo_accuracy(model, X[lab], y[lab], X[unl], lam, 1.0, 1.0)
+    assert 0 <= acc <= 1
+
+
+def test_paper_constants_are_the_published_points():
+    assert nigam2000.PAPER_FIG2[300] == (52.1, 66.3)
+    assert nigam2000.PAPER_FIG2[20] == (20.3, 35.3)
+    assert all(len(v) == len(nigam2000.FIG3_UNLABELED)
+               for v in nigam2000.PAPER_FIG3.values())
+    # Figure 3 at 10,000 unlabeled is Figure 2's EM point, at 0 its NB one.
+    for n, curve in nigam2000.PAPER_FIG3.items():
+        assert curve[0] == nigam2000.PAPER_FIG2[n][0]
+        assert curve[-2] == nigam2000.PAPER_FIG2[n][1]
+    assert set(nigam2000.PAPER_CHOICES) == set(nigam2000.MODERN_CHOICES)
+
+
+# -- with the archive ------------------------------------------------------------
+
+
+def test_time_split_by_article_number(newsgroups_archive, tmp_path,
+                                      monkeypatch):
+    from probssl.datasets import load_20newsgroups_by_article
+
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path))
+    rest, test = load_20newsgroups_by_article(archive=newsgroups_archive)
+    assert len(rest.data) + len(test.data) == 18846
+    assert len(test.data) == 3770
+    for c in range(20):
+        r, t = rest.article[rest.target == c], test.article[test.target == c]
+        n = r.size + t.size
+        assert t.size == int(round(0.2 * n))
+        assert r.max() < t.min()  # the test posts are the last ones
+    assert rest.filenames.size == len(rest.data)
+
+
+def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
+                                                  tmp_path, monkeypatch):
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    out = str(tmp_path / "out")
+    kw = dict(labeled=[20], max_sets=1, fig3=False, lambdas=(0.0, 1.0),
+              ablation=(), verbose=False)
+    rows = nigam2000.run_paper(newsgroups_archive, out=out, **kw)
+    by = {r["method"]: r for r in rows}
+    assert set(by) == {"NB", "EM", "EM-lambda"}
+    assert by["NB"]["n_unlabeled"] == 0 and by["EM"]["n_unlabeled"] == 10000
+    assert by["EM"]["alpha"] == 1.0 and by["EM"]["prior_smoothing"] == 1.0
+    assert by["EM"]["n_test"] == 3770
+    assert by["EM"]["accuracy"] > by["NB"]["accuracy"]
+    assert set(by["EM-lambda"]["loo_accuracy"]) == {"0.0", "1.0"}
+    with open(os.path.join(out, "results.json")) as f:
+        stored = json.load(f)
+    assert {"method", "n_labeled", "seed", "accuracy"} <= set(stored[0])
+    # Same settings: every row reused (same fit times); another length:
+    # recomputed, and the same again from a fresh folder (deterministic).
+    again = nigam2000.run_paper(newsgroups_archive, out=out, **kw)
+    assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
+    other = nigam2000.run_paper(newsgroups_archive, out=out, length=500.0,
+                                **kw)
+    assert [r["fit_time_s"] for r in other] != [r["fit_time_s"] for r in rows]
+    fresh = nigam2000.run_paper(newsgroups_archive, out=None, **kw)
+    assert ([r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows])
+    text = nigam2000.summarize_paper(rows)
+    assert "| 20 | 1 |" in text and "20.3" in text and "35.3" in text
+
+
+# -- milleruyar1996 ----------------------------------------------------------------
+
+
+def test_milleruyar1996_small_run(tmp_path):
+    out = str(tmp_path / "mu")
+    kw = dict(labeled_per_class=(3, 30), subsets=2, inits=1, verbose=False)
+    rows = milleruyar1996.run(out=out, **kw)
+    assert len(rows) == 2 * 2 * len(milleruyar1996.METHODS)
+    for r in rows:
+        assert {"method", "n_labeled", "seed", "init", "trial",
+                "accuracy"} <= set(r)
+        assert 0.08 < r["bayes_error_test"] < 0.2
+        assert r["error"] == pytest.approx(1 - r["accuracy"])
+    tem = [r for r in rows if r["method"] == "TEM-I"]
+    assert all(r["n_unlabeled"] == 2500 + 2500 - r["n_labeled"] for r in tem)
+    sup = [r for r in rows if r["method"] == "supervised"]
+    assert all(r["n_unlabeled"] == 0 for r in sup)
+    # Deterministic, and reused when every setting is the same.
+    again = milleruyar1996.run(out=out, **kw)
+    assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
+    fresh = milleruyar1996.run(out=None, **kw)
+    assert [r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows]
+    other = milleruyar1996.run(out=out, tol=1e-4, **kw)
+    assert [r["fit_time_s"] for r in other] != [r["fit_time_s"] for r in rows]
+    text = milleruyar1996.summarize(rows)
+    assert "Bayes error" in text and "EM-I vs EM-II" in text
+    assert os.path.exists(os.path.join(out, "results.md"))
+
+
+def test_cli_milleruyar1996(tmp_path, capsys):
+    from probssl.cli import main
+
+    out = str(tmp_path / "cli")
+    main(["run", "milleruyar1996", "--labeled", "30", "--subsets", "1",
+          "--inits", "1", "--methods", "supervised,EM-I", "--out", out])
+    text = capsys.readouterr().out
+    assert "| 30 |" in text
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "milleruyar1996", "--labeled", "31", "--out", out])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "seed", "--protocol", "paper", "--out", out])
+    assert exc.value.code == 2
