@@ -3,7 +3,11 @@
     probssl demo [--data PATH] [--out DIR]
     probssl run nigam2000 [--methods NB,EM] [--labeled 20,100,300,1000]
                           [--seeds 5] [--data PATH] [--out DIR] [--jobs N]
+    probssl run nigam2000 --protocol paper [--labeled ...] [--sets 10]
+                          [--length 1500] [--data PATH] [--out DIR]
     probssl run fujino2005 [same options as nigam2000; NB, EM, Hybrid]
+    probssl run milleruyar1996 [--labeled 9,30,90,300,900] [--subsets 7]
+                               [--inits 6] [--out DIR] [--jobs N]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
                      [--data PATH] [--out DIR] [--jobs N]
     probssl run mccallum1998 [--methods NB,EM,EM-warm] [--strategies LIST]
@@ -20,7 +24,8 @@ import signal
 import sys
 import time
 
-PROTOCOLS = ("nigam2000", "fujino2005", "seed", "mccallum1998")
+PROTOCOLS = ("nigam2000", "fujino2005", "seed", "mccallum1998",
+             "milleruyar1996")
 # fujino2005: Fujino, Ueda & Saito's comparison on the nigam2000 split.
 _COUNT_PROTOCOLS = {
     "nigam2000": {"methods": ("NB", "EM"), "labeled": (20, 100, 300, 1000),
@@ -104,6 +109,22 @@ def build_parser():
                      help="seed protocol only: test posts per draw (10,000)")
     run.add_argument("--jobs", type=_jobs, default=1,
                      help="random draws run in parallel processes")
+    # nigam2000 --protocol paper and milleruyar1996 only:
+    run.add_argument("--protocol", dest="recipe", default="bydate",
+                     choices=("bydate", "paper"),
+                     help="nigam2000: 'bydate' (modern variant, default) or "
+                     "'paper' (the paper's recipe: time split, Laplace, "
+                     "constant length, Figures 2-3, EM-λ, ablation)")
+    run.add_argument("--length", type=float, default=None,
+                     help="nigam2000 --protocol paper: the constant document "
+                     "length (default 1500; 0 keeps raw counts)")
+    run.add_argument("--sets", type=_positive_int, default=None,
+                     help="nigam2000 --protocol paper: labeled sets per size "
+                     "at most (default 10)")
+    run.add_argument("--subsets", type=_positive_int, default=None,
+                     help="milleruyar1996: labeled subsets per size (7)")
+    run.add_argument("--inits", type=_positive_int, default=None,
+                     help="milleruyar1996: random initialisations (6)")
     # mccallum1998 (active learning) only:
     run.add_argument("--strategies", default=None,
                      help="mccallum1998: any of random,uncertainty,QBC,"
@@ -193,15 +214,61 @@ def _mccallum1998(args, parser, archive, out):
     return proto, rows
 
 
+def _nigam2000_paper(args, parser, archive, out):
+    """nigam2000 --protocol paper (probssl.experiments.nigam2000.run_paper)."""
+    from probssl.experiments import nigam2000 as proto
+
+    if args.methods:
+        parser.error("--methods is not supported by --protocol paper (it "
+                     "runs NB, EM and EM-λ)")
+    if args.labeled and any(n % 20 for n in args.labeled):
+        parser.error("--labeled sizes must be multiples of the 20 groups")
+    length = proto.PAPER_CHOICES["length"] if args.length is None else (
+        args.length or None)
+    start = time.perf_counter()
+    rows = proto.run_paper(archive, labeled=args.labeled,
+                           max_sets=args.sets or 10, length=length, out=out)
+    print()
+    print(proto.summarize_paper(rows))
+    print(f"\nwritten to {out}/ in {time.perf_counter() - start:.0f} s")
+
+
+def _milleruyar1996(args, parser, out):
+    """Miller & Uyar's waveform+noise protocol (no archive needed)."""
+    from probssl.experiments import milleruyar1996 as proto
+
+    if args.labeled and any(n % 3 for n in args.labeled):
+        parser.error("--labeled sizes must be multiples of the 3 classes")
+    per_class = ([n // 3 for n in args.labeled] if args.labeled
+                 else list(proto.LABELED_PER_CLASS))
+    methods = args.methods.split(",") if args.methods else list(proto.METHODS)
+    unknown = sorted(set(methods) - set(proto.METHODS))
+    if unknown:
+        parser.error(f"unknown method(s) {unknown} for milleruyar1996; "
+                     f"choose from {', '.join(proto.METHODS)}")
+    rows = proto.run(per_class, subsets=args.subsets or 7,
+                     inits=args.inits or 6, methods=methods, out=out,
+                     jobs=args.jobs)
+    print()
+    print(proto.summarize(rows))
+    print(f"\nwritten to {out}/")
+
+
 def run(args, parser):
     if args.protocol not in PROTOCOLS:
         parser.error(f"unknown protocol {args.protocol!r}; choose one of "
                      f"{', '.join(PROTOCOLS)}")
     out = _out_or_exit(parser, _out_of(args))
+    if args.protocol == "milleruyar1996":
+        return _milleruyar1996(args, parser, out)
     archive = _archive_or_exit(parser, args.data)
     if archive is None:
         parser.error("the 20 Newsgroups archive was not found: pass --data "
                      "PATH or set PROBSSL_DATA")
+    if args.recipe == "paper" and args.protocol != "nigam2000":
+        parser.error("--protocol paper is for nigam2000 only")
+    if args.recipe == "paper":
+        return _nigam2000_paper(args, parser, archive, out)
     if args.protocol in _COUNT_PROTOCOLS:
         from probssl.experiments import nigam2000 as proto
 
