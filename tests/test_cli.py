@@ -170,3 +170,20 @@ def test_seed_rejects_unknown_method_and_sizes(tmp_path, capsys, monkeypatch):
                      "one count")
     _one_line_exit_2(_main_exit(capsys, *base, "--test-size", "400"),
                      "no unlabeled")
+
+
+def test_damaged_archive_exits_2_naming_it(tmp_path, capsys, monkeypatch):
+    from test_reliability import write_tiny_archive
+
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    blob = bytearray(open(archive, "rb").read())
+    blob[len(blob) // 2] ^= 0x01
+    open(archive, "wb").write(bytes(blob))
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    for protocol in ("seed", "nigam2000"):
+        code, err = _main_exit(capsys, "run", protocol, "--data", archive,
+                               "--out", str(tmp_path / "out"))
+        _one_line_exit_2((code, err), archive)
+        assert "checksum" in err or "damaged" in err
+    assert not (tmp_path / "home").exists() or not any(
+        (tmp_path / "home").rglob("*.pkl"))

@@ -87,7 +87,8 @@ def test_store_old_rows_without_settings_are_kept_not_reused(tmp_path):
     # A results.json of an older probssl: rows without settings.
     old = [_row("NB", 0, 0.5)]
     (tmp_path / "results.json").write_text(json.dumps(old))
-    store = ResultStore(tmp_path, SETTINGS)
+    with pytest.warns(UserWarning, match="1 row.*without their settings"):
+        store = ResultStore(tmp_path, SETTINGS)
     assert store.get({"method": "NB", "seed": 0}) is None
     store.add(_row("NB", 0, 0.6))
     stored = json.loads((tmp_path / "results.json").read_text())

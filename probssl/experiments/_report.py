@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import threading
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -292,6 +293,13 @@ class ResultStore:
             os.makedirs(self.out, exist_ok=True)
             self.path = os.path.join(self.out, RESULTS_JSON)
             self._split(_load_rows(self.path))
+            unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
+            if unknown:
+                # Otherwise the user sees every row recomputed, not why.
+                warnings.warn(
+                    f"{unknown} row(s) of {self.path} were written without "
+                    "their settings (by an older probssl): they are kept in "
+                    "the file but not reused.", UserWarning, stacklevel=2)
             if self.rows or self.other_rows:
                 # A run killed between the two replacements left the CSV
                 # one row behind the JSON record: bring it up to date.
