@@ -332,6 +332,9 @@ def main(argv=None):
         # Settings the protocol rejects (e.g. a labeled count that is not a
         # multiple of the 20 classes): one line, not a traceback.
         parser.exit(2, f"probssl: error: {exc}\n")
+    except OSError as exc:
+        # The disk, not the arguments (full, read-only): one line, status 1.
+        parser.exit(1, f"probssl: error: {exc}\n")
     except KeyboardInterrupt:
         # A second Ctrl-C must not turn the one line into a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -281,10 +281,12 @@ def _parse_archive(path):
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         if isinstance(exc, (FileNotFoundError, PermissionError)):
             raise
+        problem = (_archive_problem(exc) if os.path.getsize(path)
+                   else "it is empty (0 bytes)")
         raise ValueError(
-            f"Cannot read the 20 Newsgroups archive {path!r}: "
-            f"{_archive_problem(exc)} ({type(exc).__name__}: {exc}). Nothing "
-            "was cached; replace it with a good copy."
+            f"Cannot read the 20 Newsgroups archive {path!r}: {problem} "
+            f"({type(exc).__name__}: {exc}). Nothing was cached; replace it "
+            "with a good copy."
         ) from exc
 
     for split, folder in _SPLIT_FOLDERS.items():

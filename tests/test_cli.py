@@ -187,3 +187,26 @@ def test_damaged_archive_exits_2_naming_it(tmp_path, capsys, monkeypatch):
         assert "checksum" in err or "damaged" in err
     assert not (tmp_path / "home").exists() or not any(
         (tmp_path / "home").rglob("*.pkl"))
+
+
+def test_unwritable_results_exit_1_with_one_line(tmp_path, capsys,
+                                                 monkeypatch):
+    from test_reliability import write_tiny_archive
+    import probssl._cache
+
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+
+    def full(path, data, mode=0o644):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(probssl._cache, "atomic_write", full)
+    monkeypatch.setattr("probssl.experiments._report.atomic_write", full)
+    code, err = _main_exit(capsys, "run", "seed", "--data", archive,
+                           "--representation", "counts", "--seeds", "1",
+                           "--labeled", "60", "--test-size", "100",
+                           "--methods", "MultinomialNB",
+                           "--out", str(tmp_path / "out"))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "No space left" in lines[0], err

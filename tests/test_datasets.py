@@ -897,3 +897,10 @@ class warnings_as_errors:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def test_empty_archive_says_so(tmp_path, cache_home):
+    path = tmp_path / "20news-bydate.tar.gz"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_20newsgroups(archive=path, data_home=cache_home)

@@ -434,3 +434,9 @@ def test_open_store_and_index(tmp_path, monkeypatch):
     other = (corpus[0], corpus[0])
     assert open_store(tmp_path, "nigam2000", corpus=other, alpha=0.01,
                       n_unlabeled=1000).index(("method",)) == {}
+
+
+def test_store_results_json_is_a_folder(tmp_path):
+    (tmp_path / "results.json").mkdir()
+    with pytest.raises(ValueError, match="results file .*results.json"):
+        ResultStore(tmp_path, SETTINGS)

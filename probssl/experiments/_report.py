@@ -204,6 +204,9 @@ def _load_rows(path):
             text = f.read()
     except FileNotFoundError:
         return []
+    except OSError as exc:  # a folder of that name, no permission, ...
+        raise ValueError(f"The results file {path} cannot be read "
+                         f"({exc.strerror or exc}).") from None
     try:
         rows = json.loads(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
