@@ -513,8 +513,15 @@ def load_20newsgroups(
 
     The cache file is named after the archive's absolute path, size and
     modification time, so a changed archive is parsed afresh. It is written
-    atomically; an unreadable cache file is ignored and rebuilt. If the
-    cache cannot be written, the data is still returned, with a warning.
+    atomically and carries the SHA-256 of its content and the identity of
+    its archive (:mod:`probssl._cache`): a changed byte, a truncated file or
+    an entry of another archive is reported with a warning naming the file
+    and rebuilt, never returned. If the cache cannot be written, the data
+    is still returned, with a warning naming the folder.
+
+    The archive is checked as it is read (gzip CRC-32 and length, tar
+    structure, nothing after the end): a damaged archive raises
+    ``ValueError`` naming the file and the problem, and nothing is cached.
 
     Examples
     --------

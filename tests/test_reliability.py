@@ -440,3 +440,26 @@ def test_store_results_json_is_a_folder(tmp_path):
     (tmp_path / "results.json").mkdir()
     with pytest.raises(ValueError, match="results file .*results.json"):
         ResultStore(tmp_path, SETTINGS)
+
+
+def test_seed_rows_from_parallel_draws_all_reach_the_file(tmp_path,
+                                                          monkeypatch):
+    # With --jobs the draws add their rows from worker processes: the
+    # store's lock and merge keep every one of them.
+    from probssl.experiments import seed
+
+    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    kw = dict(archive=archive, representations=("counts",), seeds=4,
+              n_test=100, n_labeled=60, verbose=False,
+              methods=["MultinomialNB", "SelfTraining(MultinomialNB)"])
+    serial = seed.run(out=tmp_path / "serial", **kw)
+    parallel = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    assert _table(parallel) == _table(serial)
+    stored = json.loads((tmp_path / "parallel" / "results.json").read_text())
+    assert _table(stored) == _table(serial)
+    # Re-run: every row reused as stored (same fit times).
+    again = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    assert again == [{k: v for k, v in r.items() if k != "settings"}
+                     for r in sorted(stored, key=lambda r: (r["seed"],
+                                                            r["method"]))]
