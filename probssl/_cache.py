@@ -30,10 +30,11 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 
 __all__ = ["CacheWarning", "atomic_write", "read_entry", "write_entry",
-           "file_sha256"]
+           "file_sha256", "remove_orphans"]
 
 MAGIC = b"\nPROBSSL-CACHE\n"
 _FOOTER = 17  # 16 hex digits and a newline: the trailer's length
@@ -98,6 +99,31 @@ def atomic_write(path, data, mode=0o644):
         os.close(dfd)
 
 
+# A temporary file older than this was left by a process killed while it
+# wrote (writes take well under a second), not by one still writing.
+ORPHAN_AGE_S = 60
+
+
+def remove_orphans(folder, names):
+    """Delete ``atomic_write``'s temporary files for the targets ``names``
+    in ``folder`` that a killed writer left behind (older than
+    :data:`ORPHAN_AGE_S`)."""
+    now = time.time()
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    suffixes = tuple("-" + os.path.basename(n) for n in names)
+    for entry in entries:
+        if entry.startswith(".tmp-") and entry.endswith(suffixes):
+            path = os.path.join(folder, entry)
+            try:
+                if now - os.stat(path).st_mtime > ORPHAN_AGE_S:
+                    os.remove(path)
+            except OSError:
+                pass
+
+
 def _canonical(obj):
     # JSON round trip: tuples become lists, keys strings, as they come back
     # from the file, so that stored and expected metadata compare equal.
@@ -138,6 +164,7 @@ def write_entry(path, payload, kind, meta=None, stacklevel=2):
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
+        remove_orphans(folder, [path])
         atomic_write(path, payload + trailer)
     except OSError as exc:
         warnings.warn(

@@ -463,3 +463,26 @@ def test_seed_rows_from_parallel_draws_all_reach_the_file(tmp_path,
     assert again == [{k: v for k, v in r.items() if k != "settings"}
                      for r in sorted(stored, key=lambda r: (r["seed"],
                                                             r["method"]))]
+
+
+def test_store_removes_temporary_files_of_killed_writers(tmp_path):
+    old = tmp_path / ".tmp-abc123-results.json"
+    fresh = tmp_path / ".tmp-def456-results.csv"
+    other = tmp_path / ".tmp-keep-notes.txt"
+    for p in (old, fresh, other):
+        p.write_text("partial")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    ResultStore(tmp_path, SETTINGS)
+    assert not old.exists()
+    assert fresh.exists() and other.exists()  # maybe still being written
+
+
+def test_cache_write_removes_temporary_files_of_killed_writers(tmp_path):
+    target = tmp_path / "entry.pkl"
+    old = tmp_path / ".tmp-abc123-entry.pkl"
+    other = tmp_path / ".tmp-abc123-other.pkl"
+    for p in (old, other):
+        p.write_bytes(b"partial")
+        os.utime(p, (time.time() - 3600, time.time() - 3600))
+    assert write_entry(str(target), b"x", "k")
+    assert not old.exists() and other.exists()

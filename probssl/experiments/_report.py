@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .._cache import atomic_write, file_sha256
+from .._cache import atomic_write, file_sha256, remove_orphans
 
 try:  # POSIX; elsewhere concurrent writers are not serialized
     import fcntl
@@ -295,6 +295,7 @@ class ResultStore:
         if self.out is not None:
             os.makedirs(self.out, exist_ok=True)
             self.path = os.path.join(self.out, RESULTS_JSON)
+            remove_orphans(self.out, [RESULTS_JSON, RESULTS_CSV])
             self._split(_load_rows(self.path))
             unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
             if unknown:
