@@ -6,17 +6,20 @@ shape (n, n_classes), for X already validated) and fits ``classes_`` and
 scikit-learn tags follow from it.
 """
 
+import functools
 import sys
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._em import run_em
-from ._events import make_event_model
+from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._sources import Chunks, InMemory
 from ._validation import (
     check_input,
@@ -32,11 +35,18 @@ def is_dask(obj):
     return da is not None and isinstance(obj, da.Array)
 
 
-def _lazy(estimator, X, method):
-    """``estimator.<method>`` mapped over the row chunks of a Dask array."""
-    from ._dask import predict_dask
+def _lazy_on_dask(method):
+    """``method`` mapped lazily over the row chunks of a Dask array X."""
 
-    return predict_dask(estimator, X, method)
+    @functools.wraps(method)
+    def wrapper(self, X):
+        if is_dask(X):
+            from ._dask import predict_dask
+
+            return predict_dask(self, X, method.__name__)
+        return method(self, X)
+
+    return wrapper
 
 
 class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
@@ -72,6 +82,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         X, _ = check_input(self, X, self.event_model_, reset=False)
         return X
 
+    @_lazy_on_dask
     def predict_joint_log_proba(self, X):
         """Joint log-probability log P(x, c) of each row and class.
 
@@ -86,31 +97,26 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
             multinomial coefficient), which cancels in the posterior.
             A Dask array X gives a lazy Dask array (one task per chunk).
         """
-        if is_dask(X):
-            return _lazy(self, X, "predict_joint_log_proba")
         return self._joint_log_likelihood_checked(self._validated(X))
 
+    @_lazy_on_dask
     def predict_log_proba(self, X):
         """Log posterior class probabilities, shape (n_samples, n_classes)."""
-        if is_dask(X):
-            return _lazy(self, X, "predict_log_proba")
         jll = self.predict_joint_log_proba(X)
         return jll - logsumexp(jll, axis=1, keepdims=True)
 
+    @_lazy_on_dask
     def predict_proba(self, X):
         """Posterior class probabilities, shape (n_samples, n_classes)."""
-        if is_dask(X):
-            return _lazy(self, X, "predict_proba")
         return np.exp(self.predict_log_proba(X))
 
+    @_lazy_on_dask
     def predict(self, X):
         """Most probable class of each row, shape (n_samples,).
 
         A Dask array X gives a lazy Dask array (one task per chunk), as do
         the other ``predict*`` methods.
         """
-        if is_dask(X):
-            return _lazy(self, X, "predict")
         jll = self.predict_joint_log_proba(X)
         return self.classes_[jll.argmax(axis=1)]
 
@@ -138,6 +144,18 @@ class EMClassifier(SemiSupervisedClassifier):
     """
 
     _unlabeled_weight = 1.0
+    _shared_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "event_model": [StrOptions({"auto", *EVENT_MODELS})],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "binarize": [None, Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
 
     def _new_events(self, name):
         return make_event_model(name, alpha=self.alpha, binarize=self.binarize,
@@ -176,12 +194,9 @@ class EMClassifier(SemiSupervisedClassifier):
         source = InMemory(self, X, y, sample_weight, self._unlabeled_weight,
                           self._new_events)
         self._fit_source(source, previous)
-        labeled = source.y_index >= 0
-        transduction = np.where(labeled, source.y_index, 0)
-        if not labeled.all():
-            jll = self._joint_log_likelihood_checked(source.X[~labeled])
-            transduction[~labeled] = jll.argmax(axis=1)
-        self.transduction_ = self.classes_[transduction]
+        guess = self._joint_log_likelihood_checked(source.X).argmax(axis=1)
+        self.transduction_ = self.classes_[np.where(
+            source.y_index >= 0, source.y_index, guess)]
         return self
 
     def fit_chunks(self, chunks, classes=None):
@@ -211,23 +226,22 @@ class EMClassifier(SemiSupervisedClassifier):
                                        self._unlabeled_weight,
                                        self._new_events), previous)
 
+    def _fitted_on(self):
+        return (tuple(self.classes_.tolist()), self.event_model_,
+                self.n_features_in_)
+
     def _previous_fit(self):
         """What a warm start continues from (before the refit changes it)."""
-        if not (getattr(self, "warm_start", False)
-                and hasattr(self, "events_")):
-            return None
-        return (self.events_, self._mixing_state, self.classes_,
-                self.event_model_, self.n_features_in_)
+        if self.warm_start and hasattr(self, "events_"):
+            return (self.events_, self._mixing_state), self._fitted_on()
+        return None
 
     def _fit_source(self, source, previous=None, callback=None):
         for name in self._event_attributes + ("transduction_",):
             self.__dict__.pop(name, None)
-        warm = None
-        if previous is not None:
-            same = (np.array_equal(previous[2], self.classes_)
-                    and previous[3:] == (self.event_model_,
-                                         self.n_features_in_))
-            warm = previous[:2] if same else None
+        # a warm start only on the same classes, model and features
+        warm = (previous[0] if previous and previous[1] == self._fitted_on()
+                else None)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         run = run_em(source.events_template,
                      self._mixing(len(self.classes_), seed), source,

@@ -21,35 +21,25 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._sources import Source, add, make_block, resolve_blocks, scan_block
-from ._validation import check_block, merge_labels
+from ._sources import Source, add, make_block, scan_block
+from ._validation import check_block
 
 
 def active_client(client=None):
-    if client is not None:
-        return client
+    """``client``, else the active ``distributed`` client, else None."""
     try:
         from distributed import get_client
-    except ImportError:
-        return None
-    try:
-        return get_client()
-    except ValueError:  # no client
-        return None
+
+        return client or get_client()
+    except (ImportError, ValueError):  # no distributed, or no client
+        return client
 
 
-def _row_chunked(a, row_chunks, name):
+def _row_chunked(a, row_chunks):
     import dask.array as da
 
-    if a is None:
-        return None
-    if not isinstance(a, da.Array):
-        return da.from_array(np.asarray(a), chunks=(row_chunks,))
-    if a.ndim == 2 and a.shape[1] == 1:
-        a = a.reshape(-1)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {a.shape}.")
-    return a if a.chunks[0] == row_chunks else a.rechunk((row_chunks,))
+    return None if a is None else da.asarray(a).reshape(-1).rechunk(
+        (row_chunks,))
 
 
 def _tree_sum(parts, combine):
@@ -88,30 +78,24 @@ class DaskSource(Source):
             raise ValueError(f"X must be 2-D, got shape {X.shape}.")
         if len(X.chunks[1]) > 1:
             X = X.rechunk({1: -1})
-        y = _row_chunked(y, X.chunks[0], "y")
-        w = _row_chunked(sample_weight, X.chunks[0], "sample_weight")
-        if y.shape[0] != X.shape[0]:
+        if np.shape(y)[0] != X.shape[0]:
             raise ValueError(
                 f"X and y have inconsistent numbers of rows: X has "
-                f"{X.shape[0]}, y has {y.shape[0]}.")
+                f"{X.shape[0]}, y has {np.shape(y)[0]}.")
+        y = _row_chunked(y, X.chunks[0])
+        w = _row_chunked(sample_weight, X.chunks[0])
         xb, yb = list(X.to_delayed()[:, 0]), list(y.to_delayed())
         wb = list(w.to_delayed()) if w is not None else [None] * len(xb)
         self.client = active_client(client)
-        scans = self._compute([dask.delayed(scan_block)(
-            xi, yi, wi, est.event_model, unlabeled_weight)
-            for xi, yi, wi in zip(xb, yb, wb)])
-        est.classes_ = classes = merge_labels([s[0] for s in scans])
-        est.event_model_ = resolve_blocks(est.event_model,
-                                          [s[2] for s in scans])
-        est.n_features_in_ = X.shape[1]
-        events = events(est.event_model_)
-        self._setup(events, None if events.name == "gaussian"
-                    else sum(s[3] for s in scans))
-        self.n_rows = sum(s[4] for s in scans)
-        offsets = np.cumsum([0] + [s[1] for s in scans])
-        prepared = [dask.delayed(_prepare)(xi, yi, wi, est, classes,
+        scans = [dask.delayed(scan_block)(xi, yi, wi, est.event_model,
+                                          unlabeled_weight)
+                 for xi, yi, wi in zip(xb, yb, wb)]
+        scans = (self.client.gather(self.client.compute(scans)) if
+                 self.client is not None else dask.compute(*scans))
+        events = self._from_scans(est, scans, events)
+        prepared = [dask.delayed(_prepare)(xi, yi, wi, est, self.classes,
                                            unlabeled_weight, events, o)
-                    for xi, yi, wi, o in zip(xb, yb, wb, offsets)]
+                    for xi, yi, wi, o in zip(xb, yb, wb, self.offsets)]
         if self.client is not None:
             from distributed import wait
 
@@ -120,26 +104,16 @@ class DaskSource(Source):
         else:
             self.blocks = dask.persist(*prepared)
 
-    def _compute(self, tasks):
-        import dask
-
-        if self.client is not None:
-            return self.client.gather(self.client.compute(tasks))
-        return list(dask.compute(*tasks))
-
     def _broadcast(self, value, retries=5):
         """``value`` on the cluster once: each worker fetches it once for
         all its tasks. (A ``broadcast=True`` scatter can block for good
         when a worker dies while the scheduler still lists it.)"""
         for attempt in range(retries):
             try:
-                [future] = self.client.scatter([value], hash=False,
-                                               timeout=30)
-                return future
+                return self.client.scatter([value], hash=False, timeout=30)[0]
             except (OSError, TimeoutError):  # the worker died meanwhile
                 time.sleep(0.5 * (attempt + 1))
-        [future] = self.client.scatter([value], hash=False)
-        return future
+        return self.client.scatter([value], hash=False)[0]
 
     def reduce(self, func, *args, combine=add):
         import dask
@@ -161,19 +135,14 @@ def _predict_block(block, est, method):
 
 def predict_dask(est, X, method="predict"):
     """``est.<method>`` on every row chunk of a Dask array, lazily."""
-    import dask.array as da
-
     check_is_fitted(est)
-    if not isinstance(X, da.Array) or X.ndim != 2:
-        raise ValueError("predict_dask needs a 2-D dask.array.Array.")
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}.")
+    X = X.rechunk({1: -1})
     if method == "predict":
         dtype = est.classes_.dtype
         return X.map_blocks(_predict_block, est, method, drop_axis=1,
                             dtype=dtype, meta=np.empty((0,), dtype=dtype))
-    return X.map_blocks(
-        _predict_block, est, method, dtype=np.float64,
-        chunks=(X.chunks[0], (len(est.classes_),)),
-        meta=np.empty((0, 0), dtype=np.float64),
-    )
+    return X.map_blocks(_predict_block, est, method, dtype=np.float64,
+                        chunks=(X.chunks[0], (len(est.classes_),)),
+                        meta=np.empty((0, 0), dtype=np.float64))

@@ -35,13 +35,15 @@ class Run:
 
 
 def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
-                     callback=None, hint="a class whose prior mass vanished?"):
+                     callback=None, hint="a class whose prior mass vanished?",
+                     name="objective", converged=None):
     """Book-keeping after an E-step, shared by every EM-like loop.
 
     Raises FloatingPointError on a non-finite objective (a row that no
     component it may take can explain), appends it to ``history``, reports
     it (``verbose``, ``callback(n_iter, objective)``) and returns whether
-    the loop has converged: a gain of at most ``tol * |objective|``.
+    the loop has converged: a gain of at most ``tol * |objective|``, unless
+    the caller decides (``converged``; e.g. co-EM's label change).
     """
     if not np.isfinite(objective):
         raise FloatingPointError(
@@ -52,13 +54,14 @@ def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
     history.append(float(objective))
     if verbose:
         gain = objective - history[-2] if len(history) > 1 else np.nan
-        print(f"{owner} iteration {n_iter:3d}: objective {objective:.6f} "
-              f"(gain {gain:.3g})", flush=True)
+        print(f"{owner} iteration {n_iter:3d}: {name} {objective:.6g} "
+              f"(change {gain:.3g})", flush=True)
     if callback is not None:
         callback(n_iter, objective)
-    return len(history) > 1 and (
-        history[-1] - history[-2] <= tol * abs(history[-1])
-    )
+    if converged is not None:
+        return converged
+    return len(history) > 1 and (history[-1] - history[-2]
+                                 <= tol * abs(history[-1]))
 
 
 def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
@@ -87,10 +90,7 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             keep = mixing.m_step(stats.kinds, n_iter, owner)
             if keep is not None:
                 stats = source.drop(ev, stats, keep)
-            if stats.changed is None:
-                ev.m_step(stats.events)
-            else:
-                ev.m_step(stats.events, stats.changed)
+            ev.m_step(stats.events, stats.changed)
             stats = source.e_pass(ev, mixing.table())
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
             if record_iteration(history, objective, n_iter, owner=owner,

@@ -37,6 +37,7 @@ cache locality; the parameters carry that order explicitly (``order``:
 import numpy as np
 import scipy.sparse as sp
 from numba import get_num_threads
+from sklearn.preprocessing import binarize
 
 from . import _kernels
 from ._validation import to_kernel_csr
@@ -66,17 +67,22 @@ class CountBlock:
         return self.csr.shape
 
     def column_ranges(self):
-        """Column ranges of about equal non-zeros, one per Numba thread."""
-        n_threads = get_num_threads()
-        if self._ranges is None or self._ranges[0] != n_threads:
-            nnz = np.bincount(self.csr.indices, minlength=self.shape[1])
-            indptr = np.concatenate([[0], np.cumsum(nnz)])
-            self._ranges = (n_threads,
-                            _kernels.balanced_chunks(indptr, n_threads))
-        return self._ranges[1]
+        """Column ranges of about equal non-zeros, one per Numba thread
+        (any ranges give the same sums: in row order within a column)."""
+        if self._ranges is None:
+            nnz = np.cumsum(np.bincount(self.csr.indices,
+                                        minlength=self.shape[1]))
+            self._ranges = _kernels.balanced_chunks(np.concatenate([[0], nnz]),
+                                                    get_num_threads())
+        return self._ranges
 
-    def scatter(self, rows, delta, stats, old, touched):
-        """``stats += X[rows].T @ delta[rows]``; see ``csr_scatter_rows``."""
+    def scatter(self, rows, delta, stats, old=None, touched=None):
+        """``stats += X[rows].T @ delta[rows]``; see ``csr_scatter_rows``
+        (``old``, ``touched``: the previous statistics of the columns
+        reached, for an incremental M-step)."""
+        if old is None:
+            old = np.empty_like(stats)
+            touched = np.zeros(stats.shape[0], dtype=np.uint8)
         csr = self.csr
         _kernels.csr_scatter_rows(self.column_ranges(), rows, csr.indptr,
                                   csr.indices, csr.data, delta, stats, old,
@@ -89,14 +95,6 @@ class CountBlock:
             out = np.empty((csr.shape[0], dense.shape[1]))
         _kernels.csr_dense_dot(self.row_chunks, csr.indptr, csr.indices,
                                csr.data, dense, out)
-        return out
-
-    def transposed_dot(self, resp):
-        """``X.T @ resp`` (n_features, K)."""
-        out = np.zeros((self.shape[1], resp.shape[1]))
-        self.scatter(np.arange(self.shape[0]), np.ascontiguousarray(resp),
-                     out, np.empty_like(out),
-                     np.zeros(self.shape[1], dtype=np.uint8))
         return out
 
 
@@ -138,14 +136,17 @@ class _EventModel:
         """The statistics of the components in ``keep`` (a mask)."""
         return [s[..., keep] for s in stats]
 
+    def _permute(self, perm):
+        for name in self._feature_params:
+            value = getattr(self, name, None)
+            if value is not None:
+                setattr(self, name, np.ascontiguousarray(value[perm]))
+        self._log_theta = None
+
     def restore_order(self):
         """Parameters back in the input's column order."""
         if self.order is not None:
-            inverse = np.argsort(self.order)
-            for name in self._feature_params:
-                value = getattr(self, name, None)
-                if value is not None:
-                    setattr(self, name, np.ascontiguousarray(value[inverse]))
+            self._permute(np.argsort(self.order))
             self.order = None
         return self
 
@@ -153,10 +154,7 @@ class _EventModel:
         """Parameters (in input order) permuted to the block order ``order``."""
         self.restore_order()
         if order is not None:
-            for name in self._feature_params:
-                value = getattr(self, name, None)
-                if value is not None:
-                    setattr(self, name, np.ascontiguousarray(value[order]))
+            self._permute(order)
         self.order = order
         return self
 
@@ -181,12 +179,10 @@ class MultinomialEvents(_EventModel):
     name = "multinomial"
     _feature_params = ("log_stats", "_stats")
 
+    log_stats = log_norm = prev_log_norm = _stats = None
+
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
-        self.log_stats = None
-        self.log_norm = None
-        self.prev_log_norm = None
-        self._stats = None
 
     def prepare(self, X):
         return X if isinstance(X, CountBlock) else CountBlock(X, self.order)
@@ -194,19 +190,9 @@ class MultinomialEvents(_EventModel):
     def new_stats(self, K, n_features):
         return [np.zeros((n_features, K)), np.zeros(K)]
 
-    def add_stats(self, stats, block, resp, rows=None, old=None,
-                  touched=None):
-        """Add ``X[rows].T @ resp[rows]`` (all rows by default); ``old`` and
-        ``touched`` receive the previous statistics of the columns reached
-        (see ``csr_scatter_rows``)."""
-        S = stats[0]
-        if rows is None:
-            rows = np.arange(block.shape[0])
-            stats[1] += block.lengths @ resp
-        if old is None:
-            old = np.empty_like(S)
-            touched = np.zeros(S.shape[0], dtype=np.uint8)
-        block.scatter(rows, resp, S, old, touched)
+    def add_stats(self, stats, block, resp):
+        block.scatter(np.arange(block.shape[0]), resp, stats[0])
+        stats[1] += block.lengths @ resp
 
     def m_step(self, stats, changed=None):
         """MAP parameters from ``[X.T @ R, lengths @ R]``; ``changed``:
@@ -248,11 +234,6 @@ class MultinomialEvents(_EventModel):
 
     def log_prob(self, X):
         return self.prepare(X).dot(self.log_theta)
-
-    def restore_order(self):
-        super().restore_order()
-        self._log_theta = None
-        return self
 
     def __getstate__(self):
         # The M-step's book-keeping is not part of the fitted model.
@@ -300,28 +281,22 @@ class BernoulliEvents(_EventModel):
     name = "bernoulli"
     _feature_params = ("log_p", "log_1mp")
 
+    log_p = log_1mp = None
+
     def __init__(self, alpha=1.0, binarize=0.0):
         self.alpha = float(alpha)
         self.binarize = binarize
-        self.log_p = None
-        self.log_1mp = None
 
     def binary(self, X):
         """X as 0/1 (``x > binarize``; checked binary if ``binarize`` is None)."""
-        if self.binarize is None:
-            values = X.data if sp.issparse(X) else np.asarray(X)
-            if not np.all((values == 0) | (values == 1)):
-                raise ValueError(
-                    "binarize=None expects binary X (0 or 1 everywhere); "
-                    "set binarize to a threshold to binarize counts."
-                )
-            return X
-        if sp.issparse(X):
-            X = to_kernel_csr(X).copy()
-            X.data = (X.data > self.binarize).astype(np.float64)
-            X.eliminate_zeros()
-            return X
-        return (np.asarray(X) > self.binarize).astype(np.float64)
+        if self.binarize is not None:
+            return binarize(X, threshold=self.binarize)
+        values = X.data if sp.issparse(X) else np.asarray(X)
+        if not np.all((values == 0) | (values == 1)):
+            raise ValueError("binarize=None expects binary X (0 or 1 "
+                             "everywhere); set binarize to a threshold to "
+                             "binarize counts.")
+        return X
 
     def prepare(self, X):
         if isinstance(X, CountBlock):
@@ -332,10 +307,10 @@ class BernoulliEvents(_EventModel):
         return [np.zeros((n_features, K)), np.zeros(K)]
 
     def add_stats(self, stats, block, resp):
-        stats[0] += block.transposed_dot(resp)
+        block.scatter(np.arange(block.shape[0]), resp, stats[0])
         stats[1] += resp.sum(axis=0)
 
-    def m_step(self, stats):
+    def m_step(self, stats, changed=None):
         present, nk = stats
         p = (present + self.alpha) / (nk + 2.0 * self.alpha)
         self.log_p, self.log_1mp = np.log(p), np.log1p(-p)
@@ -391,27 +366,24 @@ class GaussianEvents(_EventModel):
     name = "gaussian"
     _feature_params = ()
 
+    means = variances = None
+
     def __init__(self, covariance_type="diag", reg_covar=1e-6):
         self.covariance_type = covariance_type
         self.reg_covar = float(reg_covar)
-        self.means = None
-        self.variances = None
 
     @staticmethod
     def prepare(X):
         return X if isinstance(X, GaussianBlock) else GaussianBlock(X)
 
     def new_stats(self, K, n_features):
-        return [np.zeros((K, 2 * n_features)), np.zeros(K)]
+        return [np.zeros((2 * n_features, K)), np.zeros(K)]
 
     def add_stats(self, stats, block, resp):
-        # (XX.T @ resp).T, not resp.T @ XX: OpenBLAS's threaded kernel for
-        # the latter shape runs up to 10x slower on this (n >> K) product.
-        stats[0] += (block.XX.T @ resp).T
+        # XX.T @ resp, not resp.T @ XX: OpenBLAS's threaded kernel for the
+        # latter shape runs up to 10x slower on this (n >> K) product.
+        stats[0] += block.XX.T @ resp
         stats[1] += resp.sum(axis=0)
-
-    def select(self, stats, keep):
-        return [stats[0][keep], stats[1][keep]]
 
     def full_variances(self):
         """Variances broadcast to (K, d), whatever the covariance type."""
@@ -420,8 +392,8 @@ class GaussianEvents(_EventModel):
             return np.repeat(self.variances[:, None], d, axis=1)
         return np.broadcast_to(self.variances, (K, d))
 
-    def m_step(self, stats):
-        stats, nk = stats
+    def m_step(self, stats, changed=None):
+        stats, nk = stats[0].T, stats[1]
         # A component without mass keeps finite (unused) parameters.
         safe_nk = np.where(nk > 0, nk, 1.0)[:, None]
         d = stats.shape[1] // 2
@@ -458,68 +430,30 @@ class GaussianEvents(_EventModel):
         return out
 
     def loo_log_prob(self, block, stats, row_class, weights, full):
-        """Leave-one-out log-densities; rows whose class keeps fewer than
+        """Leave-one-out log-densities, row by row from the statistics
+        minus the row (small: (K, 2d)). Rows whose class keeps fewer than
         two other rows of positive weight keep the full-data density."""
-        s, nk = stats
-        d = block.n_features
-        s2, s1 = s[:, :d], s[:, d:]
-        count = np.bincount(row_class[weights > 0], minlength=nk.size)
-        idx = np.flatnonzero((count[row_class] - (weights > 0)) >= 2)
+        count = np.bincount(row_class[weights > 0], minlength=stats[1].size)
         out = full.copy()
-        if not idx.size:
-            return out
-        Xi = block.XX[idx, d:]
-        yi, wi = row_class[idx], weights[idx][:, None]
-        n_loo = nk[yi][:, None] - wi
-        s1_loo = s1[yi] - wi * Xi
-        mean_loo = s1_loo / n_loo
-        eps = 16 * np.finfo(np.float64).eps
-        if self.covariance_type != "tied":
-            second = (s2[yi] - wi * Xi * Xi) / n_loo
-            spread = second - mean_loo**2
-            spread[spread <= eps * second] = 0.0
-            var = spread + self.reg_covar
-            if self.covariance_type == "spherical":
-                var = np.repeat(var.mean(axis=1, keepdims=True), d, axis=1)
-            out[idx, yi] = _gauss_logpdf(Xi, mean_loo, var)
-            return out
-        # tied: one diagonal pooled over the classes changes every column.
-        safe = np.where(nk > 0, nk, 1.0)
-        meansq_k = s1**2 / safe[:, None]
-        n_tot = nk.sum() - wi
-        second = (s2.sum(axis=0) - wi * Xi * Xi) / n_tot
-        meansq = (meansq_k.sum(axis=0) - meansq_k[yi]
-                  + s1_loo**2 / n_loo) / n_tot
-        spread = second - meansq
-        spread[spread <= eps * second] = 0.0
-        var = spread + self.reg_covar
-        means = s1 / safe[:, None]
-        inv = 1.0 / var
-        quad = ((Xi * Xi * inv).sum(axis=1)[:, None]
-                - 2.0 * (Xi * inv) @ means.T + inv @ (means * means).T)
-        block_ll = -0.5 * (d * np.log(2.0 * np.pi)
-                           + np.log(var).sum(axis=1)[:, None] + quad)
-        block_ll[np.arange(idx.size), yi] = _gauss_logpdf(Xi, mean_loo, var)
-        out[idx] = block_ll
+        loo = GaussianEvents(self.covariance_type, self.reg_covar)
+        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
+            c, s, nk = row_class[i], stats[0].copy(), stats[1].copy()
+            s[:, c] -= weights[i] * block.XX[i]
+            nk[c] -= weights[i]
+            ll = loo.m_step([s, nk]).log_prob(
+                GaussianBlock(block.XX[i:i + 1, block.n_features:]))[0]
+            # tied: the pooled variance changes every class's density
+            out[i, slice(None) if self.covariance_type == "tied" else c] = (
+                ll if self.covariance_type == "tied" else ll[c])
         return out
-
-
-def _gauss_logpdf(X, means, var):
-    """Row-wise diagonal Gaussian log-density; means, var (n, d)."""
-    d = X.shape[1]
-    return -0.5 * (d * np.log(2.0 * np.pi) + np.log(var).sum(axis=1)
-                   + ((X - means) ** 2 / var).sum(axis=1))
 
 
 def make_event_model(name, *, alpha=1.0, binarize=0.0, covariance_type="diag",
                      reg_covar=1e-6):
     """The event model called ``name`` with the relevant hyper-parameters."""
-    if name == "multinomial":
-        return MultinomialEvents(alpha)
-    if name == "bernoulli":
-        return BernoulliEvents(alpha, binarize)
-    if name == "gaussian":
-        return GaussianEvents(covariance_type, reg_covar)
-    raise ValueError(
-        f"event_model must be one of {EVENT_MODELS} or 'auto', got {name!r}."
-    )
+    if name not in EVENT_MODELS:
+        raise ValueError(f"event_model must be one of {EVENT_MODELS} or "
+                         f"'auto', got {name!r}.")
+    return (MultinomialEvents(alpha) if name == "multinomial" else
+            BernoulliEvents(alpha, binarize) if name == "bernoulli" else
+            GaussianEvents(covariance_type, reg_covar))

@@ -21,14 +21,11 @@ MOVED = 1e-14
 def table_moved(old, new):
     """Twice the largest change of a log prior table (inf when there is no
     previous one or a component became possible or impossible)."""
-    if old is None or old.shape != new.shape:
-        return np.inf
     finite = np.isfinite(new)
-    if not np.array_equal(finite, np.isfinite(old)):
+    if old is None or old.shape != new.shape or not np.array_equal(
+            finite, np.isfinite(old)):
         return np.inf
-    if not finite.any():
-        return 0.0
-    return 2.0 * float(np.abs(new[finite] - old[finite]).max())
+    return 2.0 * float(np.abs(new[finite] - old[finite]).max(initial=0.0))
 
 
 class IncrementalPasses:
@@ -47,20 +44,18 @@ class IncrementalPasses:
         self.touched = np.zeros(V, dtype=np.uint8)
         self.table = None
 
-    def statistics(self, events, stats, resp, rows):
+    def statistics(self, stats, resp, rows):
         """Add the change ``delta[rows]`` to ``stats`` (in place); returns
         ``(columns reached, their previous statistics)`` for the M-step."""
-        events.add_stats(stats, self.block, self.delta, rows, self.old,
-                         self.touched)
+        self.block.scatter(rows, self.delta, stats[0], self.old, self.touched)
         stats[1] = self.block.lengths @ resp
         cols = np.flatnonzero(self.touched)
         self.touched[cols] = 0
         return cols, self.old
 
-    def start(self, events, stats, resp):
+    def start(self, stats, resp):
         self.delta[...] = resp
-        return self.statistics(events, stats, resp,
-                               np.arange(resp.shape[0]))
+        return self.statistics(stats, resp, np.arange(resp.shape[0]))
 
     def e_step(self, events, table, row_class, weights, resp, row_loglik):
         """The E-step, writing only rows that moved; then their delta added

@@ -1,17 +1,14 @@
 """Mixing: what differs between the EM estimators, on additive statistics.
 
-The engine (:mod:`probssl._em`) hands a mixing part the responsibility
+The engine (:mod:`probssl._em`) hands the mixing part the responsibility
 mass per row kind, ``kinds`` (C + 1, K): row 0 sums the unlabeled rows,
-row c + 1 the labeled rows of class c. From it the mixing part makes its
-M-step and the E-step's log prior table (C + 1, K) (``table[0]`` for
-unlabeled rows, ``table[c + 1]`` for rows labeled c; -inf: a component the
-row may not take).
-
-* :class:`ClassMixing` (``EMNaiveBayes``): M components per class, labeled
-  rows clamped to their class's components, a (smoothed) prior.
-* :class:`ExpertMixing` (``MixtureOfExperts``): J shared components with
-  mixing weights and class tables beta(c | l), EM-I / EM-II, dropped
-  components, and the labeled / random / k-means starts.
+row c + 1 the labeled rows of class c. From it :class:`Mixing` makes its
+M-step (mixing weights, class tables, dropped components) and the E-step's
+log prior table (C + 1, K): ``table[0]`` for unlabeled rows, ``table[c +
+1] = log weights + log beta(c | .)`` for rows labeled c (-inf: a component
+the row may not take). ``EMNaiveBayes`` is the case of fixed one-hot class
+tables (M components per class); ``MixtureOfExperts`` learns them (EM-I,
+EM-II).
 
 Every random start is drawn per row from the row's own position in the
 input (:func:`row_uniforms`), so that a start does not depend on how the
@@ -53,114 +50,54 @@ def _spread(seed, run, rows, n):
     return u / u.sum(axis=1, keepdims=True)
 
 
-def class_prior_table(log_prior, n_per_class):
-    """The (C + 1, K) table of class-clamped EM: row 0 is ``log_prior``;
-    row c + 1 keeps class c's ``n_per_class`` components, -inf elsewhere."""
-    K = log_prior.shape[0]
-    table = np.full((K // n_per_class + 1, K), -np.inf)
-    table[0] = log_prior
-    for c in range(K // n_per_class):
-        comps = slice(c * n_per_class, (c + 1) * n_per_class)
-        table[c + 1, comps] = log_prior[comps]
-    return table
+class Mixing:
+    """K components with mixing weights and class tables beta(c | l).
 
-
-class ClassMixing:
-    """``n_per_class`` components per class; components ``c * M ... c * M +
-    M - 1`` belong to class c; ``prior_alpha`` smooths the prior."""
-
-    hint = "a class whose prior mass vanished?"
-
-    def __init__(self, n_classes, n_per_class, prior_alpha, seed):
-        self.C, self.M = n_classes, n_per_class
-        self.K = n_classes * n_per_class
-        self.prior_alpha = float(prior_alpha)
-        self.seed = seed
-
-    def n_runs(self, n_init):
-        return 1
-
-    def begin(self, source, run, events):
-        pass
-
-    def initial_resp(self, block, run):
-        """Naive Bayes on the labeled rows (the paper's start): labeled rows
-        on their class's components (spread at random when M > 1)."""
-        resp = np.zeros((block.row_class.size, self.K))
-        lab = np.flatnonzero(block.row_class >= 0)
-        cols = block.row_class[lab, None] * self.M + np.arange(self.M)
-        spread = (_spread(self.seed, run, block.rows[lab], self.M)
-                  if self.M > 1 else 1.0)
-        resp[lab[:, None], cols] = spread * block.weights[lab, None]
-        return resp
-
-    def m_step(self, kinds, n_iter, owner):
-        counts = kinds.sum(axis=0) + self.prior_alpha
-        with np.errstate(divide="ignore"):
-            self.log_weights = np.log(counts) - np.log(counts.sum())
-        return None
-
-    def table(self):
-        return class_prior_table(self.log_weights, self.M)
-
-    def log_prior(self):
-        return (self.prior_alpha * self.log_weights.sum()
-                if self.prior_alpha > 0 else 0.0)
-
-    def state(self):
-        return {"log_weights": self.log_weights}
-
-    def warm(self, state):
-        self.log_weights = state["log_weights"]
-
-
-class ExpertMixing:
-    """Miller & Uyar's J components with mixing weights and class tables.
-
-    EM-I: the class tables learn from the labeled rows only; EM-II
-    (``algorithm="em2"``) adds the unlabeled rows' expected joint
-    P(l, c | x) = P(l | x) beta(c | l). A component whose mass falls to
+    ``owner[l]``: the class component l starts on (init="labeled"; a class
+    that owns none starts on component ``c mod K``). With ``fixed`` the
+    class tables stay one-hot on ``owner`` (``EMNaiveBayes``: M components
+    per class, labeled rows clamped to their class's components, a prior
+    smoothed by ``prior_alpha``, no component dropped). Otherwise
+    (``MixtureOfExperts``) EM-I learns the tables from the labeled rows,
+    EM-II (``algorithm="em2"``) adds the unlabeled rows' expected joint
+    P(l, c | x) = P(l | x) beta(c | l), and a component whose mass falls to
     ``DEAD_MASS`` of the total is dropped, with a warning.
     """
 
-    hint = "a class whose components were all dropped?"
-
-    def __init__(self, n_classes, n_components, algorithm, init, seed,
+    def __init__(self, n_classes, owner, seed, *, fixed=False,
+                 algorithm="em1", init="labeled", prior_alpha=0.0,
                  n_lloyd=30):
-        self.C, self.K = n_classes, n_components
-        self.em2 = algorithm == "em2"
-        self.init = init
-        self.seed = seed
-        self.n_lloyd = n_lloyd
+        self.C, self.K, self.owner = n_classes, owner.size, owner
+        self.fixed, self.em2 = fixed, algorithm == "em2"
+        self.init, self.prior_alpha = init, float(prior_alpha)
+        self.seed, self.n_lloyd = seed, n_lloyd
+        self.hint = ("a class whose prior mass vanished?" if fixed else
+                     "a class whose components were all dropped?")
 
     def n_runs(self, n_init):
-        deterministic = self.init == "labeled" and self.K <= self.C
+        deterministic = self.init == "labeled" and (
+            self.fixed or self.K <= self.C)
         return 1 if deterministic else n_init
 
     def begin(self, source, run, events):
         self.kept = np.arange(self.K)
-        self.beta = None
+        self.beta = (np.eye(self.C)[self.owner] if self.fixed else None)
         if self.init == "kmeans":
             self._lloyd(source, run, events)
 
-    def _owners(self):
-        """The components each class starts on (init="labeled")."""
-        owner = np.arange(self.K) % self.C
-        return [np.flatnonzero(owner == c) if self.K >= self.C
-                else np.array([c % self.K]) for c in range(self.C)]
-
     def initial_resp(self, block, run):
-        n, J = block.row_class.size, self.K
-        rc = block.row_class
-        resp = np.zeros((n, J))
+        n, rc = block.row_class.size, block.row_class
+        resp = np.zeros((n, self.K))
         if self.init == "labeled":
-            for c, comps in enumerate(self._owners()):
+            for c in range(self.C):
+                comps = np.flatnonzero(self.owner == c)
+                comps = comps if comps.size else np.array([c % self.K])
                 rows = np.flatnonzero(rc == c)
                 resp[rows[:, None], comps] = (
                     _spread(self.seed, run, block.rows[rows], comps.size)
                     if comps.size > 1 else 1.0)
         elif self.init == "random":  # flat Dirichlet draws, one per row
-            resp = -np.log(row_uniforms(self.seed, run, block.rows, J))
+            resp = -np.log(row_uniforms(self.seed, run, block.rows, self.K))
             resp /= resp.sum(axis=1, keepdims=True)
         else:
             resp[np.arange(n), self._assign(block)[0]] = 1.0
@@ -178,14 +115,10 @@ class ExpertMixing:
         return normalize(Z @ sp.diags(self._idf))
 
     def _assign(self, block):
+        """Nearest centre of every row (``|c|^2 - 2 z.c``), and the rows."""
         Z = self._features(block)
-        sq = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() if sp.issparse(
-            Z) else np.einsum("ij,ij->i", Z, Z)
-        dist = (self._centers**2).sum(axis=1) - 2.0 * np.asarray(
-            Z @ self._centers.T)
-        labels = dist.argmin(axis=1)
-        inertia = block.weights @ (sq + dist[np.arange(labels.size), labels])
-        return labels, Z, inertia
+        return ((self._centers**2).sum(axis=1) - 2.0 * np.asarray(
+            Z @ self._centers.T)).argmin(axis=1), Z
 
     def _sample(self, block, run, q):
         keep = row_uniforms(self.seed, run + 7919, block.rows, 1)[:, 0] < q
@@ -194,12 +127,12 @@ class ExpertMixing:
                 block.weights[keep]]
 
     def _lloyd_step(self, block):
-        labels, Z, inertia = self._assign(block)
+        labels, Z = self._assign(block)
         onehot = sp.csr_matrix((block.weights, (labels, np.arange(
             labels.size))), shape=(self.K, labels.size))
-        return [np.asarray((onehot @ Z).todense() if sp.issparse(Z)
-                           else onehot @ Z), np.asarray(onehot.sum(axis=1))
-                .ravel(), np.array([inertia])]
+        sums = onehot @ Z
+        return [sums.toarray() if sp.issparse(sums) else sums,
+                np.asarray(onehot.sum(axis=1)).ravel()]
 
     def _lloyd(self, source, run, events):
         """k-means++ seeds from a row sample that does not depend on the
@@ -221,20 +154,24 @@ class ExpertMixing:
         self._centers, _ = kmeans_plusplus(
             Z[order], self.K, sample_weight=w[order],
             random_state=np.random.RandomState((self.seed + run) % 2**31))
-        previous = np.inf
         for _ in range(self.n_lloyd):
-            sums, counts, inertia = source.reduce(self._lloyd_step)
-            filled = counts > 0
+            sums, counts = source.reduce(self._lloyd_step)
+            previous, filled = self._centers.copy(), counts > 0
             self._centers[filled] = sums[filled] / counts[filled, None]
             if events.name != "gaussian":
                 self._centers = normalize(self._centers)
-            if previous - inertia[0] <= 1e-6 * abs(inertia[0]):
+            if np.abs(self._centers - previous).max() <= 1e-8 * max(
+                    1.0, np.abs(previous).max()):  # the centres stopped
                 break
-            previous = inertia[0]
 
     # -- EM ------------------------------------------------------------------
     def m_step(self, kinds, n_iter, owner):
         mass = kinds.sum(axis=0)
+        if self.fixed:
+            counts = mass + self.prior_alpha
+            with np.errstate(divide="ignore"):
+                self.log_weights = np.log(counts) - np.log(counts.sum())
+            return None
         if self.beta is None:
             lab = kinds[1:].sum(axis=1)
             self.class_freq = lab / lab.sum()
@@ -270,7 +207,8 @@ class ExpertMixing:
         return table
 
     def log_prior(self):
-        return 0.0
+        return (self.prior_alpha * self.log_weights.sum()
+                if self.prior_alpha > 0 else 0.0)
 
     def state(self):
         return {"log_weights": self.log_weights, "beta": self.beta,
@@ -280,6 +218,7 @@ class ExpertMixing:
         self.log_weights, self.beta = state["log_weights"], state["beta"]
         self.kept = np.arange(self.beta.shape[0])
         self.class_freq = self.beta.mean(axis=0)
+        self.K = self.kept.size
 
 
 def _concat(a, b):

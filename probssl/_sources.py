@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
-from ._validation import check_block, labels_of, merge_labels
+from ._validation import (check_block, labels_of, merge_labels,
+                          resolve_event_model, unlabeled_mask)
 
 
 @dataclass
@@ -76,9 +78,9 @@ def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
 
 def kind_mass(block, resp, n_kinds):
     """Responsibility mass per row kind: row 0 unlabeled, c + 1 class c."""
-    out = np.zeros((n_kinds, resp.shape[1]))
-    np.add.at(out, block.row_class + 1, resp)
-    return out
+    n = block.rows.size
+    return sp.csr_matrix((np.ones(n), (block.row_class + 1, np.arange(n))),
+                         shape=(n_kinds, n)) @ resp
 
 
 def block_stats(block, events, resp, n_kinds, loglik=0.0):
@@ -119,6 +121,29 @@ class Source:
             events.order = np.argsort(-doc_freq, kind="stable")
             self.doc_freq = doc_freq[events.order]
 
+    def _from_scans(self, est, scans, events, classes=None):
+        """Set up from the :func:`scan_block` results of every block (the
+        estimator's ``classes_``, ``event_model_``, ``n_features_in_``);
+        returns the model's blank events."""
+        for k, scan in enumerate(scans):
+            if scan[5] != scans[0][5]:
+                raise ValueError(f"chunk {k} has {scan[5]} features, chunk 0 "
+                                 f"has {scans[0][5]}.")
+        self.offsets = np.cumsum([0] + [s[1] for s in scans])
+        est.classes_ = self.classes = (
+            merge_labels([s[0] for s in scans]) if classes is None
+            else np.unique(np.asarray(classes)))
+        # "auto" over blocks as over the whole input: multinomial when every
+        # block is sparse or non-negative integers, else Gaussian.
+        est.event_model_ = est.event_model if est.event_model != "auto" else (
+            "multinomial" if all(s[2] for s in scans) else "gaussian")
+        est.n_features_in_ = scans[0][5]
+        events = events(est.event_model_)
+        self._setup(events, None if events.name == "gaussian"
+                    else sum(s[3] for s in scans))
+        self.n_rows = sum(s[4] for s in scans)
+        return events
+
     def start(self, events, mixing, run):
         return self.reduce(block_start, events, mixing, run)
 
@@ -132,9 +157,9 @@ class Source:
 
 
 class InMemory(Source):
-    """One resident block: the whole (validated) input of ``fit``."""
-
-    incremental = True  # tests switch the incremental passes off
+    """One resident block: the whole (validated) input of ``fit``; with the
+    multinomial model, the incremental passes of :mod:`probssl._incremental`
+    (``resp`` and the statistics kept between passes)."""
 
     def __init__(self, est, X, y, sample_weight, unlabeled_weight, events):
         X, y_index, sw = est._validate_fit(X, y, sample_weight)
@@ -144,49 +169,42 @@ class InMemory(Source):
                     else document_frequency(X))
         self.block = make_block(events, X, y_index, sw, unlabeled_weight, 0)
         self.n_rows = self.block.rows.size
-        self.passes = None
+        self.resp = None
 
     def reduce(self, func, *args, combine=None):
         return func(self.block, *args)
 
-    def _incremental(self, events, K):
-        if not (self.incremental and events.name == "multinomial"):
-            return None
-        if self.passes is None or self.passes.delta.shape[1] != K:
-            self.passes = IncrementalPasses(self.block.data, K)
-        return self.passes
+    def _begin(self, events, resp):
+        self.resp, self.passes = resp, IncrementalPasses(self.block.data,
+                                                         resp.shape[1])
+        self.stats = events.new_stats(resp.shape[1], self.block.data.shape[1])
 
     def start(self, events, mixing, run):
-        self.resp = mixing.initial_resp(self.block, run)
-        self.passes = None
-        passes = self._incremental(events, self.resp.shape[1])
-        if passes is None:
-            return block_stats(self.block, events, self.resp, mixing.C + 1)
-        self.stats = events.new_stats(self.resp.shape[1],
-                                      self.block.data.shape[1])
-        changed = passes.start(events, self.stats, self.resp)
+        if events.name != "multinomial":
+            return super().start(events, mixing, run)
+        self._begin(events, mixing.initial_resp(self.block, run))
+        changed = self.passes.start(self.stats, self.resp)
         return Stats(self.stats, kind_mass(self.block, self.resp,
                                            mixing.C + 1), 0.0, changed)
 
     def e_pass(self, events, table):
-        b = self.block
-        K = table.shape[1]
-        passes = self._incremental(events, K)
-        if passes is None:
-            return block_e_pass(b, events, table)
-        if not hasattr(self, "resp") or self.resp.shape[1] != K:
-            self.resp = np.zeros((b.rows.size, K))  # a warm start
-            self.stats = events.new_stats(K, b.data.shape[1])
+        if events.name != "multinomial":
+            return super().e_pass(events, table)
+        b, K = self.block, table.shape[1]
+        if self.resp is None:  # a warm start: nothing counted yet
+            self._begin(events, np.zeros((b.rows.size, K)))
+        elif self.passes is None:  # components were dropped
+            self.passes = IncrementalPasses(b.data, K)
         row_loglik = np.empty(b.rows.size)
-        rows = passes.e_step(events, table, b.row_class, b.weights,
-                             self.resp, row_loglik)
-        changed = passes.statistics(events, self.stats, self.resp, rows)
+        rows = self.passes.e_step(events, table, b.row_class, b.weights,
+                                  self.resp, row_loglik)
+        changed = self.passes.statistics(self.stats, self.resp, rows)
         return Stats(self.stats, kind_mass(b, self.resp, table.shape[0]),
                      float(row_loglik.sum()), changed)
 
     def drop(self, events, stats, keep):
         stats = super().drop(events, stats, keep)
-        if self.passes is not None:  # new components: restart the state
+        if self.resp is not None:  # new components: restart the row state
             self.resp = np.ascontiguousarray(self.resp[:, keep])
             self.stats = stats.events = [np.ascontiguousarray(s)
                                          for s in stats.events]
@@ -278,26 +296,24 @@ def scan_block(X, y, sample_weight, event_model, unlabeled_weight):
     """What a first pass learns from one raw block: its labels, its rows of
     positive weight, whether it looks like counts, its document
     frequencies."""
-    if not sp.issparse(X):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.dtype.kind not in "biuf":
-            raise ValueError(f"X must be a 2-D numeric array, got shape "
-                             f"{X.shape} of dtype {X.dtype}.")
-    labels = labels_of(y)
-    y = np.asarray(y)
-    w = np.ones(y.shape[0]) if sample_weight is None else np.asarray(
+    X = check_array(X, accept_sparse="csr", dtype=np.float64)
+    unlabeled = unlabeled_mask(y)
+    w = np.ones(unlabeled.size) if sample_weight is None else np.asarray(
         sample_weight, dtype=np.float64).ravel()
-    n_active = int(np.count_nonzero((w > 0) & (
-        (y.ravel() != -1) | (unlabeled_weight > 0)))) if w.shape == y.shape \
-        else y.shape[0]
-    counts = sp.issparse(X) or (
-        np.asarray(X).size == 0 or (np.min(X) >= 0
-                                    and np.all(X == np.floor(X))))
-    model = event_model if event_model != "auto" else (
-        "multinomial" if counts else "gaussian")
-    return (labels, X.shape[0], counts,
+    n_active = (int(np.count_nonzero((w > 0) & (~unlabeled | (
+        unlabeled_weight > 0)))) if w.shape == unlabeled.shape else 0)
+    model = resolve_event_model(X, event_model)
+    return (labels_of(y), X.shape[0], model == "multinomial",
             None if model == "gaussian" else document_frequency(X), n_active,
             X.shape[1])
+
+
+def _in_chunk(k, func, *args):
+    """``func(*args)``, its errors naming chunk ``k``."""
+    try:
+        return func(*args)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"chunk {k}: {exc}") from None
 
 
 class Chunks(Source):
@@ -306,38 +322,17 @@ class Chunks(Source):
     def __init__(self, est, chunks, classes, unlabeled_weight, events):
         self.est, self.chunks = est, chunks
         self.unlabeled_weight = unlabeled_weight
-        scans = []
-        for k, X, y, w in _chunk_items(chunks):
-            try:
-                scans.append(scan_block(X, y, w, est.event_model,
-                                        unlabeled_weight))
-            except (ValueError, TypeError) as exc:
-                raise type(exc)(f"chunk {k}: {exc}") from None
+        scans = [_in_chunk(k, scan_block, X, y, w, est.event_model,
+                           unlabeled_weight)
+                 for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
-        for k, scan in enumerate(scans):
-            if scan[5] != scans[0][5]:
-                raise ValueError(f"chunk {k} has {scan[5]} features, chunk 0 "
-                                 f"has {scans[0][5]}.")
-        self.offsets = np.cumsum([0] + [s[1] for s in scans])
-        est.classes_ = self.classes = (
-            merge_labels([s[0] for s in scans]) if classes is None
-            else np.unique(np.asarray(classes)))
-        est.event_model_ = resolve_blocks(est.event_model,
-                                          [s[2] for s in scans])
-        est.n_features_in_ = scans[0][5]
-        events = events(est.event_model_)
-        self._setup(events, None if events.name == "gaussian"
-                    else sum(s[3] for s in scans))
-        self.n_rows = sum(s[4] for s in scans)
+        self._from_scans(est, scans, events, classes)
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
-            try:
-                X, y_index, sw = check_block(self.est, X, y, w, self.classes,
-                                             self.est.event_model_)
-            except (ValueError, TypeError) as exc:
-                raise type(exc)(f"chunk {k}: {exc}") from None
+            X, y_index, sw = _in_chunk(k, check_block, self.est, X, y, w,
+                                       self.classes, self.est.event_model_)
             yield make_block(self.events_template, X, y_index, sw,
                              self.unlabeled_weight, self.offsets[k])
 
@@ -347,11 +342,3 @@ class Chunks(Source):
             part = func(block, *args)
             total = part if total is None else combine(total, part)
         return total
-
-
-def resolve_blocks(event_model, looks_like_counts):
-    """``"auto"`` over blocks, as over the whole input: multinomial when
-    every block is sparse or non-negative integers, else Gaussian."""
-    if event_model != "auto":
-        return event_model
-    return "multinomial" if all(looks_like_counts) else "gaussian"

@@ -28,13 +28,8 @@ def check_input(estimator, X, event_model, *, reset):
     dense input as a float64 array. Count models reject negative values;
     the Gaussian model rejects sparse input (embeddings are dense).
     """
-    X = validate_data(
-        estimator,
-        X,
-        accept_sparse="csr",
-        dtype=np.float64,
-        reset=reset,
-    )
+    X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64,
+                      reset=reset)
     name = type(estimator).__name__
     event_model = resolve_event_model(X, event_model)
     if event_model == "multinomial":
@@ -77,91 +72,36 @@ def to_kernel_csr(X):
     return X
 
 
-def _unlabeled_mask(y):
-    """Boolean mask of the rows marked -1 (works for object-dtype y too)."""
-    if y.dtype.kind in "US":
-        # Text labels cannot be -1; rows would need object dtype to mix.
-        return np.zeros(y.shape[0], dtype=bool)
-    if y.dtype.kind == "O":
-        return np.array(
-            [isinstance(v, numbers.Number) and v == UNLABELED for v in y],
-            dtype=bool,
-        )
-    return y == UNLABELED
-
-
-def check_semi_supervised_y(y, n_samples):
-    """Split y into classes and an index per row (-1 for unlabeled rows).
-
-    Returns
-    -------
-    classes : ndarray of shape (n_classes,)
-        Sorted labels seen on labeled rows.
-    y_index : ndarray of shape (n_samples,), int64
-        Index into ``classes`` for labeled rows, -1 for unlabeled rows.
-    """
-    y = column_or_1d(y, warn=True)
-    if y.shape[0] != n_samples:
-        raise ValueError(
-            f"X and y have inconsistent numbers of rows: X has {n_samples}, "
-            f"y has {y.shape[0]}."
-        )
+def _split_labels(y):
+    """``(y, unlabeled mask, labels of the labeled rows)``: -1 (or "-1" in
+    text labels) marks an unlabeled row; labels must be of one kind."""
+    y = column_or_1d(np.asarray(y), warn=True)
     if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(
-            "y contains NaN; mark unlabeled rows with -1, not NaN."
-        )
-    unlabeled = _unlabeled_mask(y)
-    labeled_y = y[~unlabeled]
-    if labeled_y.shape[0] == 0:
-        raise ValueError(NO_LABELS)
-    if labeled_y.dtype == object:
-        # Unlabeled -1 markers removed, the rest must be one kind of label.
-        labeled_y = np.asarray(labeled_y.tolist())
-    check_classification_targets(labeled_y)
-    classes, labeled_index = np.unique(labeled_y, return_inverse=True)
-    y_index = np.full(n_samples, UNLABELED, dtype=np.int64)
-    y_index[~unlabeled] = labeled_index
-    return classes, y_index
-
-
-def encode_known_labels(classes, y):
-    """Map labels to indices into ``classes``; -1 rows map to -1.
-
-    Raises ``ValueError`` naming any label that was not seen at fit time.
-    """
-    y = column_or_1d(y, warn=True)
-    unlabeled = _unlabeled_mask(y)
-    labeled_y = y[~unlabeled]
-    if labeled_y.dtype == object:
-        labeled_y = np.asarray(labeled_y.tolist())
-    idx = np.searchsorted(classes, labeled_y) if labeled_y.size else labeled_y
-    idx = np.clip(idx, 0, len(classes) - 1)
-    unseen = classes[idx] != labeled_y if labeled_y.size else np.array([])
-    if np.any(unseen):
-        bad = np.unique(labeled_y[unseen])
-        raise ValueError(
-            f"y contains labels not seen during fit: {bad[:10].tolist()}; "
-            f"known classes are {classes.tolist()} (and -1 for unlabeled)."
-        )
-    y_index = np.full(y.shape[0], UNLABELED, dtype=np.int64)
-    y_index[~unlabeled] = idx
-    return y_index
-
-
-def check_sample_weight(sample_weight, X):
-    """Non-negative float64 weights of shape (n_samples,)."""
-    return _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+        raise ValueError("y contains NaN; mark unlabeled rows with -1, not "
+                         "NaN.")
+    if y.dtype.kind == "O":
+        unlabeled = np.array([(isinstance(v, numbers.Number) and v == -1)
+                              or v == "-1" for v in y], dtype=bool)
+    else:
+        unlabeled = y == ("-1" if y.dtype.kind in "US" else UNLABELED)
+    labeled = y[~unlabeled]
+    if labeled.dtype == object:
+        kinds = {isinstance(v, str) for v in labeled}
+        if len(kinds) > 1:
+            raise TypeError("y mixes text and numeric labels (besides the "
+                            "unlabeled marker -1); use one kind of label.")
+        labeled = np.asarray(labeled.tolist())
+    return y, unlabeled, labeled
 
 
 def labels_of(y):
     """The labels seen on the labeled rows of ``y`` (sorted, unique)."""
-    y = column_or_1d(np.asarray(y), warn=True)
-    labeled_y = y[~_unlabeled_mask(y)]
-    if labeled_y.dtype == object:
-        labeled_y = np.asarray(labeled_y.tolist())
-    return np.unique(labeled_y)
+    return np.unique(_split_labels(y)[2])
+
+
+def unlabeled_mask(y):
+    """Boolean mask of the rows of ``y`` marked unlabeled (-1)."""
+    return _split_labels(y)[1]
 
 
 def merge_labels(parts):
@@ -174,20 +114,52 @@ def merge_labels(parts):
     return classes
 
 
+def check_semi_supervised_y(y, n_samples):
+    """``(classes, y_index)``: the sorted labels seen on labeled rows, and
+    every row's index into them (-1 for unlabeled rows)."""
+    y = column_or_1d(np.asarray(y), warn=True)
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"X and y have inconsistent numbers of rows: X has {n_samples}, "
+            f"y has {y.shape[0]}.")
+    classes = merge_labels([labels_of(y)])
+    return classes, encode_known_labels(classes, y)
+
+
+def encode_known_labels(classes, y):
+    """Map labels to indices into ``classes``; -1 rows map to -1.
+
+    Raises ``ValueError`` naming any label that was not seen at fit time.
+    """
+    y, unlabeled, labeled = _split_labels(y)
+    idx = np.clip(np.searchsorted(classes, labeled), 0, len(classes) - 1)
+    unseen = classes[idx] != labeled
+    if np.any(unseen):
+        raise ValueError(
+            f"y contains labels not seen during fit: "
+            f"{np.unique(labeled[unseen])[:10].tolist()}; known classes are "
+            f"{classes.tolist()} (and -1 for unlabeled).")
+    y_index = np.full(y.shape[0], UNLABELED, dtype=np.int64)
+    y_index[~unlabeled] = idx
+    return y_index
+
+
+def check_sample_weight(sample_weight, X):
+    """Non-negative float64 weights of shape (n_samples,)."""
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+
+
 def check_block(estimator, X, y, sample_weight, classes, event_model, *,
                 reset=False):
     """One block of rows, checked as ``fit`` checks its input: returns
     ``(X, y_index, sample_weight)``, ``y_index`` -1 on unlabeled rows."""
     X, _ = check_input(estimator, X, event_model, reset=reset)
-    y = column_or_1d(np.asarray(y), warn=True)
-    if y.shape[0] != X.shape[0]:
+    if np.shape(y)[0] != X.shape[0]:
         raise ValueError(
             f"X and y have inconsistent numbers of rows: X has {X.shape[0]}, "
-            f"y has {y.shape[0]}."
-        )
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError("y contains NaN; mark unlabeled rows with -1, not "
-                         "NaN.")
+            f"y has {np.shape(y)[0]}.")
     if sample_weight is not None and np.size(sample_weight) == X.shape[0] \
             and not np.any(np.asarray(sample_weight) != 0):
         return X, encode_known_labels(classes, y), np.zeros(X.shape[0])

@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._em import record_iteration
 from ._validation import check_semi_supervised_y, encode_known_labels
 
 __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
@@ -743,12 +744,13 @@ class CoEM(_BaseCoTraining):
                 self._fit_soft(h1, Xs[0], lab, y_index[lab], unl, Q2)
                 Q1_new = np.asarray(h1.predict_proba(Xs[0][unl]))
                 change = float(np.abs(Q1_new - Q1).max())
-                self.label_changes_.append(change)
                 Q1 = Q1_new
                 self._fit_soft(h2, Xs[1], lab, y_index[lab], unl, Q1)
-                if self.verbose:
-                    print(f"CoEM iteration {self.n_iter_}: change {change:.3g}")
-                if change < self.tol:
+                if record_iteration(
+                        self.label_changes_, change, self.n_iter_,
+                        owner="CoEM", verbose=self.verbose, tol=self.tol,
+                        name="largest label change",
+                        converged=change < self.tol):
                     self.converged_ = True
                     break
         else:

@@ -1,20 +1,13 @@
 """Mixture of experts for labeled + unlabeled rows (Miller & Uyar 1996)."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import EMClassifier
-from ._events import COVARIANCE_TYPES, EVENT_MODELS
-from ._mixing import ExpertMixing
-
-# Below exp(_LOG_TINY) relative to a row's largest term, class sums are
-# recomputed in log space (a float64 sum of exponentials would lose digits
-# in the subnormal range, then underflow to 0).
-_LOG_TINY = -600.0
-
+from ._mixing import Mixing
 
 class MixtureOfExperts(EMClassifier):
     """Mixture of experts trained by EM on labeled and unlabeled rows.
@@ -222,20 +215,11 @@ default="auto"
     """
 
     _parameter_constraints = {
+        **EMClassifier._shared_constraints,
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
-        "event_model": [StrOptions({"auto", *EVENT_MODELS})],
         "algorithm": [StrOptions({"em1", "em2"})],
-        "alpha": [Interval(Real, 0, None, closed="neither")],
-        "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"labeled", "kmeans", "random"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
-        "binarize": [None, Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
     }
     _event_attributes = ("means_", "variances_", "component_feature_log_prob_",
                          "class_table_", "weights_")
@@ -274,7 +258,8 @@ default="auto"
 
     def _mixing(self, n_classes, seed):
         J = n_classes if self.n_components is None else int(self.n_components)
-        return ExpertMixing(n_classes, J, self.algorithm, self.init, seed)
+        return Mixing(n_classes, np.arange(J) % n_classes, seed,
+                      algorithm=self.algorithm, init=self.init)
 
     def _set_fitted(self, run):
         self.n_components_ = run.mixing["kept"].size
@@ -290,22 +275,13 @@ default="auto"
         return jll
 
     def _joint_log_likelihood_checked(self, X):
-        """log P(x, c) = log sum_l alpha_l beta(c | l) f(x | l), (n, C)."""
+        """log P(x, c) = log sum_l alpha_l beta(c | l) f(x | l), (n, C),
+        in log space (exact where the sum is far below its largest term)."""
         comp = self._component_log_joint(X)
-        beta = self.class_table_
-        # One matrix product of the shifted exponentials with beta ...
-        row_max = comp.max(axis=1, keepdims=True)
         with np.errstate(divide="ignore"):
-            out = np.log(np.exp(comp - row_max) @ beta)
-        # ... exact in log space wherever that sum is tiny (or underflows).
-        rows, cols = np.nonzero(out < _LOG_TINY)
-        out += row_max
-        if rows.size:
-            with np.errstate(divide="ignore"):
-                log_beta = np.log(beta)
-            out[rows, cols] = logsumexp(comp[rows] + log_beta[:, cols].T,
-                                        axis=1)
-        return out
+            log_beta = np.log(self.class_table_)
+        return np.column_stack([logsumexp(comp + lb, axis=1)
+                                for lb in log_beta.T])
 
     def predict_component_proba(self, X):
         """Posterior component probabilities ``P(l | x)``, shape

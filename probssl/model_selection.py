@@ -17,7 +17,7 @@ from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.model_selection._split import BaseCrossValidator
 from sklearn.utils.validation import column_or_1d
 
-from ._validation import _unlabeled_mask
+from ._validation import unlabeled_mask
 
 __all__ = ["LabeledKFold", "LabeledStratifiedKFold", "select_em_params"]
 
@@ -33,7 +33,7 @@ class _LabeledSplitter(BaseCrossValidator):
                 "(y != -1) from unlabeled ones."
             )
         y = column_or_1d(y)
-        labeled = np.flatnonzero(~_unlabeled_mask(y))
+        labeled = np.flatnonzero(~unlabeled_mask(y))
         if labeled.size < self.n_splits:
             raise ValueError(
                 f"Cannot make {self.n_splits} folds from {labeled.size} "
@@ -182,7 +182,7 @@ def select_em_params(X, y, *, estimator=None,
     if isinstance(cv, str):
         if cv != "loo":
             raise ValueError(f"cv must be an int, 'loo' or a splitter, got {cv!r}.")
-        cv = LabeledKFold(int(np.sum(~_unlabeled_mask(y_arr))))
+        cv = LabeledKFold(int(np.sum(~unlabeled_mask(y_arr))))
     elif isinstance(cv, (int, np.integer)):
         cv = LabeledStratifiedKFold(
             int(cv), shuffle=random_state is not None,

@@ -2,12 +2,12 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from scipy.special import logsumexp
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from ._base import EMClassifier
-from ._events import COVARIANCE_TYPES, EVENT_MODELS
-from ._mixing import ClassMixing
+from ._mixing import Mixing
 
 
 class EMNaiveBayes(EMClassifier):
@@ -144,19 +144,10 @@ default="auto"
     """
 
     _parameter_constraints = {
-        "alpha": [Interval(Real, 0, None, closed="neither")],
+        **EMClassifier._shared_constraints,
         "unlabeled_weight": [Interval(Real, 0, None, closed="left")],
         "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
         "prior_smoothing": [Interval(Real, 0, None, closed="left")],
-        "event_model": [StrOptions({"auto", *EVENT_MODELS})],
-        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
-        "reg_covar": [Interval(Real, 0, None, closed="left")],
-        "binarize": [None, Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
     }
     _event_attributes = ("means_", "variances_", "theta_", "var_",
                          "feature_log_prob_", "component_feature_log_prob_")
@@ -192,8 +183,9 @@ default="auto"
         self.warm_start = warm_start
 
     def _mixing(self, n_classes, seed):
-        return ClassMixing(n_classes, self.n_components_per_class,
-                           self.prior_smoothing, seed)
+        owner = np.repeat(np.arange(n_classes), self.n_components_per_class)
+        return Mixing(n_classes, owner, seed, fixed=True,
+                      prior_alpha=self.prior_smoothing)
 
     @property
     def _unlabeled_weight(self):
