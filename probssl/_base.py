@@ -199,7 +199,7 @@ class EMClassifier(SemiSupervisedClassifier):
             source.y_index >= 0, source.y_index, guess)]
         return self
 
-    def fit_chunks(self, chunks, classes=None):
+    def fit_chunks(self, chunks, classes=None, callback=None):
         """Fit by EM over chunks of rows read one at a time (out of core).
 
         Memory is bounded by one chunk plus a few (n_features, K) arrays;
@@ -215,6 +215,8 @@ class EMClassifier(SemiSupervisedClassifier):
             iteration (and once more to learn the labels and columns).
         classes : array-like, default=None
             The class labels; those seen on the labeled rows when None.
+        callback : callable, default=None
+            ``callback(n_iter, objective)`` after every iteration.
 
         Returns
         -------
@@ -224,7 +226,7 @@ class EMClassifier(SemiSupervisedClassifier):
         previous = self._previous_fit()
         return self._fit_source(Chunks(self, chunks, classes,
                                        self._unlabeled_weight,
-                                       self._new_events), previous)
+                                       self._new_events), previous, callback)
 
     def _fitted_on(self):
         return (tuple(self.classes_.tolist()), self.event_model_,

@@ -6,6 +6,7 @@ from ._sources import NpzChunks, write_npz_chunks
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
 
 
-def fit_chunked(est, chunks, classes=None):
-    """``est.fit_chunks(chunks, classes)``: fit by EM over chunks of rows."""
-    return est.fit_chunks(chunks, classes=classes)
+def fit_chunked(est, chunks, classes=None, callback=None):
+    """``est.fit_chunks(chunks, classes)``: fit by EM over chunks of rows;
+    ``callback(n_iter, objective)`` after every iteration."""
+    return est.fit_chunks(chunks, classes=classes, callback=callback)

@@ -126,7 +126,12 @@ def test_predict_is_lazy_and_equal(client, corpus):
 @pytest.mark.parametrize(
     "params",
     [dict(alpha=0.1, algorithm="em2"),
-     dict(alpha=0.1, n_components=6, n_init=2, random_state=3)],
+     dict(alpha=0.1, n_components=6, n_init=2, random_state=3),
+     # the starts that need every row: Lloyd passes on the cluster, and
+     # per-row draws from each row's position
+     dict(alpha=0.1, n_components=5, init="kmeans", random_state=0),
+     dict(alpha=0.1, n_components=5, init="random", event_model="bernoulli",
+          random_state=1)],
 )
 def test_mixture_of_experts_distributed_equals_in_memory(client, corpus,
                                                          params):
@@ -143,6 +148,7 @@ def test_mixture_of_experts_distributed_equals_in_memory(client, corpus,
     assert b.n_components_ == ref.n_components_
     assert_allclose(b.component_feature_log_prob_,
                     ref.component_feature_log_prob_, atol=TOL)
+    assert b.event_model_ == ref.event_model_
     assert_allclose(b.class_table_, ref.class_table_, atol=TOL)
     assert_allclose(b.weights_, ref.weights_, atol=TOL)
     assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)

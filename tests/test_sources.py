@@ -82,6 +82,8 @@ CASES = [
                                            random_state=0)),
     (MixtureOfExperts, "bernoulli", dict(n_components=4, init="kmeans",
                                          random_state=0)),
+    (MixtureOfExperts, "bernoulli", dict(n_components=6, init="labeled",
+                                         n_init=2, random_state=2)),
     (MixtureOfExperts, "bernoulli", dict(n_components=5, init="random",
                                          algorithm="em2", random_state=1)),
     (MixtureOfExperts, "gaussian", dict(n_components=6, init="kmeans",
@@ -133,8 +135,7 @@ def test_auto_means_the_same_model_on_every_path(reals, tmp_path):
     assert_same(a, b)
 
 
-@pytest.mark.parametrize("cls, model, params", [CASES[1], CASES[5], CASES[9],
-                                                 CASES[8]])
+@pytest.mark.parametrize("cls, model, params", CASES)
 def test_dask_equals_in_memory(cls, model, params, counts, reals):
     da = pytest.importorskip("dask.array")
     X, y, w = reals if model == "gaussian" else counts
