@@ -7,7 +7,7 @@
                           [--length 1500] [--data PATH] [--out DIR]
     probssl run fujino2005 [same options as nigam2000; NB, EM, Hybrid]
     probssl run milleruyar1996 [--labeled 9,30,90,300,900] [--subsets 7]
-                               [--inits 6] [--out DIR] [--jobs N]
+                               [--inits 2] [--out DIR] [--jobs N]
     probssl run seed [--representation counts|embeddings|both] [--seeds 3]
                      [--data PATH] [--out DIR] [--jobs N]
     probssl run mccallum1998 [--methods NB,EM,EM-warm] [--strategies LIST]
@@ -118,13 +118,18 @@ def build_parser():
     run.add_argument("--length", type=float, default=None,
                      help="nigam2000 --protocol paper: the constant document "
                      "length (default 1500; 0 keeps raw counts)")
+    run.add_argument("--stop-list", default=None,
+                     help="nigam2000 --protocol paper: a stop-list file "
+                     "(whitespace-separated words) instead of scikit-learn's "
+                     "English list, e.g. Rainbow's SMART list")
     run.add_argument("--sets", type=_positive_int, default=None,
                      help="nigam2000 --protocol paper: labeled sets per size "
                      "at most (default 10)")
     run.add_argument("--subsets", type=_positive_int, default=None,
                      help="milleruyar1996: labeled subsets per size (7)")
     run.add_argument("--inits", type=_positive_int, default=None,
-                     help="milleruyar1996: random initialisations (6)")
+                     help="milleruyar1996: random initialisations (default "
+                     "2; 6 is the paper's 6 x 7 = 42 trials)")
     # mccallum1998 (active learning) only:
     run.add_argument("--strategies", default=None,
                      help="mccallum1998: any of random,uncertainty,QBC,"
@@ -225,11 +230,16 @@ def _nigam2000_paper(args, parser, archive, out):
         parser.error("--labeled sizes must be multiples of the 20 groups")
     length = proto.PAPER_CHOICES["length"] if args.length is None else (
         args.length or None)
+    if args.stop_list and not os.path.isfile(args.stop_list):
+        parser.error(f"--stop-list {args.stop_list!r} is not a file")
+    stop = os.path.abspath(args.stop_list) if args.stop_list else "english"
     start = time.perf_counter()
     rows = proto.run_paper(archive, labeled=args.labeled,
-                           max_sets=args.sets or 10, length=length, out=out)
+                           max_sets=args.sets or 10, length=length,
+                           stop_words=stop, out=out)
     print()
-    print(proto.summarize_paper(rows))
+    print(proto.summarize_paper(rows, {"length": length,
+                                       "stop_words": stop}))
     print(f"\nwritten to {out}/ in {time.perf_counter() - start:.0f} s")
 
 
@@ -247,7 +257,8 @@ def _milleruyar1996(args, parser, out):
         parser.error(f"unknown method(s) {unknown} for milleruyar1996; "
                      f"choose from {', '.join(proto.METHODS)}")
     rows = proto.run(per_class, subsets=args.subsets or 7,
-                     inits=args.inits or 6, methods=methods, out=out,
+                     inits=args.inits or proto.DEFAULT_INITS, methods=methods,
+                     out=out,
                      jobs=args.jobs)
     print()
     print(proto.summarize(rows))

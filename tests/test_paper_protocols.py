@@ -122,6 +122,57 @@ def test_paper_constants_are_the_published_points():
     assert set(nigam2000.PAPER_CHOICES) == set(nigam2000.MODERN_CHOICES)
 
 
+def test_stop_list_file_and_its_label(tmp_path):
+    path = tmp_path / "stop.txt"
+    path.write_text("The a\nof  and the\n")
+    assert nigam2000.read_stop_list(str(path)) == ["a", "and", "of", "the"]
+    label = nigam2000._stop_label(str(path))
+    # Identified by its words, not by where the file lies.
+    assert label.startswith("file:4 words:sha256=") and "stop.txt" not in label
+    other = tmp_path / "other.txt"
+    other.write_text("a and of the")
+    assert nigam2000._stop_label(str(other)) == label
+    assert nigam2000._stop_label("english") == "english"
+
+
+def test_ablation_variants_switch_paper_choices_to_modern_ones():
+    ablation = nigam2000.ABLATION
+    for name in nigam2000.PAPER_CHOICES:
+        assert ablation[name] == {name: nigam2000.MODERN_CHOICES[name]}
+    assert ablation["length+smoothing"] == {"length": None,
+                                            "smoothing": "0.01"}
+    assert ablation["all"]["split"] == "bydate"
+    assert "split" not in ablation["all but split"]
+
+
+def _fake_rows():
+    rows = []
+    for n, acc in ((20, 0.3), (300, 0.6)):
+        for t in range(2):
+            for v, m, u, curve in (("paper", "NB", 0, "fig2"),
+                                   ("paper", "EM", 10000, "fig2"),
+                                   ("paper", "EM", 500, "fig3"),
+                                   ("tokens", "NB", 0, "ablation"),
+                                   ("tokens", "EM", 10000, "ablation"),
+                                   ("length=500", "NB", 0, "length"),
+                                   ("length=500", "EM", 10000, "length")):
+                rows.append({"variant": v, "method": m, "n_labeled": n,
+                             "n_unlabeled": u, "seed": t, "curve": curve,
+                             "accuracy": acc + 0.1 * (m == "EM")
+                             + 0.01 * t, "unlabeled_weight": 1.0})
+    return rows
+
+
+def test_summarize_paper_tables():
+    text = nigam2000.summarize_paper(_fake_rows())
+    # Figure 2 with published values and gaps: 20 labeled, NB 30.5 vs 20.3.
+    assert "| 20 | 2 | 30.5 ± 0.5 | 20.3 | +10.2 |" in text
+    assert "mean absolute gap" in text
+    assert "Figure 3" in text and "| 40 |" not in text
+    assert "| tokens: letters → sklearn |" in text
+    assert "L = 500" in text and "L = 1500" in text
+
+
 # -- with the archive ------------------------------------------------------------
 
 
@@ -146,7 +197,7 @@ def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
     out = str(tmp_path / "out")
     kw = dict(labeled=[20], max_sets=1, fig3=False, lambdas=(0.0, 1.0),
-              ablation=(), verbose=False)
+              ablation=(), lengths=(), verbose=False)
     rows = nigam2000.run_paper(newsgroups_archive, out=out, **kw)
     by = {r["method"]: r for r in rows}
     assert set(by) == {"NB", "EM", "EM-lambda"}

@@ -1,7 +1,13 @@
 """Nigam et al. (2000), Fig. 2 protocol on 20 Newsgroups: NB vs EM.
 
-Accuracy against the number of labeled documents, with 10,000 unlabeled
-documents, on the standard "bydate" split:
+Two recipes. :func:`run_paper` (``probssl run nigam2000 --protocol
+paper``) is the paper's own, on all 18,846 posts: the test set is the last
+20 % of every group by article number, counts are scaled to one constant
+length, add-one smoothing; with Figure 3, EM-lambda by leave-one-out and an
+ablation (see its docstring and docs/results.md). :func:`run` (``--protocol
+bydate``, the default) is a modern variant; accuracy against the number of
+labeled documents, with 10,000 unlabeled documents, on the standard
+"bydate" split:
 
 * test set: the bydate test set (7,532 posts);
 * labeled documents: drawn from the bydate training set, balanced over the
@@ -20,7 +26,6 @@ table is printed and written, with every result row, to ``--out``.
 
 import argparse
 import functools
-import json
 import os
 import sys
 import time
@@ -28,12 +33,9 @@ import warnings
 
 import numpy as np
 
-from ._report import write_rows
 
-PUBLISHED = {
-    # Nigam et al. (2000), Fig. 2, read off the curve (approximate).
-    300: {"NB": 0.52, "EM": 0.66},
-}
+# Nigam et al. (2000), Fig. 2 (PAPER_FIG2 below, in %), as fractions.
+PUBLISHED = {}
 REFERENCE = {
     # ../shared/PAPERS.md, "our own reference" (plain SciPy EM, 4 draws).
     100: {"NB": 0.356, "EM": 0.552},
@@ -81,8 +83,10 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
 
     ``corpus`` is an optional ``(train, test)`` pair of Bunches used
     instead of the archive (the demo passes the shipped sample). With
-    ``out``, rows already in ``out/results.json`` for the same settings
-    are reused rather than recomputed (runs are deterministic). ``jobs``
+    ``out``, rows already in ``out/results.json`` made with the same
+    settings (data, ``alpha``, ``n_unlabeled``, preprocessing, version:
+    a :class:`~probssl.experiments._report.ResultStore`) are reused rather
+    than recomputed (runs are deterministic). ``jobs``
     runs the random draws in parallel processes (fit times then include
     the contention).
     """
@@ -94,6 +98,7 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
     from probssl.datasets import load_20newsgroups
 
     t0 = time.perf_counter()
+    corpus_given = corpus
     if corpus is None:
         corpus = (load_20newsgroups("train", archive=archive),
                   load_20newsgroups("test", archive=archive))
@@ -109,7 +114,14 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
             f"non-zeros (loaded in {time.perf_counter() - t0:.1f} s)",
             flush=True,
         )
-    done = previous_rows(out)
+    from probssl.experiments._report import ResultStore, protocol_settings
+
+    settings = protocol_settings(
+        "nigam2000-bydate", archive=archive if corpus_given is None else None,
+        corpus=corpus_given, alpha=alpha, n_unlabeled=n_unlabeled,
+        vectorizer={"stop_words": "english", "min_df": 2})
+    store = ResultStore(out, settings,
+                        key=("method", "n_labeled", "n_unlabeled", "seed"))
 
     def draw(n_labeled, seed):
         """The methods' rows for one labeled count and random draw."""
@@ -127,10 +139,11 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
         for name, make in models.items():
             model, X_fit, y_fit, lam = make()
             semi = X_fit.shape[0] > lab.size
-            key = (name, int(n_labeled), seed, alpha,
-                   int(unl.size) if semi else 0)
-            if key in done:
-                out_rows.append(done[key])
+            done = store.get({"method": name, "n_labeled": int(n_labeled),
+                              "n_unlabeled": int(unl.size) if semi else 0,
+                              "seed": seed})
+            if done is not None:
+                out_rows.append(done)
                 continue
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -152,7 +165,7 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
                 "fit_time_s": fit_time,
                 "n_iter": int(getattr(model, "n_iter_", 0)),
             }
-            out_rows.append(row)
+            out_rows.append(store.add(row))
             if verbose:
                 print(
                     f"  labeled={n_labeled:5d} seed={seed} {name}: "
@@ -175,17 +188,6 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
     return rows
 
 
-def previous_rows(out):
-    """Finished rows of an earlier run in ``out``, by their settings."""
-    path = os.path.join(out, "results.json") if out else None
-    if not path or not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        rows = json.load(f)
-    return {(r["method"], r["n_labeled"], r["seed"], r["alpha"],
-             r["n_unlabeled"]): r for r in rows}
-
-
 def summarize(rows):
     """Markdown table: accuracy mean +/- std over seeds for every method,
     with the published and reference figures beside it."""
@@ -204,7 +206,7 @@ def summarize(rows):
         }
         pub = PUBLISHED.get(n)
         ref = REFERENCE.get(n)
-        pub = f"{100 * pub['NB']:.0f} / {100 * pub['EM']:.0f}" if pub else "–"
+        pub = f"{100 * pub['NB']:.1f} / {100 * pub['EM']:.1f}" if pub else "–"
         ref = f"{100 * ref['NB']:.1f} / {100 * ref['EM']:.1f}" if ref else "–"
         cells = [f"{100 * a.mean():.1f} ± {100 * a.std():.1f}" if a.size
                  else "–" for a in acc.values()]
@@ -224,7 +226,7 @@ def summarize(rows):
 
 
 def write_outputs(rows, out):
-    write_rows(rows, out)
+    # results.json / results.csv are the ResultStore's, written row by row.
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write(summarize(rows) + "\n")
     try:
@@ -324,6 +326,8 @@ PAPER_FIG3 = {
     140: (41.7, 37.1, 40.0, 42.1, 44.1, 46.9, 52.0, 55.4, 59.4, 62.3),
     40: (26.8, 22.1, 24.2, 26.2, 28.1, 31.4, 35.7, 39.4, 43.1, 45.7),
 }
+PUBLISHED.update({n: {"NB": nb / 100, "EM": em / 100}
+                  for n, (nb, em) in PAPER_FIG2.items()})
 LAMBDAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 # The paper's choices, and the modern variant's (``--protocol bydate``) one
@@ -365,6 +369,28 @@ def _smoothing(choice):
     if choice == "laplace":
         return 1.0, 1.0
     return float(choice), 0.0
+
+
+def read_stop_list(path):
+    """The words of a stop-list file (whitespace-separated, lower-cased).
+
+    For the paper's own list: Rainbow's built-in SMART list (524 entries,
+    ``stopwords.c`` of McCallum's libbow), which probssl does not ship.
+    """
+    with open(path, encoding="utf-8") as f:
+        return sorted({w.lower() for w in f.read().split()})
+
+
+def _stop_label(choice):
+    """What identifies a stop-list choice in the settings: the name, or a
+    file's word count and SHA-256 (not its path)."""
+    import hashlib
+
+    if choice in ("english", "none"):
+        return choice
+    words = read_stop_list(choice)
+    digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
+    return f"file:{len(words)} words:sha256={digest}"
 
 
 def scale_rows(X, length):
@@ -433,8 +459,12 @@ def _count_features(archive, split, tokens, stop_words, vocabulary):
         test = load_20newsgroups("test", archive=archive)
     else:
         raise ValueError(f"unknown split {c['split']!r}")
-    stop = (sorted(ENGLISH_STOP_WORDS) if c["stop_words"] == "english"
-            else None)
+    if c["stop_words"] == "english":
+        stop = sorted(ENGLISH_STOP_WORDS)
+    elif c["stop_words"] == "none":
+        stop = None
+    else:
+        stop = read_stop_list(c["stop_words"])
     pattern = _TOKEN_PATTERNS[c["tokens"]]
     if c["vocabulary"] == "count2":
         # The paper keeps words occurring more than once in the corpus (no
@@ -559,8 +589,11 @@ def loo_accuracy(model, X_lab, y_lab, X_unl, lam, alpha, prior_smoothing):
 def run_paper(archive, labeled=None, n_unlabeled=10_000, max_sets=10,
               split_seed=0, length=PAPER_CHOICES["length"], fig3=True,
               fig3_sets=3, lambdas=LAMBDAS, em_lambda_sets=3,
-              ablation=(100, 300), ablation_sets=5, out=None, verbose=True,
-              tol=1e-6, max_iter=100):
+              ablation=(100, 300), ablation_sets=5,
+              lengths=(157.0, 500.0, 5000.0),
+              length_sizes=(20, 100, 300, 1000, 3000), length_sets=3,
+              stop_words="english", out=None, verbose=True, tol=1e-6,
+              max_iter=100):
     """The paper's protocol (``probssl run nigam2000 --protocol paper``).
 
     Parameters
@@ -585,6 +618,15 @@ def run_paper(archive, labeled=None, n_unlabeled=10_000, max_sets=10,
         Grid of EM-lambda and the labeled sets per size it runs on.
     ablation, ablation_sets : tuple, int
         Sizes of the ablation table and its sets per size.
+    stop_words : str
+        ``"english"`` (scikit-learn's list, the default), ``"none"``, or
+        the path of a stop-list file (:func:`read_stop_list`; the settings
+        record its words' SHA-256).
+    lengths, length_sizes, length_sets : tuple, tuple, int
+        The constant length is the paper's open choice: NB and EM are also
+        run with each of ``lengths`` (besides ``length``) at
+        ``length_sizes``, on the first ``length_sets`` sets (variants
+        ``"length=L"``).
     out : str or None
         Results folder (a :class:`ResultStore`: rows are reused only with
         equal settings).
@@ -599,9 +641,10 @@ def run_paper(archive, labeled=None, n_unlabeled=10_000, max_sets=10,
     from probssl import EMNaiveBayes
     from probssl.experiments._report import ResultStore, protocol_settings
 
-    base = {**PAPER_CHOICES, "length": length}
+    base = {**PAPER_CHOICES, "length": length, "stop_words": stop_words}
     settings = protocol_settings(
-        "nigam2000-paper", archive=archive, choices=base,
+        "nigam2000-paper", archive=archive,
+        choices={**base, "stop_words": _stop_label(stop_words)},
         n_unlabeled=n_unlabeled, split_seed=split_seed, tol=tol,
         max_iter=max_iter, lambdas=list(lambdas))
     store = ResultStore(out, settings, key=(
@@ -611,6 +654,8 @@ def run_paper(archive, labeled=None, n_unlabeled=10_000, max_sets=10,
     def corpus(variant):
         if variant not in corpora:
             choices = {**base, **ABLATION.get(variant, {})}
+            if variant.startswith("length="):
+                choices["length"] = float(variant.split("=")[1])
             data = paper_corpus(archive, choices, verbose=verbose)
             corpora[variant] = data + (PaperDraws(data[1], n_unlabeled,
                                                   split_seed), choices)
@@ -697,6 +742,15 @@ def run_paper(archive, labeled=None, n_unlabeled=10_000, max_sets=10,
                 rows.append(fit_row(variant, "NB", n, t, 0, "ablation"))
                 rows.append(fit_row(variant, "EM", n, t, n_unlabeled,
                                     "ablation"))
+    for L in lengths or ():
+        for n in length_sizes:
+            if L == length or draws.n_sets(n, max_sets) == 0:
+                continue
+            for t in range(min(length_sets, draws.n_sets(n, max_sets))):
+                rows.append(fit_row(f"length={L:g}", "NB", n, t, 0,
+                                    "length"))
+                rows.append(fit_row(f"length={L:g}", "EM", n, t,
+                                    n_unlabeled, "length"))
     elapsed = time.perf_counter() - t0
     if verbose:
         print(f"nigam2000 --protocol paper: {elapsed:.0f} s", flush=True)
@@ -733,9 +787,15 @@ def _mean(rows, **where):
     return (100 * np.mean(acc), 100 * np.std(acc), len(acc)) if acc else None
 
 
+def _short(choice):
+    text = str(choice)
+    return os.path.basename(text) if os.sep in text else text
+
+
 def summarize_paper(rows, choices=None):
     """Markdown: Figure 2 against the published values (gap column, mean
     absolute gap), the EM-lambda curve, Figure 3 and the ablation."""
+    paper = {**PAPER_CHOICES, **(choices or {})}
     out = []
     fig2 = [r for r in rows if r["variant"] == "paper"]
     n_unl = max((r["n_unlabeled"] for r in rows
@@ -838,9 +898,35 @@ def summarize_paper(rows, choices=None):
                         cells.append(f"{100 * np.mean(mine):.1f} ({d:+.1f})")
             label = (variant if variant == "paper" else
                      f"{variant}: " + ", ".join(
-                         f"{PAPER_CHOICES[k]} → {v}"
+                         f"{_short(paper[k])} → {v}"
                          for k, v in ABLATION[variant].items()))
             out.append(f"| {label} | " + " | ".join(cells) + " |")
+    sweep = [r for r in rows if r.get("curve") == "length"]
+    if sweep:
+        ls = sorted({float(r["variant"].split("=")[1]) for r in sweep})
+        base_len = (choices or PAPER_CHOICES)["length"]
+        ls = sorted(set(ls) | {base_len})
+        lsizes = sorted({r["n_labeled"] for r in sweep})
+        n_sets = max(r["seed"] for r in sweep) + 1
+        out += ["", f"The constant length (NB / EM, %, first {n_sets} sets; "
+                f"published in the last column):", "",
+                "| labeled | " + " | ".join(f"L = {L:g}" for L in ls)
+                + " | published |",
+                "|---:|" + "---:|" * (len(ls) + 1)]
+        for n in lsizes:
+            cells = []
+            for L in ls:
+                v = "paper" if L == base_len else f"length={L:g}"
+                pair = []
+                for m, u in (("NB", 0), ("EM", n_unl)):
+                    a = [r["accuracy"] for r in rows if r["variant"] == v
+                         and r["method"] == m and r["n_labeled"] == n
+                         and r["n_unlabeled"] == u and r["seed"] < n_sets]
+                    pair.append(f"{100 * np.mean(a):.1f}" if a else "–")
+                cells.append(" / ".join(pair))
+            pub = PAPER_FIG2.get(n)
+            cells.append(f"{pub[0]:.1f} / {pub[1]:.1f}" if pub else "–")
+            out.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -899,7 +985,8 @@ def plot_paper(rows, path):
         ax3.plot(FIG3_UNLABELED, PAPER_FIG3[n], "x", color=f"C{k}")
     ax3.set_xlabel("unlabeled documents")
     ax3.set_title("Fig. 3 (lines: ours; x: published)")
-    ax3.legend(fontsize=7)
+    if ax3.get_legend_handles_labels()[0]:
+        ax3.legend(fontsize=7)
     ax3.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
