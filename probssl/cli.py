@@ -229,6 +229,12 @@ def _nigam2000_paper(args, parser, archive, out):
                      "runs NB, EM and EM-λ)")
     if args.labeled and any(n % 20 for n in args.labeled):
         parser.error("--labeled sizes must be multiples of the 20 groups")
+    if args.seeds:
+        parser.error("--seeds is not used by --protocol paper: its labeled "
+                     "sets are non-overlapping, --sets says how many")
+    if args.jobs > 1:
+        parser.error("--jobs is not supported by --protocol paper (it runs "
+                     "its fits in one process)")
     length = proto.PAPER_CHOICES["length"] if args.length is None else (
         args.length or None)
     if args.stop_list and not os.path.isfile(args.stop_list):

@@ -262,6 +262,11 @@ def test_cli_milleruyar1996(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", "milleruyar1996", "--labeled", "31", "--out", out])
     assert exc.value.code == 2
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "seed", "--protocol", "paper", "--out", out])
-    assert exc.value.code == 2
+    for argv in (["run", "seed", "--protocol", "paper"],
+                 ["run", "nigam2000", "--protocol", "paper", "--seeds", "3"],
+                 ["run", "nigam2000", "--protocol", "paper", "--jobs", "2"],
+                 ["run", "nigam2000", "--protocol", "paper", "--labeled",
+                  "30"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv + ["--out", out])
+        assert exc.value.code == 2, argv
