@@ -24,8 +24,9 @@ from ._sources import Chunks, InMemory
 from ._validation import (
     check_input,
     check_sample_weight,
+    check_not_dask,
     check_semi_supervised_y,
-    encode_known_labels,
+    scored_rows,
 )
 
 
@@ -67,6 +68,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         """Validate fit's input; set ``event_model_``, ``classes_`` and
         ``n_features_in_``. Returns ``(X, y_index, sample_weight)`` with
         ``y_index`` -1 on unlabeled rows."""
+        check_not_dask(self, X, y, sample_weight)
         X, self.event_model_ = check_input(self, X, self.event_model,
                                            reset=True)
         self.classes_, y_index = check_semi_supervised_y(y, X.shape[0])
@@ -123,16 +125,11 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None):
         """Accuracy on the labeled rows of (X, y); rows with ``y == -1``
         are ignored. Labels not seen during fit raise ``ValueError``."""
-        check_is_fitted(self)
-        y_index = encode_known_labels(self.classes_, y)
-        keep = y_index >= 0
-        if not keep.any():
-            raise ValueError("score needs at least one labeled row (y != -1).")
         X = self._validated(X)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[keep]
-        pred = self._joint_log_likelihood_checked(X[keep]).argmax(axis=1)
-        return accuracy_score(y_index[keep], pred, sample_weight=sample_weight)
+        y_index, rows, sample_weight = scored_rows(
+            self.classes_, y, X.shape[0], sample_weight)
+        pred = self._joint_log_likelihood_checked(X[rows]).argmax(axis=1)
+        return accuracy_score(y_index, pred, sample_weight=sample_weight)
 
 
 class EMClassifier(SemiSupervisedClassifier):

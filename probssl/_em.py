@@ -48,9 +48,7 @@ def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
     if not np.isfinite(objective):
         raise FloatingPointError(
             f"{owner}: the EM objective became {objective} at iteration "
-            f"{n_iter}; a row has zero probability under every component "
-            f"it may take ({hint})."
-        )
+            f"{n_iter}: {hint() if callable(hint) else hint}.")
     history.append(float(objective))
     if verbose:
         gain = objective - history[-2] if len(history) > 1 else np.nan
@@ -75,7 +73,7 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
     for run in range(1 if warm else mixing.n_runs(n_init)):
         ev = copy.deepcopy(events)
         if warm:
-            ev = copy.deepcopy(warm[0]).set_order(events.order)
+            ev = copy.deepcopy(warm[0]).aligned_with(events)
             mixing.warm(warm[1])
             stats = source.e_pass(ev, mixing.table())
         else:
@@ -95,7 +93,7 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
             if record_iteration(history, objective, n_iter, owner=owner,
                                 verbose=verbose, tol=tol, callback=callback,
-                                hint=mixing.hint):
+                                hint=lambda: _diagnose(ev, mixing)):
                 converged = True
                 break
         result = Run(ev, mixing.state(), n_iter, converged, history)
@@ -109,3 +107,20 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
         )
     best.events.restore_order()
     return best
+
+
+def _diagnose(events, mixing):
+    """Why the objective is not finite, as far as the parameters tell."""
+    bad = [name for name, v in vars(events).items()
+           if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+           and not np.isfinite(v).all()]
+    if bad:
+        return (f"the {events.name} model's parameters {bad} are not finite "
+                "(an overflow: rescale X?)")
+    empty = np.flatnonzero(~np.isfinite(mixing.log_weights))
+    if empty.size:
+        return (f"component(s) {empty.tolist()} have no mass, so the rows "
+                "that may only take them have zero probability "
+                f"({mixing.hint})")
+    return ("a row has zero probability under every component it may take "
+            f"({mixing.hint})")

@@ -99,13 +99,21 @@ class CountBlock:
 
 
 class GaussianBlock:
-    """Dense rows with their squares beside them: ``XX = [X * X, X]``, so
-    that both Gaussian operations are one matrix product each."""
+    """Dense rows minus ``shift`` with their squares beside them: ``XX =
+    [X * X, X]``, so that both Gaussian operations are one matrix product
+    each. The shift (the data's column means) keeps E[x^2] - E[x]^2 from
+    cancelling when features have a large offset."""
 
-    def __init__(self, X):
-        X = np.ascontiguousarray(X, dtype=np.float64)
+    def __init__(self, X, shift=None):
+        X = np.asarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X if shift is None else X - shift)
         self.XX = np.hstack([X * X, X])
         self.n_features = X.shape[1]
+        if not np.isfinite(self.XX).all():
+            raise ValueError(
+                "X has values too large for the Gaussian model: their squares "
+                f"overflow float64 (largest |x - mean| {np.abs(X).max():.3g})"
+                "; rescale X.")
 
     @property
     def shape(self):
@@ -149,6 +157,10 @@ class _EventModel:
             self._permute(np.argsort(self.order))
             self.order = None
         return self
+
+    def aligned_with(self, template):
+        """These parameters, for blocks prepared by ``template``."""
+        return self.set_order(template.order)
 
     def set_order(self, order):
         """Parameters (in input order) permuted to the block order ``order``."""
@@ -366,15 +378,20 @@ class GaussianEvents(_EventModel):
     name = "gaussian"
     _feature_params = ()
 
-    means = variances = None
+    means = variances = shift = None
 
     def __init__(self, covariance_type="diag", reg_covar=1e-6):
         self.covariance_type = covariance_type
         self.reg_covar = float(reg_covar)
 
-    @staticmethod
-    def prepare(X):
-        return X if isinstance(X, GaussianBlock) else GaussianBlock(X)
+    def prepare(self, X):
+        return (X if isinstance(X, GaussianBlock)
+                else GaussianBlock(X, self.shift))
+
+    def aligned_with(self, template):
+        """These parameters, for blocks prepared by ``template``."""
+        self.shift = template.shift
+        return self._set(self.means, self.variances)
 
     def new_stats(self, K, n_features):
         return [np.zeros((2 * n_features, K)), np.zeros(K)]
@@ -415,7 +432,14 @@ class GaussianEvents(_EventModel):
                 "A Gaussian variance is zero (a feature constant within a "
                 "component); set reg_covar > 0."
             )
+        return self._set(means if self.shift is None else means + self.shift,
+                         variances)
+
+    def _set(self, means, variances):
         self.means, self.variances = means, variances
+        d = means.shape[1]
+        if self.shift is not None:
+            means = means - self.shift  # the blocks' coordinates
         precision = 1.0 / self.full_variances()
         self._weights = np.ascontiguousarray(
             np.hstack([-0.5 * precision, means * precision]).T)

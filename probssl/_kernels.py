@@ -9,16 +9,66 @@ columns (CSC) holding about the same number of non-zeros, so that threads
 get equal work even when a few words carry most of the counts. Each output
 row is written by one thread and summed in a fixed order: results do not
 depend on the number of threads or on the chunking.
+
+Threads: unless ``NUMBA_THREADING_LAYER`` says otherwise, the kernels run on
+Numba's ``workqueue`` layer. Unlike GNU OpenMP (Numba's default where it is
+found) it is fork-safe (a fit in a ``multiprocessing`` fork child after a
+fit in the parent works; with OpenMP it hangs) and its idle threads do not
+spin, which on a machine whose cores are busy makes a fit about twice as
+fast. It is not thread-safe, so launches are serialised by a lock (each
+launch is itself parallel). ``numba.set_num_threads`` sets the threads.
 """
 
+import functools
+import os
+import threading
+import warnings
+
+import numba
 import numpy as np
 from numba import njit, prange
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+_LAUNCH = threading.RLock()
+
+
+def parallel_kernel(func):
+    """``njit(parallel=True, cache=True)``, launched by one Python thread at
+    a time. A kernel whose on-disk cache cannot be loaded (a truncated or
+    foreign cache file) is compiled afresh, with a warning, not failed."""
+    kernel = njit(parallel=True, cache=True)(func)
+
+    @functools.wraps(func)
+    def launch(*args):
+        with _LAUNCH:
+            try:
+                return kernel(*args)
+            except Exception as exc:
+                if kernel.signatures or not _cache_failure(exc):
+                    raise
+                warnings.warn(f"probssl: the Numba cache of {func.__name__} "
+                              f"could not be loaded ({exc!r}); compiling it "
+                              "again.", RuntimeWarning)
+                kernel._cache.flush()  # the damaged index goes
+                return kernel(*args)
+
+    launch.kernel = kernel
+    return launch
+
+
+def _cache_failure(exc):
+    """Whether ``exc`` came from reading a Numba cache file."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any("caching" in f.filename or "_cache.load" in (f.line or "")
+               for f in frames)
 
 __all__ = [
     "balanced_chunks",
     "csr_dense_dot",
     "csr_dense_dot_posterior",
-    "csc_multinomial_log_theta",
     "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
@@ -95,7 +145,7 @@ def _posterior_row(jll_row, prior, w, resp_row):
     return w * (m + np.log(total))
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def csr_dense_dot(chunks, indptr, indices, data, dense, out):
     """out[i, k] = sum_j X[i, j] * dense[j, k] for a CSR matrix X.
 
@@ -108,7 +158,7 @@ def csr_dense_dot(chunks, indptr, indices, data, dense, out):
             _row_dot(indptr[i], indptr[i + 1], indices, data, dense, out[i])
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, table,
                             row_class, weights, resp, row_loglik):
     """Fused multinomial E-step: ``X @ log theta``, then the posterior.
@@ -124,45 +174,6 @@ def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, table,
             row_loglik[i] = _posterior_row(
                 r, table[row_class[i] + 1], weights[i], r
             )
-
-
-@njit(parallel=True, cache=True)
-def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
-                              log_norm, out, col_sums):
-    """Weighted multinomial M-step, fused with the logarithm.
-
-    For each feature (column) w of a CSC matrix X::
-
-        out[w, k] = log(alpha + sum_i X[i, w] * resp[i, k]) - log_norm[k]
-
-    where ``resp`` holds the weighted responsibilities and ``log_norm[k]`` is
-    ``log(alpha * n_features + total weighted count of component k)``, known
-    before the pass. ``col_sums[w]`` receives ``sum_k out[w, k]`` so that the
-    Dirichlet log-prior needs no second pass over ``out``.
-
-    Working column by column means every statistic is owned by one thread:
-    no per-thread (V, K) buffers to zero and reduce.
-    """
-    n_components = resp.shape[1]
-    # alpha + a == alpha exactly in floating point when a < alpha * 2**-54:
-    # such entries (a word never seen in a component's documents, common
-    # once posteriors are sharp) take log(alpha) without calling log.
-    log_alpha = np.log(alpha)
-    negligible = alpha * 2.0**-54
-    for c in prange(chunks.shape[0] - 1):
-        for w in range(chunks[c], chunks[c + 1]):
-            acc = out[w]
-            _row_dot(indptr[w], indptr[w + 1], indices, data, resp, acc)
-            s = 0.0
-            for k in range(n_components):
-                a = acc[k]
-                if a < negligible:
-                    v = log_alpha - log_norm[k]
-                else:
-                    v = np.log(alpha + a) - log_norm[k]
-                acc[k] = v
-                s += v
-            col_sums[w] = s
 
 
 # --- incremental multinomial EM ---------------------------------------------
@@ -188,7 +199,7 @@ def csc_multinomial_log_theta(chunks, indptr, indices, data, resp, alpha,
 SATURATED = 40.0
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def table_posterior(jll, table, row_class, weights, resp, row_loglik):
     """E-step on a block of log p(x_i | k) with a log prior per row kind.
 
@@ -203,7 +214,7 @@ def table_posterior(jll, table, row_class, weights, resp, row_loglik):
         )
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                               log_stats, log_norm, table, row_bound,
                               norm_bound, bound, row_class, weights, tau,
@@ -278,7 +289,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                     r[k] = tmp[k]
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                      touched):
     """``stats[w] += sum over i in rows of X[i, w] * delta[i]``.
@@ -316,7 +327,7 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                 p += 1
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, bound):
     """After :func:`csr_scatter_rows`, for each touched column w in ``cols``:
     ``log_stats[w, k] = log(alpha + stats[w, k])`` where ``alpha + stats``

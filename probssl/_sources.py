@@ -30,8 +30,8 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
-from ._validation import (check_block, labels_of, merge_labels,
-                          resolve_event_model, unlabeled_mask)
+from ._validation import (check_block, check_sparse_structure, labels_of,
+                          merge_labels, resolve_event_model, unlabeled_mask)
 
 
 @dataclass
@@ -113,11 +113,14 @@ def document_frequency(X):
 class Source:
     """What the sources share: the scan's results, and passes as reduces."""
 
-    def _setup(self, events, doc_freq):
-        """Columns by decreasing document frequency: the few words that
-        carry most non-zeros then sit together, their parameters in cache."""
+    def _setup(self, events, doc_freq, mean):
+        """Count models: columns by decreasing document frequency (the few
+        words that carry most non-zeros then sit together, their parameters
+        in cache); Gaussian: rows shifted by the column means."""
         self.events_template = events
-        if events.name != "gaussian":
+        if events.name == "gaussian":
+            events.shift = mean
+        else:
             events.order = np.argsort(-doc_freq, kind="stable")
             self.doc_freq = doc_freq[events.order]
 
@@ -139,8 +142,11 @@ class Source:
             "multinomial" if all(s[2] for s in scans) else "gaussian")
         est.n_features_in_ = scans[0][5]
         events = events(est.event_model_)
-        self._setup(events, None if events.name == "gaussian"
-                    else sum(s[3] for s in scans))
+        gaussian = events.name == "gaussian"
+        dense = all(s[6] is not None for s in scans)  # else: refused later
+        self._setup(events, None if gaussian else sum(s[3] for s in scans),
+                    sum(s[6] for s in scans) / self.offsets[-1]
+                    if gaussian and dense else None)
         self.n_rows = sum(s[4] for s in scans)
         return events
 
@@ -165,8 +171,9 @@ class InMemory(Source):
         X, y_index, sw = est._validate_fit(X, y, sample_weight)
         self.X, self.y_index = X, y_index
         events = events(est.event_model_)
-        self._setup(events, None if events.name == "gaussian"
-                    else document_frequency(X))
+        gaussian = events.name == "gaussian"
+        self._setup(events, None if gaussian else document_frequency(X),
+                    X.mean(axis=0) if gaussian else None)
         self.block = make_block(events, X, y_index, sw, unlabeled_weight, 0)
         self.n_rows = self.block.rows.size
         self.resp = None
@@ -238,13 +245,16 @@ class NpzChunks:
         for path in self.files:
             dense = path.endswith(".X.npy")
             stem = path[: -len(".X.npy" if dense else ".npz")]
-            X = (np.load(path, allow_pickle=False) if dense
-                 else sp.load_npz(path))
-            y = np.load(stem + ".y.npy", allow_pickle=False)
-            if os.path.exists(stem + ".w.npy"):
-                yield X, y, np.load(stem + ".w.npy", allow_pickle=False)
-            else:
-                yield X, y
+            try:
+                X = (np.load(path, allow_pickle=False) if dense
+                     else sp.load_npz(path))
+                y = np.load(stem + ".y.npy", allow_pickle=False)
+                w = (np.load(stem + ".w.npy", allow_pickle=False)
+                     if os.path.exists(stem + ".w.npy") else None)
+            except (OSError, ValueError, KeyError, EOFError) as exc:
+                raise ValueError(f"cannot read the chunk {path!r} (or its "
+                                 f".y.npy / .w.npy): {exc}") from None
+            yield (X, y) if w is None else (X, y, w)
 
 
 def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
@@ -296,6 +306,7 @@ def scan_block(X, y, sample_weight, event_model, unlabeled_weight):
     """What a first pass learns from one raw block: its labels, its rows of
     positive weight, whether it looks like counts, its document
     frequencies."""
+    check_sparse_structure(X)
     X = check_array(X, accept_sparse="csr", dtype=np.float64)
     unlabeled = unlabeled_mask(y)
     w = np.ones(unlabeled.size) if sample_weight is None else np.asarray(
@@ -305,15 +316,16 @@ def scan_block(X, y, sample_weight, event_model, unlabeled_weight):
     model = resolve_event_model(X, event_model)
     return (labels_of(y), X.shape[0], model == "multinomial",
             None if model == "gaussian" else document_frequency(X), n_active,
-            X.shape[1])
+            X.shape[1], None if sp.issparse(X) else X.sum(axis=0))
 
 
-def _in_chunk(k, func, *args):
-    """``func(*args)``, its errors naming chunk ``k``."""
+def _in_chunk(k, func, *args, files=()):
+    """``func(*args)``, its errors naming chunk ``k`` (and its file)."""
     try:
         return func(*args)
     except (ValueError, TypeError) as exc:
-        raise type(exc)(f"chunk {k}: {exc}") from None
+        name = f" ({files[k]})" if k < len(files) else ""
+        raise type(exc)(f"chunk {k}{name}: {exc}") from None
 
 
 class Chunks(Source):
@@ -322,8 +334,9 @@ class Chunks(Source):
     def __init__(self, est, chunks, classes, unlabeled_weight, events):
         self.est, self.chunks = est, chunks
         self.unlabeled_weight = unlabeled_weight
+        self.files = getattr(chunks, "files", ())
         scans = [_in_chunk(k, scan_block, X, y, w, est.event_model,
-                           unlabeled_weight)
+                           unlabeled_weight, files=self.files)
                  for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
@@ -332,7 +345,8 @@ class Chunks(Source):
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
             X, y_index, sw = _in_chunk(k, check_block, self.est, X, y, w,
-                                       self.classes, self.est.event_model_)
+                                       self.classes, self.est.event_model_,
+                                       files=self.files)
             yield make_block(self.events_template, X, y_index, sw,
                              self.unlabeled_weight, self.offsets[k])
 

@@ -28,6 +28,7 @@ def check_input(estimator, X, event_model, *, reset):
     dense input as a float64 array. Count models reject negative values;
     the Gaussian model rejects sparse input (embeddings are dense).
     """
+    check_sparse_structure(X)
     X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64,
                       reset=reset)
     name = type(estimator).__name__
@@ -43,6 +44,17 @@ def check_input(estimator, X, event_model, *, reset):
     if sp.issparse(X):
         X = to_kernel_csr(X)
     return X, event_model
+
+
+def check_sparse_structure(X):
+    """A malformed CSR/CSC matrix (an index out of range, a decreasing
+    ``indptr``) is refused before any conversion or kernel reads it."""
+    if sp.issparse(X) and X.format in ("csr", "csc", "bsr"):
+        try:
+            X.check_format(full_check=True)
+        except ValueError as exc:
+            raise ValueError(f"X is a malformed {X.format.upper()} sparse "
+                             f"matrix of shape {X.shape}: {exc}.") from None
 
 
 def resolve_event_model(X, event_model):
@@ -165,3 +177,31 @@ def check_block(estimator, X, y, sample_weight, classes, event_model, *,
         return X, encode_known_labels(classes, y), np.zeros(X.shape[0])
     return X, encode_known_labels(classes, y), check_sample_weight(
         sample_weight, X)
+
+
+def scored_rows(classes, y, n_rows, sample_weight=None):
+    """``(y_index, rows, sample_weight)`` of the labeled rows that ``score``
+    counts; y and sample_weight must have one entry per row of X."""
+    y_index = encode_known_labels(classes, y)
+    for name, n in (("y", y_index.shape[0]),
+                    ("sample_weight", n_rows if sample_weight is None
+                     else np.shape(sample_weight)[0])):
+        if n != n_rows:
+            raise ValueError(f"X and {name} have inconsistent numbers of rows:"
+                             f" X has {n_rows}, {name} has {n}.")
+    rows = np.flatnonzero(y_index >= 0)
+    if not rows.size:
+        raise ValueError("score needs at least one labeled row (y != -1).")
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)[rows]
+    return y_index[rows], rows, sample_weight
+
+
+def check_not_dask(estimator, *arrays):
+    """A clear error for Dask input to an estimator that cannot take it."""
+    for a in arrays:
+        if type(a).__module__.startswith("dask."):
+            raise TypeError(
+                f"{type(estimator).__name__} does not fit Dask arrays; "
+                "EMNaiveBayes and MixtureOfExperts do (or pass "
+                "X.compute()).")

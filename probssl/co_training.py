@@ -28,7 +28,8 @@ from sklearn.utils.validation import (
 )
 
 from ._em import record_iteration
-from ._validation import check_semi_supervised_y, encode_known_labels
+from ._validation import (check_not_dask, check_semi_supervised_y,
+                          scored_rows)
 
 __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
 
@@ -247,6 +248,8 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
         """What every fit starts with: checked view weights, the random
         generator, the views of X and the encoded labels (``classes_``)."""
         self._check_view_weights()
+        check_not_dask(self, y, *(X.views if isinstance(X, MultiView) else
+                                  X if _is_pair(X) else (X,)))
         rng = check_random_state(self.random_state)
         Xs = self._fit_views(X, rng)
         self.classes_, y_index = check_semi_supervised_y(y, Xs[0].shape[0])
@@ -365,16 +368,11 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
         """Accuracy on the labeled rows of (X, y); rows with ``y == -1`` are
         ignored."""
         check_is_fitted(self)
-        y_index = encode_known_labels(self.classes_, y)
-        keep = np.flatnonzero(y_index >= 0)
-        if keep.size == 0:
-            raise ValueError("score needs at least one labeled row (y != -1).")
         Xs = self._transform_views(X)
-        Xs = tuple(v[keep] for v in Xs)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[keep]
-        pred = self._log_proba_views(Xs).argmax(axis=1)
-        return accuracy_score(y_index[keep], pred, sample_weight=sample_weight)
+        y_index, rows, sample_weight = scored_rows(
+            self.classes_, y, Xs[0].shape[0], sample_weight)
+        pred = self._log_proba_views(tuple(v[rows] for v in Xs)).argmax(axis=1)
+        return accuracy_score(y_index, pred, sample_weight=sample_weight)
 
     def _transduction(self, y, y_index):
         out = np.array(y, copy=True).ravel()

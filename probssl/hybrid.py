@@ -240,8 +240,8 @@ class HybridClassifier(SemiSupervisedClassifier):
         )
 
     def _generative_features(self, X_lab, y_lab, w_lab):
-        """log p(x_i | k; theta) of the labeled rows, leave-one-out or not:
-        theta from the labeled statistics minus the row's own."""
+        """log p(x_i | k; theta) of the labeled rows, plain and leave-one-out
+        (theta from the labeled statistics minus the row's own)."""
         resp = np.zeros((y_lab.size, len(self.classes_)))
         resp[np.arange(y_lab.size), y_lab] = w_lab
         events = self._new_events()
@@ -251,15 +251,18 @@ class HybridClassifier(SemiSupervisedClassifier):
         self.generative_ = events.m_step(stats)
         full = events.log_prob(block)
         if not self.leave_one_out:
-            return full
-        return events.loo_log_prob(block, stats, y_lab, w_lab, full)
+            return full, full
+        return full, events.loo_log_prob(block, stats, y_lab, w_lab, full)
 
     def _gamma_step(self, params, A, B, y, w, fix_gamma2):
         """One warm-started L-BFGS-B solve; never returns a worse point."""
         args = (A, B, y, w, float(self.C), fix_gamma2)
         f0, _ = _gamma_objective(params, *args)
+        # gamma >= 0: a negative weight on a log-likelihood would reward
+        # the classes that explain a row worst.
+        bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
         res = minimize(_gamma_objective, params, args=args, jac=True,
-                       method="L-BFGS-B",
+                       method="L-BFGS-B", bounds=bounds,
                        options={"maxiter": 1000, "gtol": 1e-10,
                                 "ftol": 1e-14})
         if fix_gamma2:
@@ -293,25 +296,51 @@ class HybridClassifier(SemiSupervisedClassifier):
         lab = np.flatnonzero(labeled & (sample_weight > 0))
         unl = np.flatnonzero(~labeled & (sample_weight > 0))
         X_lab, y_lab, w_lab = X[lab], y_index[lab], sample_weight[lab]
-        X_unl, w_unl = X[unl], sample_weight[unl]
 
         # theta: MAP naive Bayes on the labeled rows.
-        A = self._generative_features(X_lab, y_lab, w_lab)
-        self.bias_correction_ = copy.deepcopy(self.generative_)
+        full, loo = self._generative_features(X_lab, y_lab, w_lab)
         class_weight = np.bincount(y_lab, weights=w_lab, minlength=K)
         with np.errstate(divide="ignore"):
             log_prior = np.log(class_weight / class_weight.sum())
         # A class whose labeled rows all weigh 0: a finite, low offset.
         log_prior[~np.isfinite(log_prior)] = np.min(
             log_prior[np.isfinite(log_prior)]) - 30.0
+        self.leave_one_out_ = self.leave_one_out
+        args = (X_lab, y_lab, w_lab, X[unl], sample_weight[unl], log_prior)
+        params = self._fit_weights(loo, *args)
+        # Safeguard: the leave-one-out features keep Gamma from over-trusting
+        # theta, but on very sparse or tiny data they can mislead it; a
+        # hybrid worse on its own labeled rows than its generative part
+        # alone is refitted on the plain features, with a warning.
+        if self.leave_one_out:
+            own = _hybrid_scores(full, self.bias_correction_.log_prob(X_lab),
+                                 params).argmax(axis=1) == y_lab
+            nb = (full + log_prior).argmax(axis=1) == y_lab
+            if w_lab @ own < w_lab @ nb:
+                warnings.warn(
+                    f"HybridClassifier: with leave-one-out features the "
+                    f"combination weights {params[:2].round(4).tolist()} "
+                    f"classify {w_lab @ own / w_lab.sum():.1%} of the "
+                    f"labeled rows, naive Bayes alone {w_lab @ nb / w_lab.sum():.1%}; "
+                    "refitting them on the plain features "
+                    "(leave_one_out_ is False).", UserWarning)
+                self.leave_one_out_ = False
+                params = self._fit_weights(full, *args)
+        self.weights_ = params[:2].copy()
+        self.intercept_ = params[2:].copy()
+        return self
+
+    def _fit_weights(self, A, X_lab, y_lab, w_lab, X_unl, w_unl, log_prior):
+        """psi and Gamma by alternation from psi = theta, Gamma = (1, 0,
+        log prior); ``A``: the labeled rows' generative features."""
+        self.bias_correction_ = copy.deepcopy(self.generative_)
         params = np.concatenate([[1.0, 0.0], log_prior])
-        has_unlabeled = unl.size > 0
+        has_unlabeled = X_unl.shape[0] > 0
         if has_unlabeled:
             A_unl = self.generative_.log_prob(X_unl)
-            # Prepared once: the psi-steps reuse its layout (for counts a
-            # reordered CSR + CSC copy, costly to rebuild every iteration).
+            # Prepared once: the psi-steps reuse its layout.
             data_unl = self.bias_correction_.prepare(X_unl)
-            B_unl = self.bias_correction_.log_prob(X_unl)
+            B_unl = self.bias_correction_.log_prob(data_unl)
         self.objectives_ = []
         self.converged_ = False
         n_iter = 0
@@ -346,9 +375,7 @@ class HybridClassifier(SemiSupervisedClassifier):
             )
         self.n_iter_ = n_iter
         self.objective_ = self.objectives_[-1]
-        self.weights_ = params[:2].copy()
-        self.intercept_ = params[2:].copy()
-        return self
+        return params
 
     def _joint_log_likelihood_checked(self, X):
         """Unnormalised log-posterior ``gamma1 log p(x|k; theta) + gamma2

@@ -111,7 +111,7 @@ def test_leave_one_out_equals_refit_without_row(name, kwargs, weighted):
     clf = HybridClassifier(event_model=name, **kwargs).fit(
         X, y, sample_weight=w)
     K = len(clf.classes_)
-    A = clf._generative_features(X, y, w)
+    A = clf._generative_features(X, y, w)[1]
     full = clf.generative_.log_prob(X)
     for i in [0, 5, 17, n - 1]:
         keep = np.arange(n) != i
@@ -128,15 +128,15 @@ def test_leave_one_out_equals_refit_without_row(name, kwargs, weighted):
             assert_allclose(A[i, others], full[i, others], rtol=1e-12)
     # Without leave-one-out, the features are the full-data densities.
     clf.set_params(leave_one_out=False)
-    assert_allclose(clf._generative_features(X, y, w), full)
+    assert_allclose(clf._generative_features(X, y, w)[1], full)
 
 
 def test_leave_one_out_sparse_equals_dense():
     X, y, _ = corpus(n=40, n_features=30)
     w = np.linspace(0.5, 2.0, 40)
     clf = HybridClassifier(event_model="multinomial").fit(X, y)
-    assert_allclose(clf._generative_features(X, y, w),
-                    clf._generative_features(X.toarray(), y, w))
+    assert_allclose(clf._generative_features(X, y, w)[1],
+                    clf._generative_features(X.toarray(), y, w)[1])
 
 
 # -- objective ---------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_gamma_step_never_decreases_and_objective_converges():
     # The Gamma-step from any start never lowers the objective.
     lab = y_semi >= 0
     w = np.ones(lab.sum())
-    A = clf._generative_features(X[lab], y_semi[lab], w)
+    A = clf._generative_features(X[lab], y_semi[lab], w)[1]
     B = clf.bias_correction_.log_prob(X[lab])
     rng = np.random.default_rng(0)
     for _ in range(5):

@@ -1,0 +1,280 @@
+"""Nothing silent on bad input, in the models and their kernels.
+
+Each case failed before its fix: a segfault or a plausible answer from a
+malformed sparse matrix, "-1" text labels taken as a class, scores over
+misaligned rows, variances that cancel at a large offset, a hybrid that
+learned a negative weight, a fit that hung in a fork child, a chunk error
+that did not name its file.
+"""
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.naive_bayes import GaussianNB
+
+from probssl import CoEM, CoTraining, EMNaiveBayes, HybridClassifier, \
+    MixtureOfExperts
+from probssl.chunked import NpzChunks, write_npz_chunks
+from probssl.datasets import make_multinomial_mixture
+
+
+def counts(n=300, V=60, seed=0, labeled=0.1):
+    X, y = make_multinomial_mixture(n_samples=n, n_features=V, n_classes=3,
+                                    doc_length=30, random_state=seed)
+    y = np.where(np.random.RandomState(seed).rand(n) < labeled, y, -1)
+    y[:3] = [0, 1, 2]
+    return sp.csr_matrix(X), y
+
+
+# -- malformed sparse structure never reaches a kernel ------------------------
+def malformed(X, kind):
+    X = X.copy()
+    if kind == "index too large":
+        X.indices[5] = X.shape[1] + 3
+    elif kind == "negative index":
+        X.indices[5] = -1
+    else:  # decreasing indptr
+        X.indptr[4], X.indptr[5] = X.indptr[5], X.indptr[4]
+    return X
+
+
+@pytest.mark.parametrize("kind", ["index too large", "negative index",
+                                  "decreasing indptr"])
+def test_malformed_csr_is_refused_everywhere(kind):
+    X, y = counts()
+    bad = malformed(X, kind)
+    with pytest.raises(ValueError, match="malformed CSR"):
+        EMNaiveBayes().fit(bad, y)
+    with pytest.raises(ValueError, match="malformed CSR"):
+        MixtureOfExperts().fit(bad, y)
+    with pytest.raises(ValueError, match="malformed CSR"):
+        HybridClassifier().fit(bad, y)
+    with pytest.raises(ValueError, match="chunk 1: X is a malformed CSR"):
+        EMNaiveBayes().fit_chunks([(X, y), (bad, y)])
+    clf = EMNaiveBayes().fit(X, y)
+    for method in (clf.predict, clf.predict_proba):
+        with pytest.raises(ValueError, match="malformed CSR"):
+            method(bad)
+
+
+# -- labels -------------------------------------------------------------------
+def test_text_minus_one_marks_unlabeled_rows():
+    X, y = counts()
+    names = np.array(["ant", "bee", "cat"])
+    ys = np.where(y >= 0, names[np.maximum(y, 0)], "-1")
+    a = EMNaiveBayes().fit(X, ys)
+    b = EMNaiveBayes().fit(X, y)
+    assert a.classes_.tolist() == ["ant", "bee", "cat"]
+    assert_allclose(a.feature_log_prob_, b.feature_log_prob_)
+
+
+def test_mixed_text_and_number_labels_are_refused():
+    X, y = counts()
+    ym = y.astype(object)
+    ym[0] = "zero"
+    with pytest.raises(TypeError, match="mixes text and numeric labels"):
+        EMNaiveBayes().fit(X, ym)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: EMNaiveBayes(),
+    lambda: CoTraining(views="random", random_state=0),
+    lambda: CoEM(views="random", random_state=0),
+])
+def test_score_refuses_misaligned_y_and_weights(make):
+    X, y = counts()
+    y_true = np.where(y >= 0, y, 0)
+    clf = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="X and y have inconsistent"):
+        clf.score(X, y_true[:-5])
+    with pytest.raises(ValueError, match="X and sample_weight have"):
+        clf.score(X, y_true, sample_weight=np.ones(10))
+    assert 0 <= clf.score(X, y_true, sample_weight=np.ones(X.shape[0])) <= 1
+
+
+def test_dask_input_to_estimators_without_a_dask_fit():
+    da = pytest.importorskip("dask.array")
+    X, y = counts()
+    Xd = da.from_array(X.toarray(), chunks=(100, -1))
+    for est in (HybridClassifier(), CoTraining()):
+        with pytest.raises(TypeError, match="does not fit Dask arrays"):
+            est.fit(Xd, y)
+
+
+# -- numerics -----------------------------------------------------------------
+def blobs(offset=0.0, seed=0):
+    rng = np.random.RandomState(seed)
+    z = rng.randint(3, size=600)
+    X = offset + rng.randn(3, 4)[z] * 2 + rng.randn(600, 4)
+    return X, z
+
+
+def test_gaussian_variances_do_not_cancel_at_a_large_offset():
+    X, z = blobs()
+    ref = GaussianNB().fit(X, z)
+    for offset in (0.0, 1e8):
+        Xo = X + offset
+        ours = EMNaiveBayes(event_model="gaussian",
+                            reg_covar=ref.epsilon_).fit(Xo, z)
+        assert_allclose(ours.var_, ref.var_, rtol=1e-6)
+        assert ours.score(Xo, z) == pytest.approx(ref.score(X, z))
+
+
+def test_gaussian_chunked_equals_in_memory_at_a_large_offset(tmp_path):
+    X, z = blobs(offset=1e8)
+    y = np.where(np.arange(z.size) % 10 == 0, z, -1)
+    write_npz_chunks(tmp_path, X, y, 150)
+    a = EMNaiveBayes(event_model="gaussian").fit(X, y)
+    b = EMNaiveBayes(event_model="gaussian").fit_chunks(NpzChunks(tmp_path))
+    assert_allclose(b.variances_, a.variances_, rtol=1e-8)
+    assert_allclose(b.means_, a.means_, rtol=1e-12)
+
+
+def test_squares_that_overflow_are_named():
+    X, z = blobs()
+    X[0, 0] = 1e200
+    with pytest.raises(ValueError, match="squares overflow float64"):
+        EMNaiveBayes(event_model="gaussian").fit(X, z)
+
+
+def test_a_non_finite_objective_says_why(monkeypatch):
+    from probssl._events import MultinomialEvents
+
+    X, y = counts()
+    m_step = MultinomialEvents.m_step
+
+    def overflowing(self, *args):
+        m_step(self, *args)
+        self.log_stats[0, 0] = np.nan  # as an overflow would leave it
+        return self
+
+    monkeypatch.setattr(MultinomialEvents, "m_step", overflowing)
+    with pytest.raises(FloatingPointError,
+                       match=r"parameters \['log_stats'\] are not finite"):
+        EMNaiveBayes().fit(X, y)
+
+
+# -- the hybrid's combination weights ---------------------------------------
+def test_hybrid_never_worse_than_its_generative_part_on_labeled_rows():
+    """Bernoulli on 10^5 sparse columns, 10 labels per class: with
+    leave-one-out features Gamma went negative and scored 0 % on its own
+    labeled rows."""
+    X, y_true = make_multinomial_mixture(n_samples=400, n_features=100_000,
+                                         n_classes=3, doc_length=50,
+                                         random_state=0)
+    X = sp.csr_matrix(X)
+    lab = np.concatenate([np.flatnonzero(y_true == c)[:10] for c in range(3)])
+    y = np.full(y_true.size, -1)
+    y[lab] = y_true[lab]
+    with pytest.warns(UserWarning, match="refitting them on the plain"):
+        h = HybridClassifier(event_model="bernoulli").fit(X, y)
+    assert h.leave_one_out_ is False
+    assert np.all(h.weights_ >= 0)
+    assert h.score(X[lab], y_true[lab]) == 1.0
+    assert h.score(X, y_true) > 0.9
+
+
+def test_gaussian_hybrid_with_three_labels_per_class_beats_chance():
+    rng = np.random.RandomState(0)
+    centers = rng.randn(4, 20) * 1.5
+    z = rng.randint(4, size=2000)
+    X = centers[z] + rng.randn(2000, 20)
+    y = np.full(2000, -1)
+    lab = np.concatenate([np.flatnonzero(z == c)[:3] for c in range(4)])
+    y[lab] = z[lab]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h = HybridClassifier(event_model="gaussian").fit(X, y)
+    assert np.all(h.weights_ >= 0)
+    assert h.score(X, z) > GaussianNB().fit(X[lab], z[lab]).score(X, z)
+
+
+# -- processes and threads ----------------------------------------------------
+def _fit_bound(args):
+    X, y = args
+    return EMNaiveBayes().fit(X, y).lower_bound_
+
+
+def test_fit_in_a_fork_child_after_a_fit_in_the_parent():
+    X, y = counts(n=2000)
+    ref = _fit_bound((X, y))
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        result = pool.map_async(_fit_bound, [(X, y)] * 3)
+        assert result.get(timeout=120) == [ref] * 3
+
+
+def test_fits_from_several_threads_at_once():
+    X, y = counts(n=2000)
+    ref = _fit_bound((X, y))
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(_fit_bound, [(X, y)] * 8)) == [ref] * 8
+
+
+def test_a_numba_cache_that_cannot_be_read_is_compiled_again(tmp_path):
+    code = """
+import warnings, numpy as np
+from probssl import _kernels
+k = _kernels.csr_dense_dot.kernel
+load, failed = k._cache.load_overload, []
+def damaged(*args, **kwargs):
+    if not failed:
+        failed.append(1)
+        raise EOFError("truncated cache file")
+    return load(*args, **kwargs)
+k._cache.load_overload = damaged
+out = np.empty((2, 1))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    _kernels.csr_dense_dot(np.array([0, 2]), np.array([0, 1, 2]),
+                           np.array([0, 1], dtype=np.int32),
+                           np.array([2.0, 3.0]), np.ones((2, 1)), out)
+print(out.ravel().tolist(), any("compiling it again" in str(w.message)
+                                for w in caught))
+"""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("]")[0] == "[2.0, 3.0"
+    assert out.stdout.strip().endswith("True")
+
+
+# -- chunk readers name the file ----------------------------------------------
+def test_chunk_errors_name_the_file(tmp_path):
+    X, y = counts()
+    write_npz_chunks(tmp_path, X, y, 100, sample_weight=np.ones(y.size))
+    chunks = NpzChunks(tmp_path)
+    third = chunks.files[2]
+    np.save(third[:-4] + ".w.npy", np.ones(7))  # wrong length
+    with pytest.raises(ValueError, match=r"chunk 2 \(.*chunk_000002.npz\)"):
+        EMNaiveBayes().fit_chunks(chunks)
+    np.save(third[:-4] + ".w.npy", np.ones(100))
+    yb = y[200:].astype(float)
+    yb[4] = np.nan
+    np.save(third[:-4] + ".y.npy", yb)
+    with pytest.raises(ValueError, match="chunk_000002.npz.*NaN"):
+        EMNaiveBayes().fit_chunks(chunks)
+    with open(chunks.files[1], "wb") as f:
+        f.write(b"not a chunk")
+    with pytest.raises(ValueError, match="cannot read the chunk .*"
+                                         "chunk_000001.npz"):
+        EMNaiveBayes().fit_chunks(chunks)
+    narrow = tmp_path / "narrow"
+    write_npz_chunks(narrow, X[:100], y[:100], 100)
+    write_npz_chunks(narrow, X[100:, :20], y[100:], 200, start=1)
+    with pytest.raises(ValueError, match="chunk 1 has 20 features"):
+        EMNaiveBayes().fit_chunks(NpzChunks(narrow))
+    with pytest.raises(ValueError, match="no chunk"):
+        EMNaiveBayes().fit_chunks([])
