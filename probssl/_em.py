@@ -97,7 +97,10 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
                 converged = True
                 break
         result = Run(ev, mixing.state(), n_iter, converged, history)
-        if best is None or result.history[-1] > best.history[-1]:
+        # A later start must win by more than rounding (runs that reach the
+        # same optimum tie, and the first is kept whatever the blocking).
+        if best is None or result.history[-1] > best.history[-1] + 1e-12 * abs(
+                best.history[-1]):
             best = result
     if not best.converged:
         warnings.warn(

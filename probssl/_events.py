@@ -56,7 +56,12 @@ class CountBlock:
     def __init__(self, X, order=None):
         X = to_kernel_csr(X)
         if order is not None:
-            X = to_kernel_csr(X[:, order])
+            # Relabel the columns in place of X[:, order]: the kernels do
+            # not need sorted indices, and sorting cost more than a pass.
+            inverse = np.empty(order.size, dtype=X.indices.dtype)
+            inverse[order] = np.arange(order.size, dtype=X.indices.dtype)
+            X = sp.csr_matrix((X.data, inverse[X.indices], X.indptr),
+                              shape=X.shape)
         self.csr = X
         self.lengths = np.asarray(X.sum(axis=1)).ravel()
         self.row_chunks = _kernels.balanced_chunks(X.indptr)

@@ -67,6 +67,7 @@ def _cache_failure(exc):
 
 __all__ = [
     "balanced_chunks",
+    "csr_has_duplicates",
     "csr_dense_dot",
     "csr_dense_dot_posterior",
     "table_posterior",
@@ -86,6 +87,20 @@ def balanced_chunks(indptr, n_chunks=64):
     bounds = np.searchsorted(indptr, targets, side="left").astype(np.int64)
     bounds[0], bounds[-1] = 0, n
     return np.unique(bounds)
+
+
+@njit(cache=True)
+def csr_has_duplicates(indptr, indices, n_cols):
+    """Whether some row of a CSR matrix holds a column twice (one pass,
+    without sorting: the row that last saw each column is stamped)."""
+    seen = np.full(n_cols, -1, dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if seen[j] == i:
+                return True
+            seen[j] = i
+    return False
 
 
 _LOG_FLUSH = -690.0  # log(1e-300)
@@ -294,12 +309,12 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                      touched):
     """``stats[w] += sum over i in rows of X[i, w] * delta[i]``.
 
-    X is CSR with sorted indices; ``rows`` ascending. Thread t owns the
-    columns ``ranges[t] ... ranges[t + 1] - 1`` and reads only the given
-    rows, so the cost follows the rows that moved, not the whole matrix;
-    every sum runs in row order whatever the thread count. The first time
-    a column is reached, its previous statistics go to ``old[w]`` and
-    ``touched[w]`` is set.
+    X is CSR (indices need not be sorted within a row); ``rows``
+    ascending. Thread t owns the columns ``ranges[t] ... ranges[t + 1] - 1``
+    and reads only the given rows, so the cost follows the rows that moved,
+    not the whole matrix; every sum runs in row order whatever the thread
+    count. The first time a column is reached, its previous statistics go
+    to ``old[w]`` and ``touched[w]`` is set.
     """
     n_components = stats.shape[1]
     for t in prange(ranges.shape[0] - 1):
@@ -307,14 +322,11 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
         c1 = ranges[t + 1]
         for r in range(rows.shape[0]):
             i = rows[r]
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            p = lo + np.searchsorted(indices[lo:hi], c0)
             d = delta[i]
-            while p < hi:
+            for p in range(indptr[i], indptr[i + 1]):
                 j = indices[p]
-                if j >= c1:
-                    break
+                if j < c0 or j >= c1:
+                    continue
                 x = data[p]
                 acc = stats[j]
                 if not touched[j]:
@@ -324,7 +336,6 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                         o[k] = acc[k]
                 for k in range(n_components):
                     acc[k] += x * d[k]
-                p += 1
 
 
 @parallel_kernel

@@ -16,6 +16,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _kernels
+
 UNLABELED = -1
 NO_LABELS = ("y has no labeled rows: every entry is -1 (unlabeled). At least "
              "one labeled row per class to be learned is needed.")
@@ -71,9 +73,12 @@ def resolve_event_model(X, event_model):
 
 
 def to_kernel_csr(X):
-    """Return X as canonical CSR float64 with int32 index arrays."""
+    """Return X as CSR float64 with int32 index arrays and no column twice
+    in a row (the kernels need no sorted indices, so unsorted input is not
+    sorted: that would cost more than an EM pass)."""
     X = sp.csr_matrix(X, dtype=np.float64)
-    if not X.has_canonical_format:
+    if not X.has_sorted_indices and _kernels.csr_has_duplicates(
+            X.indptr, X.indices, X.shape[1]):
         X = X.copy()
         X.sum_duplicates()
     if X.indices.dtype != np.int32 and X.nnz < np.iinfo(np.int32).max:
