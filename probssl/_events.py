@@ -36,7 +36,6 @@ cache locality; the parameters carry that order explicitly (``order``:
 
 import numpy as np
 import scipy.sparse as sp
-from numba import get_num_threads
 from sklearn.preprocessing import binarize
 
 from . import _kernels
@@ -78,7 +77,7 @@ class CountBlock:
             nnz = np.cumsum(np.bincount(self.csr.indices,
                                         minlength=self.shape[1]))
             self._ranges = _kernels.balanced_chunks(np.concatenate([[0], nnz]),
-                                                    get_num_threads())
+                                                    _kernels.n_threads())
         return self._ranges
 
     def scatter(self, rows, delta, stats, old=None, touched=None):

@@ -10,48 +10,75 @@ get equal work even when a few words carry most of the counts. Each output
 row is written by one thread and summed in a fixed order: results do not
 depend on the number of threads or on the chunking.
 
-Threads: unless ``NUMBA_THREADING_LAYER`` says otherwise, the kernels run on
-Numba's ``workqueue`` layer. Unlike GNU OpenMP (Numba's default where it is
-found) it is fork-safe (a fit in a ``multiprocessing`` fork child after a
-fit in the parent works; with OpenMP it hangs) and its idle threads do not
-spin, which on a machine whose cores are busy makes a fit about twice as
-fast. It is not thread-safe, so launches are serialised by a lock (each
-launch is itself parallel). ``numba.set_num_threads`` sets the threads.
+Threads: the kernels run on Numba's threading layer (GNU OpenMP where
+Numba finds it), whose idle threads are told to sleep rather than spin
+(``OMP_WAIT_POLICY=PASSIVE`` unless set): on a machine whose cores are
+busy with other work a spinning team makes a fit up to twice as slow.
+OpenMP is not fork-safe (a fit in a ``multiprocessing`` fork child after a
+fit in the parent hangs), so in a fork child the kernels run serially: a
+pool of processes is the parallelism there. Launches from several Python
+threads are serialised by a lock (each launch is itself parallel), which
+keeps the thread-unsafe ``workqueue`` layer safe too.
+``numba.set_num_threads`` sets the threads.
 """
 
 import functools
 import os
 import threading
+import types
 import warnings
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "workqueue"
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _LAUNCH = threading.RLock()
+_FORKED = []  # set in a fork child: serial kernels from then on
+
+
+def _after_fork():
+    global _LAUNCH
+    _LAUNCH = threading.RLock()  # a lock held at the fork stays held
+    _FORKED.append(True)
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def n_threads():
+    """Threads a parallel launch uses (1 in a fork child, where asking
+    OpenMP would end the process)."""
+    return 1 if _FORKED else numba.get_num_threads()
 
 
 def parallel_kernel(func):
     """``njit(parallel=True, cache=True)``, launched by one Python thread at
-    a time. A kernel whose on-disk cache cannot be loaded (a truncated or
-    foreign cache file) is compiled afresh, with a warning, not failed."""
+    a time; serial in a fork child. A kernel whose on-disk cache cannot be
+    loaded (a truncated or foreign cache file) is compiled afresh, with a
+    warning, not failed."""
     kernel = njit(parallel=True, cache=True)(func)
+    # A copy under its own name: Numba's cache files are named after the
+    # function, and the serial build must not load the parallel one.
+    copy = types.FunctionType(func.__code__, func.__globals__,
+                              func.__name__ + "_serial", func.__defaults__)
+    copy.__qualname__ = func.__qualname__ + "_serial"
+    serial = njit(cache=True)(copy)
 
     @functools.wraps(func)
     def launch(*args):
+        k = serial if _FORKED else kernel
         with _LAUNCH:
             try:
-                return kernel(*args)
+                return k(*args)
             except Exception as exc:
-                if kernel.signatures or not _cache_failure(exc):
+                if k.signatures or not _cache_failure(exc):
                     raise
                 warnings.warn(f"probssl: the Numba cache of {func.__name__} "
                               f"could not be loaded ({exc!r}); compiling it "
                               "again.", RuntimeWarning)
-                kernel._cache.flush()  # the damaged index goes
-                return kernel(*args)
+                k._cache.flush()  # the damaged index goes
+                return k(*args)
 
     launch.kernel = kernel
     return launch
