@@ -54,16 +54,18 @@ class CountBlock:
 
     def __init__(self, X, order=None):
         X = to_kernel_csr(X)
-        if order is not None:
-            # Relabel the columns in place of X[:, order]: the kernels do
-            # not need sorted indices, and sorting cost more than a pass.
-            inverse = np.empty(order.size, dtype=X.indices.dtype)
-            inverse[order] = np.arange(order.size, dtype=X.indices.dtype)
-            X = sp.csr_matrix((X.data, inverse[X.indices], X.indptr),
-                              shape=X.shape)
+        chunks = _kernels.balanced_chunks(X.indptr)
+        if order is not None:  # X[:, order], sorted rows, in one pass
+            new = np.empty(order.size, dtype=X.indices.dtype)
+            new[order] = np.arange(order.size, dtype=X.indices.dtype)
+            indices, data = np.empty_like(X.indices), np.empty_like(X.data)
+            _kernels.csr_relabel_columns(chunks, X.indptr, X.indices, X.data,
+                                         new, indices, data)
+            X = sp.csr_matrix((data, indices, X.indptr), shape=X.shape)
+            X.has_sorted_indices = True
         self.csr = X
         self.lengths = np.asarray(X.sum(axis=1)).ravel()
-        self.row_chunks = _kernels.balanced_chunks(X.indptr)
+        self.row_chunks = chunks
         self._ranges = None
 
     @property

@@ -100,6 +100,7 @@ __all__ = [
     "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
+    "csr_relabel_columns",
     "log_stats_update",
 ]
 
@@ -336,12 +337,12 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                      touched):
     """``stats[w] += sum over i in rows of X[i, w] * delta[i]``.
 
-    X is CSR (indices need not be sorted within a row); ``rows``
-    ascending. Thread t owns the columns ``ranges[t] ... ranges[t + 1] - 1``
-    and reads only the given rows, so the cost follows the rows that moved,
-    not the whole matrix; every sum runs in row order whatever the thread
-    count. The first time a column is reached, its previous statistics go
-    to ``old[w]`` and ``touched[w]`` is set.
+    X is CSR with sorted indices; ``rows`` ascending. Thread t owns the
+    columns ``ranges[t] ... ranges[t + 1] - 1`` and reads only the given
+    rows, so the cost follows the rows that moved, not the whole matrix;
+    every sum runs in row order whatever the thread count. The first time
+    a column is reached, its previous statistics go to ``old[w]`` and
+    ``touched[w]`` is set.
     """
     n_components = stats.shape[1]
     for t in prange(ranges.shape[0] - 1):
@@ -349,11 +350,14 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
         c1 = ranges[t + 1]
         for r in range(rows.shape[0]):
             i = rows[r]
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            p = lo + np.searchsorted(indices[lo:hi], c0)
             d = delta[i]
-            for p in range(indptr[i], indptr[i + 1]):
+            while p < hi:
                 j = indices[p]
-                if j < c0 or j >= c1:
-                    continue
+                if j >= c1:
+                    break
                 x = data[p]
                 acc = stats[j]
                 if not touched[j]:
@@ -363,6 +367,24 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                         o[k] = acc[k]
                 for k in range(n_components):
                     acc[k] += x * d[k]
+                p += 1
+
+
+@parallel_kernel
+def csr_relabel_columns(chunks, indptr, indices, data, new_label, out_indices,
+                        out_data):
+    """Column ``j`` of a CSR matrix becomes column ``new_label[j]``, each
+    row's entries sorted by their new column (``X[:, order]`` in one
+    parallel pass; the inputs' rows may be unsorted)."""
+    for c in prange(chunks.shape[0] - 1):
+        for i in range(chunks[c], chunks[c + 1]):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            seg = new_label[indices[lo:hi]]
+            perm = np.argsort(seg)
+            for q in range(hi - lo):
+                out_indices[lo + q] = seg[perm[q]]
+                out_data[lo + q] = data[lo + perm[q]]
 
 
 @parallel_kernel

@@ -74,8 +74,8 @@ def resolve_event_model(X, event_model):
 
 def to_kernel_csr(X):
     """Return X as CSR float64 with int32 index arrays and no column twice
-    in a row (the kernels need no sorted indices, so unsorted input is not
-    sorted: that would cost more than an EM pass)."""
+    in a row (unsorted rows are sorted only where the kernels need it:
+    :class:`probssl._events.CountBlock` sorts as it reorders the columns)."""
     X = sp.csr_matrix(X, dtype=np.float64)
     if not X.has_sorted_indices and _kernels.csr_has_duplicates(
             X.indptr, X.indices, X.shape[1]):
