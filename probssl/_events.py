@@ -51,38 +51,35 @@ class CountBlock:
     """Sparse counts as the kernels read them: CSR, columns in ``order``.
 
     No CSC copy: column statistics are scattered from the rows, each thread
-    owning a range of columns (:func:`probssl._kernels.csr_scatter_rows`).
+    owning a range of columns (:func:`probssl._kernels.csr_scatter_rows`;
+    ``col_nnz``: the columns' non-zeros that size the ranges, counted here
+    when None). ``sort_rows``: sort the reordered rows (worth it for rows
+    kept in memory, whose scatter then skips to each thread's columns; not
+    for a chunk read once per pass).
     """
 
-    def __init__(self, X, order=None):
+    def __init__(self, X, order=None, sort_rows=True, col_nnz=None):
         X = to_kernel_csr(X)
-        chunks = _kernels.balanced_chunks(X.indptr)
-        if order is not None:  # X[:, order], sorted rows, in one pass
+        if order is not None:  # X[:, order] by relabelling
             new = np.empty(order.size, dtype=X.indices.dtype)
             new[order] = np.arange(order.size, dtype=X.indices.dtype)
-            indices, data = np.empty_like(X.indices), np.empty_like(X.data)
-            _kernels.csr_relabel_columns(chunks, X.indptr, X.indices, X.data,
-                                         new, indices, data)
-            X = sp.csr_matrix((data, indices, X.indptr), shape=X.shape)
-            X.has_sorted_indices = True
+            # (data copied: sorting in place must not touch the caller's X)
+            X = sp.csr_matrix((X.data.copy() if sort_rows else X.data,
+                               new[X.indices], X.indptr), shape=X.shape)
+            if sort_rows:
+                X.sort_indices()
         self.csr = X
         self.lengths = np.asarray(X.sum(axis=1)).ravel()
-        self.row_chunks = chunks
-        self._ranges = None
+        self.row_chunks = _kernels.balanced_chunks(X.indptr)
+        if col_nnz is None:
+            col_nnz = np.bincount(X.indices, minlength=X.shape[1])
+        # Any ranges give the same sums (in row order within a column).
+        self.col_ranges = _kernels.balanced_chunks(
+            np.concatenate([[0], np.cumsum(col_nnz)]), _kernels.n_threads())
 
     @property
     def shape(self):
         return self.csr.shape
-
-    def column_ranges(self):
-        """Column ranges of about equal non-zeros, one per Numba thread
-        (any ranges give the same sums: in row order within a column)."""
-        if self._ranges is None:
-            nnz = np.cumsum(np.bincount(self.csr.indices,
-                                        minlength=self.shape[1]))
-            self._ranges = _kernels.balanced_chunks(np.concatenate([[0], nnz]),
-                                                    _kernels.n_threads())
-        return self._ranges
 
     def scatter(self, rows, delta, stats, old=None, touched=None):
         """``stats += X[rows].T @ delta[rows]``; see ``csr_scatter_rows``
@@ -92,9 +89,9 @@ class CountBlock:
             old = np.empty_like(stats)
             touched = np.zeros(stats.shape[0], dtype=np.uint8)
         csr = self.csr
-        _kernels.csr_scatter_rows(self.column_ranges(), rows, csr.indptr,
+        _kernels.csr_scatter_rows(self.col_ranges, rows, csr.indptr,
                                   csr.indices, csr.data, delta, stats, old,
-                                  touched)
+                                  touched, bool(csr.has_sorted_indices))
 
     def dot(self, dense, out=None):
         """``X @ dense`` with the parallel row kernel."""
@@ -148,7 +145,8 @@ class GaussianBlock:
 class _EventModel:
     """The generic parts: E-step, one-block fit, column order."""
 
-    order = None
+    order = col_nnz = None  # the block layout, set by the source
+    sort_rows = True
     _log_prior = 0.0
 
     def log_prior(self):
@@ -177,15 +175,19 @@ class _EventModel:
         self._log_theta = None
 
     def restore_order(self):
-        """Parameters back in the input's column order."""
+        """Parameters back in the input's column order (and blocks prepared
+        from now on in it)."""
         if self.order is not None:
             self._permute(np.argsort(self.order))
-            self.order = None
+            self.order = self.col_nnz = None
+        self.sort_rows = True
         return self
 
     def aligned_with(self, template):
         """These parameters, for blocks prepared by ``template``."""
-        return self.set_order(template.order)
+        self.set_order(template.order)
+        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
+        return self
 
     def set_order(self, order):
         """Parameters (in input order) permuted to the block order ``order``."""
@@ -222,7 +224,8 @@ class MultinomialEvents(_EventModel):
         self.alpha = float(alpha)
 
     def prepare(self, X):
-        return X if isinstance(X, CountBlock) else CountBlock(X, self.order)
+        return X if isinstance(X, CountBlock) else CountBlock(
+            X, self.order, self.sort_rows, self.col_nnz)
 
     def new_stats(self, K, n_features):
         return [np.zeros((n_features, K)), np.zeros(K)]
@@ -338,7 +341,8 @@ class BernoulliEvents(_EventModel):
     def prepare(self, X):
         if isinstance(X, CountBlock):
             return X
-        return CountBlock(sp.csr_matrix(self.binary(X)), self.order)
+        return CountBlock(sp.csr_matrix(self.binary(X)), self.order,
+                          self.sort_rows, self.col_nnz)
 
     def new_stats(self, K, n_features):
         return [np.zeros((n_features, K)), np.zeros(K)]

@@ -100,7 +100,6 @@ __all__ = [
     "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
-    "csr_relabel_columns",
     "log_stats_update",
 ]
 
@@ -334,13 +333,14 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
 
 @parallel_kernel
 def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
-                     touched):
+                     touched, sorted_rows):
     """``stats[w] += sum over i in rows of X[i, w] * delta[i]``.
 
-    X is CSR with sorted indices; ``rows`` ascending. Thread t owns the
-    columns ``ranges[t] ... ranges[t + 1] - 1`` and reads only the given
-    rows, so the cost follows the rows that moved, not the whole matrix;
-    every sum runs in row order whatever the thread count. The first time
+    X is CSR; ``rows`` ascending. Thread t owns the columns ``ranges[t] ...
+    ranges[t + 1] - 1`` and reads only the given rows, so the cost follows
+    the rows that moved, not the whole matrix; with ``sorted_rows`` (sorted
+    indices) it skips to its columns, else it reads every entry of a row.
+    Every sum runs in row order whatever the thread count. The first time
     a column is reached, its previous statistics go to ``old[w]`` and
     ``touched[w]`` is set.
     """
@@ -352,12 +352,15 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
             i = rows[r]
             lo = indptr[i]
             hi = indptr[i + 1]
-            p = lo + np.searchsorted(indices[lo:hi], c0)
+            if sorted_rows:
+                lo += np.searchsorted(indices[lo:hi], c0)
             d = delta[i]
-            while p < hi:
+            for p in range(lo, hi):
                 j = indices[p]
-                if j >= c1:
-                    break
+                if j < c0 or j >= c1:
+                    if sorted_rows:
+                        break
+                    continue
                 x = data[p]
                 acc = stats[j]
                 if not touched[j]:
@@ -367,24 +370,6 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
                         o[k] = acc[k]
                 for k in range(n_components):
                     acc[k] += x * d[k]
-                p += 1
-
-
-@parallel_kernel
-def csr_relabel_columns(chunks, indptr, indices, data, new_label, out_indices,
-                        out_data):
-    """Column ``j`` of a CSR matrix becomes column ``new_label[j]``, each
-    row's entries sorted by their new column (``X[:, order]`` in one
-    parallel pass; the inputs' rows may be unsorted)."""
-    for c in prange(chunks.shape[0] - 1):
-        for i in range(chunks[c], chunks[c + 1]):
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            seg = new_label[indices[lo:hi]]
-            perm = np.argsort(seg)
-            for q in range(hi - lo):
-                out_indices[lo + q] = seg[perm[q]]
-                out_data[lo + q] = data[lo + perm[q]]
 
 
 @parallel_kernel

@@ -122,7 +122,7 @@ class Source:
             events.shift = mean
         else:
             events.order = np.argsort(-doc_freq, kind="stable")
-            self.doc_freq = doc_freq[events.order]
+            events.col_nnz = self.doc_freq = doc_freq[events.order]
 
     def _from_scans(self, est, scans, events, classes=None):
         """Set up from the :func:`scan_block` results of every block (the
@@ -329,7 +329,8 @@ def _in_chunk(k, func, *args, files=()):
 
 
 class Chunks(Source):
-    """Chunks read one at a time, validated and prepared every pass."""
+    """Chunks read one at a time, validated and prepared every pass (their
+    rows relabelled, not sorted: a chunk's scatter reads it once)."""
 
     def __init__(self, est, chunks, classes, unlabeled_weight, events):
         self.est, self.chunks = est, chunks
@@ -340,7 +341,7 @@ class Chunks(Source):
                  for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
-        self._from_scans(est, scans, events, classes)
+        self._from_scans(est, scans, events, classes).sort_rows = False
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):

@@ -278,3 +278,16 @@ def test_chunk_errors_name_the_file(tmp_path):
         EMNaiveBayes().fit_chunks(NpzChunks(narrow))
     with pytest.raises(ValueError, match="no chunk"):
         EMNaiveBayes().fit_chunks([])
+
+
+def test_fitting_leaves_the_input_untouched():
+    """The column reordering sorts a copy: an in-place sort once permuted
+    the caller's data under its unchanged indices (silently wrong fits)."""
+    X, y = counts()
+    X = X[:, np.random.RandomState(0).permutation(X.shape[1])].tocsr()
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    a = EMNaiveBayes(alpha=0.5, tol=1e-12, max_iter=300).fit(X, y)
+    for got, want in zip((X.data, X.indices, X.indptr), before):
+        assert_array_equal(got, want)
+    b = EMNaiveBayes(alpha=0.5, tol=1e-12, max_iter=300).fit_chunks([(X, y)])
+    assert_allclose(a.feature_log_prob_, b.feature_log_prob_, atol=1e-9)
