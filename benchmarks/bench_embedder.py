@@ -59,7 +59,7 @@ def main(argv=None):
             print(f"{backend}/{quantize or 'fp32'}: ready in "
                   f"{time.perf_counter() - t0:.1f} s", flush=True)
         except ImportError as exc:
-            skipped[(backend, quantize)] = str(exc).splitlines()[0]
+            skipped[(backend, quantize)] = str(exc).split(" Install")[0]
             continue
         embedders[(backend, quantize)] = e
 

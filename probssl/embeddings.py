@@ -429,8 +429,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         of the linear layers (``backend="torch"``: in memory with
         ``torch.ao.quantization.quantize_dynamic``; ``backend="onnx"``:
         ``export_dynamic_quantized_onnx_model`` with the AVX2 config).
-        Changes the embeddings slightly (cosine to float32 above 0.97 on
-        20 Newsgroups posts) and so has its own cache entries.
+        Changes the embeddings (torch int8 on 2,000 20 Newsgroups posts:
+        mean cosine 0.92 to float32, lowest 0.81; accuracy -0.3 to -1.2
+        points) and so has its own cache entries.
 
     Attributes
     ----------
