@@ -29,6 +29,10 @@ from ._validation import (
     scored_rows,
 )
 
+# shrinkage of the full / tied Gaussian covariances (probssl._gaussian)
+SHRINKAGE_CONSTRAINT = [None, Interval(Real, 0, 1, closed="both"),
+                        StrOptions({"auto"})]
+
 
 def is_dask(obj):
     """Whether ``obj`` is a Dask array (without importing Dask)."""
@@ -150,6 +154,7 @@ class EMClassifier(SemiSupervisedClassifier):
         "event_model": [StrOptions({"auto", *EVENT_MODELS})],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
+        "shrinkage": SHRINKAGE_CONSTRAINT,
         "binarize": [None, Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
     }
@@ -157,7 +162,8 @@ class EMClassifier(SemiSupervisedClassifier):
     def _new_events(self, name):
         return make_event_model(name, alpha=self.alpha, binarize=self.binarize,
                                 covariance_type=self.covariance_type,
-                                reg_covar=self.reg_covar)
+                                reg_covar=self.reg_covar,
+                                shrinkage=self.shrinkage)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -236,7 +242,8 @@ class EMClassifier(SemiSupervisedClassifier):
         return None
 
     def _fit_source(self, source, previous=None, callback=None):
-        for name in self._event_attributes + ("transduction_",):
+        for name in self._event_attributes + ("transduction_", "covariances_",
+                                              "concentrations_"):
             self.__dict__.pop(name, None)
         # a warm start only on the same classes, model and features
         warm = (previous[0] if previous and previous[1] == self._fitted_on()
@@ -254,7 +261,12 @@ class EMClassifier(SemiSupervisedClassifier):
         self.converged_ = run.converged
         self.lower_bound_ = run.history[-1]
         self.lower_bounds_ = run.history
-        if self.event_model_ == "gaussian":
+        own = getattr(self.events_, "fitted_attributes", ())
+        for name in own:  # full / tied Gaussian, vMF
+            setattr(self, name + "_", getattr(self.events_, name))
+        if own:
+            pass
+        elif self.event_model_ == "gaussian":
             self.means_ = self.events_.means
             self.variances_ = self.events_.variances
         else:

@@ -41,10 +41,14 @@ import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
 from . import _kernels
+from ._gaussian import FullGaussianEvents
 from ._validation import to_kernel_csr
+from ._vmf import VMFEvents
 
-EVENT_MODELS = ("multinomial", "bernoulli", "gaussian")
-COVARIANCE_TYPES = ("diag", "tied", "spherical")
+EVENT_MODELS = ("multinomial", "bernoulli", "gaussian", "vmf")
+# scikit-learn's meanings; "tied" is one shared FULL covariance (until
+# probssl 0.x it was one shared diagonal, now "tied_diag").
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "tied_diag")
 
 
 class CountBlock:
@@ -393,7 +397,7 @@ class GaussianEvents(_EventModel):
     """K Gaussians with diagonal covariances, for dense embeddings.
 
     ``covariance_type``: ``"diag"`` (a variance per component and feature),
-    ``"tied"`` (one diagonal shared by all components) or ``"spherical"``
+    ``"tied_diag"`` (one diagonal shared by all components) or ``"spherical"``
     (one variance per component). ``reg_covar`` is added to every variance
     (as ``GaussianNB``'s ``epsilon_`` and ``GaussianMixture``'s
     ``reg_covar``), which keeps a component that shrinks onto few rows from
@@ -410,6 +414,10 @@ class GaussianEvents(_EventModel):
     means = variances = shift = None
 
     def __init__(self, covariance_type="diag", reg_covar=1e-6):
+        if covariance_type not in ("diag", "tied_diag", "spherical"):
+            raise ValueError(f"GaussianEvents: covariance_type "
+                             f"{covariance_type!r}; the shared diagonal is "
+                             "'tied_diag' ('tied' is a full covariance).")
         self.covariance_type = covariance_type
         self.reg_covar = float(reg_covar)
 
@@ -446,7 +454,7 @@ class GaussianEvents(_EventModel):
         d = stats.shape[1] // 2
         means = stats[:, d:] / safe_nk
         second = stats[:, :d] / safe_nk
-        if self.covariance_type == "tied":
+        if self.covariance_type == "tied_diag":
             second = second.T @ nk / nk.sum()
             spread = second - (means**2).T @ nk / nk.sum()
         else:
@@ -499,17 +507,22 @@ class GaussianEvents(_EventModel):
             ll = loo.m_step([s, nk]).log_prob(
                 GaussianBlock(block.XX[i:i + 1, block.n_features:]))[0]
             # tied: the pooled variance changes every class's density
-            out[i, slice(None) if self.covariance_type == "tied" else c] = (
-                ll if self.covariance_type == "tied" else ll[c])
+            tied = self.covariance_type == "tied_diag"
+            out[i, slice(None) if tied else c] = ll if tied else ll[c]
         return out
 
 
 def make_event_model(name, *, alpha=1.0, binarize=0.0, covariance_type="diag",
-                     reg_covar=1e-6):
-    """The event model called ``name`` with the relevant hyper-parameters."""
+                     reg_covar=1e-6, shrinkage=None):
+    """The event model called ``name`` with the relevant hyper-parameters
+    (vMF: one concentration shared when ``covariance_type`` is tied)."""
     if name not in EVENT_MODELS:
         raise ValueError(f"event_model must be one of {EVENT_MODELS} or "
                          f"'auto', got {name!r}.")
+    if name == "vmf":
+        return VMFEvents(shared=covariance_type in ("tied", "tied_diag"))
+    if name == "gaussian" and covariance_type in ("full", "tied"):
+        return FullGaussianEvents(covariance_type, reg_covar, shrinkage)
     return (MultinomialEvents(alpha) if name == "multinomial" else
             BernoulliEvents(alpha, binarize) if name == "bernoulli" else
             GaussianEvents(covariance_type, reg_covar))

@@ -105,9 +105,12 @@ class Mixing:
 
     # -- k-means start: Lloyd iterations as passes over the blocks ----------
     def _features(self, block):
-        """Rows to cluster: Gaussian rows as they are; documents as
+        """Rows to cluster: Gaussian rows as they are, vMF's unit rows (the
+        centres are normalised: spherical k-means); documents as
         unit-length sublinear TF-IDF vectors (spherical k-means)."""
         data = block.data
+        if hasattr(data, "X"):  # full / tied Gaussian and vMF blocks
+            return data.X
         if not hasattr(data, "csr"):
             return data.XX[:, data.n_features:]
         Z = data.csr.copy()

@@ -12,7 +12,7 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import SemiSupervisedClassifier
+from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 
 _EPS = np.finfo(np.float64).eps
@@ -76,7 +76,7 @@ class HybridClassifier(SemiSupervisedClassifier):
 
     Parameters
     ----------
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian"}, \
+    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
             default="auto"
         Family of both generative models. ``"auto"``: multinomial for
         sparse or non-negative integer X, diagonal Gaussian otherwise.
@@ -106,8 +106,14 @@ class HybridClassifier(SemiSupervisedClassifier):
         Print the monitored objective at every iteration when positive.
     reg_covar : float, default=1e-6
         Added to every Gaussian variance (``event_model="gaussian"``).
-    covariance_type : {"diag", "tied", "spherical"}, default="diag"
-        Covariance structure of the Gaussian event model.
+    covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \
+default="diag"
+        Covariance structure of the Gaussian event model (scikit-learn's
+        meanings; ``"tied_diag"``: one shared diagonal); vMF: a tied type
+        shares one concentration.
+    shrinkage : None, float in [0, 1] or "auto", default=None
+        Shrinkage of the "full" / "tied" covariances (Ledoit–Wolf for
+        ``"auto"``).
     binarize : float or None, default=0.0
         Threshold of the Bernoulli event model (values above are present).
 
@@ -201,6 +207,7 @@ class HybridClassifier(SemiSupervisedClassifier):
         "verbose": ["verbose"],
         "reg_covar": [Interval(Real, 0, None, closed="left")],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "shrinkage": SHRINKAGE_CONSTRAINT,
         "binarize": [None, Interval(Real, 0, None, closed="left")],
     }
 
@@ -217,6 +224,7 @@ class HybridClassifier(SemiSupervisedClassifier):
         reg_covar=1e-6,
         covariance_type="diag",
         binarize=0.0,
+        shrinkage=None,
     ):
         self.event_model = event_model
         self.alpha = alpha
@@ -229,6 +237,7 @@ class HybridClassifier(SemiSupervisedClassifier):
         self.reg_covar = reg_covar
         self.covariance_type = covariance_type
         self.binarize = binarize
+        self.shrinkage = shrinkage
 
     def _new_events(self):
         return make_event_model(
@@ -237,6 +246,7 @@ class HybridClassifier(SemiSupervisedClassifier):
             binarize=self.binarize,
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
+            shrinkage=self.shrinkage,
         )
 
     def _generative_features(self, X_lab, y_lab, w_lab):

@@ -33,7 +33,7 @@ class MixtureOfExperts(EMClassifier):
         Number of components J; ``None`` is one per class. With
         ``init="labeled"`` component ``l`` starts on class ``l mod C``
         (and, when J < C, class ``c`` on component ``c mod J``).
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian"}, \
+    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
 default="auto"
         The component density. ``"auto"`` takes multinomial for sparse or
         non-negative integer input and Gaussian for real-valued dense input.
@@ -76,8 +76,14 @@ default="auto"
         Seeds the random starts (spread, k-means, random responsibilities).
     verbose : int, default=0
         Print the objective at every iteration when positive.
-    covariance_type : {"diag", "tied", "spherical"}, default="diag"
-        Covariance family of the Gaussian event model.
+    covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \
+default="diag"
+        Covariance family of the Gaussian event model (scikit-learn's
+        meanings; ``"tied_diag"``: one shared diagonal); vMF: a tied type
+        shares one concentration.
+    shrinkage : None, float in [0, 1] or "auto", default=None
+        Shrinkage of the "full" / "tied" covariances (Ledoit–Wolf for
+        ``"auto"``).
     binarize : float or None, default=0.0
         Threshold of the Bernoulli event model (``x > binarize`` is 1);
         ``None`` expects binary input.
@@ -104,7 +110,8 @@ default="auto"
         Gaussian means (Gaussian event model only).
     variances_ : ndarray
         Gaussian variances, of shape (n_components_, n_features) for
-        ``"diag"``, (n_features,) for ``"tied"``, (n_components_,) for
+        ``"diag"`` and ``"full"`` (the diagonal), (n_features,) for
+        ``"tied_diag"`` and ``"tied"``, (n_components_,) for
         ``"spherical"`` (Gaussian event model only).
     component_feature_log_prob_ : ndarray of shape (n_components_, n_features)
         Log word probabilities of every component (count models only).
@@ -240,6 +247,7 @@ default="auto"
         covariance_type="diag",
         binarize=0.0,
         warm_start=False,
+        shrinkage=None,
     ):
         self.n_components = n_components
         self.event_model = event_model
@@ -255,6 +263,7 @@ default="auto"
         self.covariance_type = covariance_type
         self.binarize = binarize
         self.warm_start = warm_start
+        self.shrinkage = shrinkage
 
     def _mixing(self, n_classes, seed):
         J = n_classes if self.n_components is None else int(self.n_components)

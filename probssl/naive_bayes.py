@@ -53,16 +53,25 @@ class EMNaiveBayes(EMClassifier):
         maximum-likelihood prior of scikit-learn's ``MultinomialNB``; ``1``
         is the Laplace-smoothed prior of the paper's eq. for theta_c.
 
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian"}, \
+    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
 default="auto"
         The component density: multinomial (counts), Bernoulli (word
-        presence, ``x > binarize``) or Gaussian (dense embeddings).
+        presence, ``x > binarize``), Gaussian (dense embeddings) or von
+        Mises–Fisher (unit-norm rows; :mod:`probssl._vmf`).
         ``"auto"`` takes multinomial for sparse or non-negative integer
         input and Gaussian for other dense input (over all chunks alike).
-    covariance_type : {"diag", "tied", "spherical"}, default="diag"
-        Covariance family of the Gaussian model.
+    covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \
+default="diag"
+        Covariance family of the Gaussian model, scikit-learn's meanings:
+        ``"tied"`` is one shared *full* covariance (the shared diagonal is
+        ``"tied_diag"``). With ``event_model="vmf"``, a tied type shares one
+        concentration over the components.
     reg_covar : float, default=1e-6
         Added to every Gaussian variance.
+    shrinkage : None, float in [0, 1] or "auto", default=None
+        Shrinkage of the "full" / "tied" covariances (``"auto"``:
+        Ledoit–Wolf, as ``LinearDiscriminantAnalysis``); see
+        :class:`probssl._gaussian.FullGaussianEvents`.
     binarize : float or None, default=0.0
         Threshold of the Bernoulli model; ``None`` expects binary input.
     warm_start : bool, default=False
@@ -167,6 +176,7 @@ default="auto"
         reg_covar=1e-6,
         binarize=0.0,
         warm_start=False,
+        shrinkage=None,
     ):
         self.alpha = alpha
         self.unlabeled_weight = unlabeled_weight
@@ -181,6 +191,7 @@ default="auto"
         self.reg_covar = reg_covar
         self.binarize = binarize
         self.warm_start = warm_start
+        self.shrinkage = shrinkage
 
     def _mixing(self, n_classes, seed):
         owner = np.repeat(np.arange(n_classes), self.n_components_per_class)
@@ -196,7 +207,9 @@ default="auto"
         log_pi = self.component_log_prior_ = run.mixing["log_weights"]
         self.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M),
                                           axis=1)
-        if self.event_model_ == "gaussian":
+        if self.event_model_ == "vmf":
+            pass  # means_ (directions) and concentrations_ only
+        elif self.event_model_ == "gaussian":
             if M == 1:  # GaussianNB's names, for drop-in use
                 self.theta_ = self.means_
                 self.var_ = self.events_.full_variances()

@@ -237,7 +237,7 @@ def blobs():
 GAUSSIAN_PARAMS = [
     dict(),
     dict(n_components_per_class=2, random_state=0),
-    dict(covariance_type="tied", unlabeled_weight=0.5, prior_smoothing=1.0),
+    dict(covariance_type="tied_diag", unlabeled_weight=0.5, prior_smoothing=1.0),
     dict(covariance_type="spherical"),
 ]
 

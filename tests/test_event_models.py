@@ -51,7 +51,7 @@ def gaussian_mixture(
     if covariance_type == "diag":
         variances = rng.uniform(*var_range, size=(C, d))
         full = variances
-    elif covariance_type == "tied":
+    elif covariance_type == "tied_diag":
         variances = rng.uniform(*var_range, size=d)
         full = np.tile(variances, (C, 1))
     else:
@@ -268,7 +268,7 @@ def test_gaussian_tied_and_spherical_closed_form_without_unlabeled(weighted):
     sq = np.stack([R[:, k] @ (X - means[k]) ** 2 for k in range(C)])  # (C, d)
     expected = {
         "diag": sq / nk[:, None] + reg,
-        "tied": sq.sum(axis=0) / nk.sum() + reg,
+        "tied_diag": sq.sum(axis=0) / nk.sum() + reg,
         "spherical": (sq / nk[:, None]).mean(axis=1) + reg,
     }
     for cov, var in expected.items():
@@ -285,7 +285,7 @@ def test_gaussian_tied_and_spherical_closed_form_without_unlabeled(weighted):
 def test_gaussian_attribute_shapes():
     X, y, _, _, _ = gaussian_mixture(seed=5, n_features=4, n_unlabeled=60)
     C, d = 3, 4
-    expected = {"diag": (C, d), "tied": (d,), "spherical": (C,)}
+    expected = {"diag": (C, d), "tied_diag": (d,), "spherical": (C,)}
     for cov, shape in expected.items():
         clf = EMNaiveBayes(event_model="gaussian", covariance_type=cov).fit(X, y)
         assert clf.means_.shape == (C, d)
@@ -295,7 +295,7 @@ def test_gaussian_attribute_shapes():
         assert clf.theta_.shape == (C, d)
         assert clf.var_.shape == (C, d)
         assert_array_equal(clf.theta_, clf.means_)
-        if cov == "tied":
+        if cov == "tied_diag":
             assert_array_equal(clf.var_, np.tile(clf.variances_, (C, 1)))
         elif cov == "spherical":
             assert_array_equal(
@@ -401,7 +401,7 @@ def _param_errors(clf, means, variances):
     )
 
 
-@pytest.mark.parametrize("covariance_type", ["diag", "tied", "spherical"])
+@pytest.mark.parametrize("covariance_type", ["diag", "tied_diag", "spherical"])
 def test_gaussian_em_recovers_mixture(covariance_type):
     X, y, y_true, means, variances = gaussian_mixture(
         seed=0, n_classes=3, n_features=5, n_labeled_per_class=5,
@@ -442,7 +442,7 @@ def _overlapping_gaussians(seed=10):
     "params",
     [
         {"covariance_type": "diag"},
-        {"covariance_type": "tied"},
+        {"covariance_type": "tied_diag"},
         {"covariance_type": "spherical"},
         {"n_components_per_class": 2, "random_state": 0},
         {"n_components_per_class": 2, "random_state": 1,
@@ -517,7 +517,7 @@ def _gaussian_objective(clf, X, y_index, unlabeled_weight):
     "params",
     [
         {},
-        {"covariance_type": "tied", "unlabeled_weight": 0.5},
+        {"covariance_type": "tied_diag", "unlabeled_weight": 0.5},
         {"covariance_type": "spherical", "reg_covar": 0.01},
     ],
 )
@@ -580,7 +580,7 @@ def test_gaussian_multiple_components_beat_one_on_multimodal_classes():
 
 
 # -- 7. unlabeled_weight = 0 is supervised naive Bayes --------------------------
-@pytest.mark.parametrize("covariance_type", ["diag", "tied", "spherical"])
+@pytest.mark.parametrize("covariance_type", ["diag", "tied_diag", "spherical"])
 def test_gaussian_unlabeled_weight_zero_is_supervised(covariance_type):
     X, y, _, _, _ = gaussian_mixture(
         seed=14, n_labeled_per_class=4, n_unlabeled=300
@@ -668,7 +668,7 @@ def test_gaussian_determinism_and_pickle():
     d = fit_quiet(EMNaiveBayes(**{**params, "random_state": 7}), X, y)
     assert not np.array_equal(d.means_, a.means_)
     # M=1 and the GaussianNB-style attributes survive pickling too.
-    e = EMNaiveBayes(event_model="gaussian", covariance_type="tied").fit(X, y)
+    e = EMNaiveBayes(event_model="gaussian", covariance_type="tied_diag").fit(X, y)
     f = pickle.loads(pickle.dumps(e))
     assert_array_equal(f.var_, e.var_)
     assert_array_equal(f.theta_, e.theta_)

@@ -129,7 +129,7 @@ def component_log_density(clf, X):
     if clf.event_model_ == "gaussian":
         J, d = clf.means_.shape
         var = clf.variances_
-        if clf.covariance_type == "tied":  # (d,)
+        if clf.covariance_type == "tied_diag":  # (d,)
             var = np.tile(var, (J, 1))
         elif clf.covariance_type == "spherical":  # (J,)
             var = np.repeat(var[:, None], d, axis=1)
@@ -263,7 +263,7 @@ def test_lower_bound_is_the_log_likelihood(event_model, algorithm, init):
     assert_allclose(clf.predict_joint_log_proba(X), joint, rtol=1e-10)
 
 
-@pytest.mark.parametrize("covariance_type", ["tied", "spherical"])
+@pytest.mark.parametrize("covariance_type", ["tied_diag", "spherical"])
 def test_lower_bound_other_covariance_types(covariance_type):
     X, y = OBJECTIVE_DATA["gaussian"]
     clf = fit_quiet(

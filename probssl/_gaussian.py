@@ -1,0 +1,441 @@
+"""Gaussian event models with full covariances: one per component ("full")
+or one shared by all components ("tied"), as scikit-learn's
+``GaussianMixture``, with optional shrinkage as ``LinearDiscriminantAnalysis``.
+
+The statistics are additive sums over rows (so EM runs in memory, out of
+core and on Dask alike), taken about a *shift* that every block knows: the
+means of the parameters that made the pass (the origin for the first pass
+from a start). Moments about the previous means keep ``E[xx'] - mu mu'``
+from cancelling when the data sit far from the origin::
+
+    full:  S1[:, k] = sum_i r_ik (x_i - m_k),  S2[:, :, k] = sum_i r_ik u u'
+    tied:  S1[:, k] = sum_i r_ik (x_i - s),    S2 = sum_i w_i (x_i - s)(x_i - s)'
+
+(``u = x_i - m_k``; ``s`` the previous overall mean; ``w_i = sum_k r_ik``).
+Log-densities go through the Cholesky factor of each precision: one
+``(n, d) @ (d, d)`` product per component ("full") or one product for all
+("tied"), never an (n, K, d) array.
+
+This module does not import :mod:`probssl._events` (which dispatches to
+it); :class:`DenseEvents` carries the generic parts of the protocol for the
+dense models here and in :mod:`probssl._vmf`.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import cholesky, solve_triangular
+
+from . import _kernels
+
+SHRINKAGE_HELP = "None, a float in [0, 1] or 'auto'"
+
+
+class DenseEvents:
+    """The generic parts of the event-model protocol for dense models:
+    E-step through ``log_prob``, one-block fit, component selection and
+    column order (kept in ``order``; ``_feature_params`` hold a feature
+    axis first)."""
+
+    order = col_nnz = None  # the block layout, set by the source
+    sort_rows = True
+    _log_prior = 0.0
+    _feature_params = ()
+
+    def log_prior(self):
+        return self._log_prior
+
+    def e_step(self, block, table, row_class, weights, resp, row_loglik):
+        _kernels.table_posterior(self.log_prob(block), table, row_class,
+                                 weights, resp, row_loglik)
+
+    def fit(self, block, resp):
+        """M-step from one block's weighted responsibilities."""
+        resp = np.ascontiguousarray(resp, dtype=np.float64)
+        stats = self.new_stats(resp.shape[1], block.shape[1])
+        self.add_stats(stats, block, resp)
+        return self.m_step(stats)
+
+    def select(self, stats, keep):
+        """The statistics of the components in ``keep`` (a mask)."""
+        return [s[..., keep] for s in stats]
+
+    def _permute(self, perm):
+        for name in self._feature_params:
+            value = getattr(self, name, None)
+            if value is not None:
+                setattr(self, name, np.ascontiguousarray(value[perm]))
+
+    def restore_order(self):
+        """Parameters back in the input's column order."""
+        if self.order is not None:
+            self._permute(np.argsort(self.order))
+            self.order = None
+        return self
+
+    def aligned_with(self, template):
+        """These parameters, for blocks prepared by ``template`` (a warm
+        start): its column order and shift."""
+        self.shift = getattr(template, "shift", None)
+        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
+        return self.set_order(template.order)
+
+    def set_order(self, order):
+        """Parameters (in input order) permuted to the block order ``order``."""
+        self.restore_order()
+        if order is not None:
+            self._permute(order)
+        self.order = order
+        return self
+
+
+class DenseBlock:
+    """Dense float64 rows (C-contiguous), the layout of the full models."""
+
+    def __init__(self, X):
+        if sp.issparse(X):
+            raise TypeError("the full / tied Gaussian event models need "
+                            "dense X; pass X.toarray().")
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+
+def check_shrinkage(shrinkage):
+    """``shrinkage`` validated: None, a float in [0, 1] or "auto"."""
+    if shrinkage is None or (isinstance(shrinkage, str)
+                             and shrinkage == "auto"):
+        return shrinkage
+    if isinstance(shrinkage, (bool, np.bool_)) or not np.isscalar(shrinkage):
+        raise ValueError(f"shrinkage must be {SHRINKAGE_HELP}, got "
+                         f"{shrinkage!r}.")
+    value = float(shrinkage)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"shrinkage must be {SHRINKAGE_HELP}, got "
+                         f"{shrinkage!r}.")
+    return value
+
+
+def ledoit_wolf_shrinkage(S, n, fourth):
+    """Ledoit & Wolf's (2004) shrinkage intensity of a standardised
+    covariance, from moments (as ``sklearn.covariance.ledoit_wolf_shrinkage``
+    on the standardised, centred rows).
+
+    Parameters
+    ----------
+    S : ndarray (d, d)
+        The standardised covariance ``D^-1/2 C D^-1/2`` (weighted, / n).
+    n : float
+        Total weight of the rows.
+    fourth : float
+        ``sum_i w_i ||z_i||^4`` of the standardised centred rows.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    d = S.shape[0]
+    trace = np.diag(S)
+    mu = trace.sum() / d
+    delta_ = (S * S).sum()                       # ||S||_F^2
+    beta = (fourth / n - delta_) / (d * n)
+    delta = (delta_ - 2.0 * mu * trace.sum() + d * mu**2) / d
+    beta = min(beta, delta)
+    return 0.0 if beta <= 0 else float(beta / delta)
+
+
+class FullGaussianEvents(DenseEvents):
+    """K Gaussians with full covariances, for dense embeddings.
+
+    Parameters
+    ----------
+    covariance_type : {"full", "tied"}
+        ``"full"``: a covariance per component; ``"tied"``: one covariance
+        shared by all components (scikit-learn's meanings).
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance (``GaussianMixture``'s
+        ``reg_covar``), after shrinkage.
+    shrinkage : None, float in [0, 1] or "auto", default=None
+        ``None``: the maximum-likelihood M-step (``GaussianMixture``'s).
+        A float ``a``: ``(1 - a) C + a (tr C / d) I`` per component, as
+        ``sklearn.covariance.shrunk_covariance`` and the ``"lsqr"`` solver
+        of ``LinearDiscriminantAnalysis``. ``"auto"``: the Ledoit–Wolf
+        intensity of each component's standardised covariance and a
+        diagonal target, ``(1 - a_k) C_k + a_k mu_k diag(C_k)``
+        (``mu_k``: the mean standardised variance), which is what
+        ``LinearDiscriminantAnalysis(shrinkage="auto")`` does per class;
+        "tied" then pools the shrunk covariances with the component masses
+        as weights. Everything is computed from the weighted statistics.
+
+    Notes
+    -----
+    The M-step is (Bishop 2006, eqs. 9.24-9.25; the tied pooling as
+    ``GaussianMixture``)::
+
+        mu_k = sum_i r_ik x_i / n_k,
+        C_k  = sum_i r_ik (x_i - mu_k)(x_i - mu_k)' / n_k,
+        C    = sum_k n_k C_k / sum_k n_k                    ("tied")
+
+    and ``log N(x | mu, C) = -d/2 log 2 pi + log det P - ||P'(x - mu)||^2 / 2``
+    with ``P = L^-T`` (``C = L L'``, Cholesky), as scikit-learn's
+    ``precisions_cholesky_``. Estimates are maximum likelihood
+    (``log_prior()`` is 0); ``reg_covar`` and shrinkage make them
+    regularised estimates rather than exact maximisers, so EM's objective
+    is monotone only for ``shrinkage=None`` (up to terms in ``reg_covar``).
+    The ``"auto"`` statistics add the third and fourth moments Ledoit–Wolf
+    needs (two more (d, d, K) sums), expanded about the shift so that they
+    are exact whatever it is.
+    """
+
+    name = "gaussian"
+    fitted_attributes = ("means", "variances", "covariances")
+
+    means = covariances = precisions_cholesky = None
+    shift = _shift = _stats_shift = None  # shift: set by the source
+
+    def __init__(self, covariance_type="full", reg_covar=1e-6,
+                 shrinkage=None):
+        if covariance_type not in ("full", "tied"):
+            raise ValueError("FullGaussianEvents: covariance_type must be "
+                             f"'full' or 'tied', got {covariance_type!r}.")
+        self.covariance_type = covariance_type
+        self.reg_covar = float(reg_covar)
+        self.shrinkage = check_shrinkage(shrinkage)
+
+    @property
+    def _pooled(self):
+        """Tied without "auto": one pooled (d, d) second moment."""
+        return self.covariance_type == "tied" and self.shrinkage != "auto"
+
+    @staticmethod
+    def prepare(X):
+        return X if isinstance(X, DenseBlock) else DenseBlock(X)
+
+    # -- statistics ------------------------------------------------------------
+    def new_stats(self, K, n_features):
+        d = n_features
+        S2 = np.zeros((d, d) if self._pooled else (d, d, K))
+        stats = [np.zeros((d, K)), S2, np.zeros(K)]
+        if self.shrinkage == "auto":  # third and fourth moments
+            stats += [np.zeros((d, d, K)), np.zeros((d, d, K))]
+        return stats
+
+    def select(self, stats, keep):
+        """Components in ``keep``; the pooled (d, d) sum has no component
+        axis, and the shifts follow the kept components."""
+        if self._shift is not None and self._shift.ndim == 2:
+            self._shift = self._shift[:, keep]
+        return [s if self._pooled and i == 1 else s[..., keep]
+                for i, s in enumerate(stats)]
+
+    def current_shift(self, K, d):
+        """The shift of the next pass: (d, K) per component ("full",
+        "auto"), (d,) ("tied"). Before the first M-step, the column means
+        the source set (``shift``; the origin when None)."""
+        if self._shift is None:
+            base = np.zeros(d) if self.shift is None else np.asarray(
+                self.shift, dtype=np.float64)
+            return base if self._pooled else np.repeat(base[:, None], K, 1)
+        return self._shift
+
+    def add_stats(self, stats, block, resp):
+        X = block.X
+        n, d = X.shape
+        K = resp.shape[1]
+        shift = self.current_shift(K, d)
+        stats[2] += resp.sum(axis=0)
+        if self._pooled:
+            U = X - shift
+            stats[0] += U.T @ resp
+            stats[1] += U.T @ (resp.sum(axis=1)[:, None] * U)
+            return
+        auto = self.shrinkage == "auto"
+        for k in range(K):
+            U = X - shift[:, k]
+            rU = resp[:, k, None] * U
+            stats[0][:, k] += rU.sum(axis=0)
+            stats[1][:, :, k] += U.T @ rU
+            if auto:
+                U2 = U * U
+                stats[3][:, :, k] += U2.T @ rU
+                stats[4][:, :, k] += U2.T @ (resp[:, k, None] * U2)
+
+    # -- M-step ------------------------------------------------------------------
+    def _moments(self, stats):
+        """Means (K, d) and ML covariances (K, d, d) or (d, d) (pooled)
+        from the statistics about the shift."""
+        S1, S2, nk = stats[0], stats[1], stats[2]
+        d, K = S1.shape
+        shift = self.current_shift(K, d)
+        safe = np.where(nk > 0, nk, 1.0)
+        delta = (S1 / safe).T                           # mean - shift (K, d)
+        if self._pooled:
+            means = delta + shift
+            cov = (S2 - (S1 * (nk > 0) / safe) @ S1.T) / max(nk.sum(), 1e-300)
+            return means, 0.5 * (cov + cov.T)
+        means = delta + shift.T
+        cov = (np.moveaxis(S2, -1, 0) / safe[:, None, None]
+               - delta[:, :, None] * delta[:, None, :])
+        return means, 0.5 * (cov + np.swapaxes(cov, 1, 2))
+
+    def _auto_intensity(self, stats, cov, delta, k):
+        """Ledoit–Wolf intensity of component k from the moments about its
+        shift: ``sum_i r ||D^-1/2 (x_i - mu_k)||^4`` expanded in the moments
+        about the shift (``u = x - m``, ``e = mu - m``)."""
+        S1, S2, nk, T, Q = (s[..., k] for s in stats)
+        D = np.diag(cov).copy()
+        D[D <= 0] = 1.0                                 # StandardScaler's rule
+        w, e = 1.0 / D, delta
+        we = w * e
+        c = float(we @ e)
+        A2 = w @ Q @ w                                  # sum r A^2
+        B2 = we @ S2 @ we                               # sum r B^2
+        AB = w @ T @ we                                 # sum r A B
+        A1 = w @ np.diag(S2)                            # sum r A
+        B1 = we @ S1                                    # sum r B
+        fourth = (A2 + 4 * B2 + c * c * nk - 4 * AB + 2 * c * A1
+                  - 4 * c * B1)
+        s = 1.0 / np.sqrt(D)
+        R = s[:, None] * cov * s[None, :]
+        return ledoit_wolf_shrinkage(R, nk, max(fourth, 0.0)), D, R
+
+    def _shrunk(self, stats, means, cov):
+        a = self.shrinkage
+        if a is None:
+            return cov
+        d = means.shape[1]
+        if a != "auto":
+            target = np.trace(cov, axis1=-2, axis2=-1) / d
+            out = (1.0 - a) * cov
+            idx = np.arange(d)
+            out[..., idx, idx] += a * np.asarray(target)[..., None]
+            return out
+        nk = stats[2]
+        K = nk.size
+        delta = means - self.current_shift(K, d).T
+        out = np.empty_like(cov)
+        for k in range(K):
+            if nk[k] <= 0:
+                out[k] = cov[k]
+                continue
+            a_k, D, R = self._auto_intensity(stats, cov[k], delta[k], k)
+            mu = np.trace(R) / d
+            out[k] = (1.0 - a_k) * cov[k]
+            out[k][np.diag_indices(d)] += a_k * mu * D
+        if self.covariance_type == "tied":
+            out = np.tensordot(nk / nk.sum(), out, axes=1)
+        return out
+
+    def m_step(self, stats, changed=None):
+        means, cov = self._moments(stats)
+        cov = self._shrunk(stats, means, cov)
+        cov = cov.copy()
+        d = means.shape[1]
+        cov[..., np.arange(d), np.arange(d)] += self.reg_covar
+        prec_chol = self.cholesky_precisions(cov)
+        self.means, self.covariances = means, cov
+        self.precisions_cholesky = prec_chol
+        # The next pass's moments are taken about these means.
+        nk = stats[2]
+        self._stats_shift = self._shift   # what these statistics used
+        self._shift = (np.ascontiguousarray(means.T) if not self._pooled
+                       else nk @ means / max(nk.sum(), 1e-300))
+        self._cache_log_prob_terms()
+        return self
+
+    @staticmethod
+    def cholesky_precisions(cov):
+        """``P = L^-T`` of every covariance ``C = L L'`` (upper triangular),
+        as scikit-learn's ``_compute_precision_cholesky``."""
+        single = cov.ndim == 2
+        covs = cov[None] if single else cov
+        out = np.empty_like(covs)
+        d = covs.shape[-1]
+        for k, c in enumerate(covs):
+            try:
+                L = cholesky(c, lower=True)
+            except np.linalg.LinAlgError:
+                raise FloatingPointError(
+                    "A Gaussian covariance is not positive definite (a "
+                    "component on fewer rows than features, or a constant "
+                    "feature); raise reg_covar or set shrinkage.") from None
+            out[k] = solve_triangular(L, np.eye(d), lower=True).T
+        return out[0] if single else out
+
+    def _cache_log_prob_terms(self):
+        P = self.precisions_cholesky
+        d = self.means.shape[1]
+        # Rows are moved by the mean of the means first, so that the
+        # expanded quadratic form does not cancel far from the origin.
+        self._center = self.means.mean(axis=0)
+        means = self.means - self._center
+        if self.covariance_type == "tied":
+            log_det = np.log(np.diag(P)).sum()
+            MP = means @ P                              # (K, d)
+            # X @ [P | P P' mu'] gives ||P'x||^2 and the linear term at once.
+            self._W = np.ascontiguousarray(np.hstack([P, P @ MP.T]))
+            self._const = (-0.5 * d * np.log(2 * np.pi) + log_det
+                           - 0.5 * (MP * MP).sum(axis=1))
+        else:
+            log_det = np.log(np.diagonal(P, axis1=1, axis2=2)).sum(axis=1)
+            self._MP = np.einsum("kd,kde->ke", means, P)
+            self._const = -0.5 * d * np.log(2 * np.pi) + log_det
+
+    # -- densities ---------------------------------------------------------------
+    def log_prob(self, X):
+        """log N(x | mu_k, C_k), shape (n, K)."""
+        X = self.prepare(X).X - self._center
+        d = X.shape[1]
+        if self.covariance_type == "tied":
+            Y = X @ self._W
+            out = Y[:, d:] - 0.5 * np.einsum("ij,ij->i", Y[:, :d],
+                                             Y[:, :d])[:, None]
+            out += self._const
+            return out
+        K = self.means.shape[0]
+        out = np.empty((X.shape[0], K))
+        for k in range(K):
+            Y = X @ self.precisions_cholesky[k]
+            Y -= self._MP[k]
+            out[:, k] = -0.5 * np.einsum("ij,ij->i", Y, Y)
+        out += self._const
+        return out
+
+    @property
+    def variances(self):
+        """The diagonal of the covariances: (K, d) "full", (d,) "tied"."""
+        return np.diagonal(self.covariances, axis1=-2, axis2=-1).copy()
+
+    def full_variances(self):
+        """Variances broadcast to (K, d) (``GaussianNB``'s ``var_``)."""
+        return np.broadcast_to(self.variances, self.means.shape)
+
+    def loo_log_prob(self, block, stats, row_class, weights, full):
+        """Leave-one-out log-densities, row by row from the statistics
+        minus the row (its moments about the shift the statistics were
+        taken about). Rows whose class keeps fewer than two other rows of
+        positive weight keep the full-data density. "full": only the row's
+        class is refitted (one Cholesky per row); "tied": the pooled
+        covariance changes every class's density of the row."""
+        X = block.X
+        K = stats[2].size
+        count = np.bincount(row_class[weights > 0], minlength=K)
+        out = full.copy()
+        tied = self.covariance_type == "tied"
+        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
+            c = row_class[i]
+            loo = FullGaussianEvents(self.covariance_type, self.reg_covar,
+                                     self.shrinkage)
+            loo.shift, loo._shift = self.shift, self._stats_shift
+            keep = np.ones(K, bool) if tied else np.arange(K) == c
+            s = [a.copy() for a in (stats if tied else loo.select(stats, keep))]
+            r = np.zeros((1, keep.sum()))
+            r[0, c if tied else 0] = -weights[i]
+            loo.add_stats(s, DenseBlock(X[i:i + 1]), r)
+            ll = loo.m_step(s).log_prob(X[i:i + 1])[0]
+            if tied:
+                out[i] = ll
+            else:
+                out[i, c] = ll[0]
+        return out
