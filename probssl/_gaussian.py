@@ -251,15 +251,20 @@ class FullGaussianEvents(DenseEvents):
             stats[1] += U.T @ (resp.sum(axis=1)[:, None] * U)
             return
         auto = self.shrinkage == "auto"
+        # Products into contiguous (d, d) slabs, added to the (d, d, K)
+        # layout (components last, as the engine selects them) once.
+        second = np.empty((3 if auto else 1, K, d, d))
         for k in range(K):
             U = X - shift[:, k]
             rU = resp[:, k, None] * U
             stats[0][:, k] += rU.sum(axis=0)
-            stats[1][:, :, k] += U.T @ rU
+            np.dot(rU.T, U, out=second[0, k])
             if auto:
                 U2 = U * U
-                stats[3][:, :, k] += U2.T @ rU
-                stats[4][:, :, k] += U2.T @ (resp[:, k, None] * U2)
+                np.dot(U2.T, rU, out=second[1, k])
+                np.dot(U2.T, resp[:, k, None] * U2, out=second[2, k])
+        for j, s in enumerate(second):
+            stats[1 if j == 0 else j + 2] += np.moveaxis(s, 0, -1)
 
     # -- M-step ------------------------------------------------------------------
     def _moments(self, stats):

@@ -83,6 +83,13 @@ def _methods(representation, alpha, reg_covar):
                CoEM(MultinomialNB(alpha=alpha),
                     LogisticRegression(max_iter=300), max_iter=3,
                     view_weights="auto", random_state=0), True)
+        # Issue 17: the best embedding family that is cheap enough to refit
+        # every round (one shared full covariance, shrunk) as the view.
+        views = (MultinomialNB(alpha=alpha), _tied_gaussian(reg_covar, 0.0))
+        yield ("NB × tied-Gaussian tempered product",
+               CoTraining(*views, max_iter=0, view_weights="auto"), True)
+        yield ("CoTraining tempered (NB, tied Gaussian)",
+               CoTraining(*views, view_weights="auto", **cot), True)
         return
     if representation == "counts":
         yield "MultinomialNB", MultinomialNB(alpha=alpha), False
@@ -102,6 +109,8 @@ def _methods(representation, alpha, reg_covar):
     yield (f"SelfTraining({type(base).__name__})",
            SelfTrainingClassifier(base), True)
     yield "HybridClassifier", HybridClassifier(**event), True
+    if representation == "embeddings":
+        yield from _embedding_families(reg_covar)
     # Miller & Uyar: J components with class tables; "labeled" starts
     # component l on class l mod 20, "kmeans" on clusters of all rows.
     for J, init, algorithm in MIXTURES:
@@ -109,6 +118,46 @@ def _methods(representation, alpha, reg_covar):
                MixtureOfExperts(n_components=J, init=init,
                                 algorithm=algorithm, random_state=0,
                                 **event), True)
+
+
+SHRINK_TIED, SHRINK_FULL = 0.3, 0.5
+LAMBDA_GRID = (0.0, 0.01, 0.1, 1.0)
+
+
+def _tied_gaussian(reg_covar, lam):
+    from probssl import EMNaiveBayes
+
+    return EMNaiveBayes(event_model="gaussian", covariance_type="tied",
+                        shrinkage=SHRINK_TIED, reg_covar=reg_covar,
+                        unlabeled_weight=lam)
+
+
+def _embedding_families(reg_covar):
+    """Issue 17's rows: LDA on the labeled rows; EM with one shared full
+    covariance, with full covariances and with von Mises–Fisher components,
+    lambda chosen on the labeled rows (3-fold, unlabeled rows always in
+    training) where a fit is cheap enough to repeat."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.model_selection import GridSearchCV
+
+    from probssl import EMNaiveBayes
+    from probssl.model_selection import LabeledStratifiedKFold
+
+    def by_cv(model):
+        return GridSearchCV(model, {"unlabeled_weight": list(LAMBDA_GRID)},
+                            cv=LabeledStratifiedKFold(3))
+
+    yield ("LDA lsqr shrinkage=auto",
+           LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"), False)
+    yield (f"EM tied shrinkage={SHRINK_TIED:g} λ by CV",
+           by_cv(_tied_gaussian(reg_covar, 1.0)), True)
+    yield ("EM vMF λ by CV", by_cv(EMNaiveBayes(event_model="vmf")), True)
+    # 7 s an iteration here (K = 20 covariances of 384 x 384): no search;
+    # lambda = 0.1 fixed, 10 iterations.
+    yield (f"EM full shrinkage={SHRINK_FULL:g} λ=0.1",
+           EMNaiveBayes(event_model="gaussian", covariance_type="full",
+                        shrinkage=SHRINK_FULL, reg_covar=reg_covar,
+                        unlabeled_weight=0.1, max_iter=10), True)
 
 
 KEY = ("representation", "method", "seed")
@@ -283,7 +332,8 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                     "n_unlabeled": int(unl.size) if semi else 0,
                     "n_test": int(test.size),
                     "alpha": params.get("alpha"),
-                    "unlabeled_weight": params.get("unlabeled_weight"),
+                    "unlabeled_weight": getattr(model, "best_params_",
+                                                params).get("unlabeled_weight"),
                     "reg_covar": params.get("reg_covar"),
                     "accuracy": float(accuracy_score(y_all[test], pred)),
                     "macro_f1": float(f1_score(y_all[test], pred,
