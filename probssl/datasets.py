@@ -19,7 +19,6 @@ import io
 import os
 import pickle
 import tarfile
-import tempfile
 import warnings
 import zlib
 from numbers import Integral, Real

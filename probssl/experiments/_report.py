@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import signal
 import threading
 import warnings
@@ -520,3 +521,29 @@ def mean_std_table(rows, keys, metrics=("accuracy", "macro_f1"),
             cells += extra["cells"](key)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png"):
+    """``results.md`` (atomically) and, when matplotlib is installed, the
+    plot ``plot(rows, path)``; the ResultStore wrote the rows already."""
+    from probssl._cache import atomic_write
+
+    atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
+    if plot is None:
+        return
+    try:
+        plot(rows, os.path.join(out, plot_name))
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install "
+              "'probssl[plot]').", file=sys.stderr)
+
+
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (ImportError without
+    matplotlib: the plots are optional)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -31,14 +31,12 @@ Run ``python -m probssl.experiments.mccallum1998 --help``.
 """
 
 import argparse
-import os
-import sys
 import time
 import warnings
 
 import numpy as np
 
-from ._report import ResultStore, protocol_settings
+from ._report import ResultStore, protocol_settings, pyplot, write_report
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -327,20 +325,11 @@ def summarize(rows):
 def write_outputs(rows, out):
     """``results.md`` and ``learning_curves.png`` (the store wrote the
     rows)."""
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(summarize(rows) + "\n")
-    try:
-        plot(rows, os.path.join(out, "learning_curves.png"))
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install "
-              "'probssl[plot]').", file=sys.stderr)
+    write_report(out, summarize(rows), plot, rows, "learning_curves.png")
 
 
 def plot(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     colors = dict(zip(STRATEGIES, ("tab:gray", "tab:orange", "tab:blue",

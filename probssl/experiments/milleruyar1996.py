@@ -43,12 +43,11 @@ labeled set is small.
 """
 
 import argparse
-import os
-import sys
 import time
 import warnings
 
 import numpy as np
+from ._report import pyplot, write_report
 
 N_POINTS = 5000
 N_COMPONENTS = 12
@@ -291,20 +290,11 @@ def summarize(rows):
 
 
 def write_outputs(rows, out):
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(summarize(rows) + "\n")
-    try:
-        plot(rows, os.path.join(out, "error.png"))
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install "
-              "'probssl[plot]').", file=sys.stderr)
+    write_report(out, summarize(rows), plot, rows, "error.png")
 
 
 def plot(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     sizes = sorted({r["n_labeled"] for r in rows})

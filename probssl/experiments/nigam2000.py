@@ -27,11 +27,11 @@ table is printed and written, with every result row, to ``--out``.
 import argparse
 import functools
 import os
-import sys
 import time
 import warnings
 
 import numpy as np
+from ._report import pyplot, write_report
 
 
 # Nigam et al. (2000), Fig. 2 (PAPER_FIG2 below, in %), as fractions.
@@ -226,21 +226,11 @@ def summarize(rows):
 
 
 def write_outputs(rows, out):
-    # results.json / results.csv are the ResultStore's, written row by row.
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(summarize(rows) + "\n")
-    try:
-        plot(rows, os.path.join(out, "accuracy.png"))
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install "
-              "'probssl[plot]').", file=sys.stderr)
+    write_report(out, summarize(rows), plot, rows)
 
 
 def plot(rows, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for method in dict.fromkeys(r["method"] for r in rows):
@@ -931,22 +921,13 @@ def summarize_paper(rows, choices=None):
 
 
 def write_paper_outputs(rows, out, choices=None):
-    with open(os.path.join(out, "results.md"), "w") as f:
-        f.write(summarize_paper(rows, choices) + "\n")
-    try:
-        plot_paper(rows, os.path.join(out, "accuracy.png"))
-    except ImportError:
-        print("matplotlib is not installed: no plot (pip install "
-              "'probssl[plot]').", file=sys.stderr)
+    write_report(out, summarize_paper(rows, choices), plot_paper, rows)
 
 
 def plot_paper(rows, path):
     """Figure 2 (ours with error bars, published points over them) and
     Figure 3 side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax, ax3) = plt.subplots(1, 2, figsize=(10, 3.8))
     fig2 = [r for r in rows if r.get("curve") == "fig2"]

@@ -29,9 +29,8 @@ import warnings
 
 import numpy as np
 
-from .._cache import atomic_write
 from ._report import (ResultStore, check_out_folder, mean_std_table,
-                      protocol_settings)
+                      protocol_settings, pyplot, write_report)
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -357,21 +356,13 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
         results = Parallel(n_jobs=jobs)(delayed(draw)(s) for s in range(seeds))
     rows = [row for draw_rows in results for row in draw_rows]
     if out is not None:
-        atomic_write(os.path.join(out, "results.md"),
-                     (summarize(rows) + "\n").encode())
-        try:
-            plot(rows, os.path.join(out, "accuracy.png"))
-        except ImportError:
-            pass  # matplotlib is optional ('probssl[plot]')
+        write_report(out, summarize(rows), plot, rows)
     return rows
 
 
 def plot(rows, path):
     """Bar chart: accuracy of every method, mean and std over draws."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     keys = list(dict.fromkeys((r["representation"], r["method"])
                               for r in rows))
