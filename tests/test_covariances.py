@@ -295,3 +295,22 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("params", [
+    dict(event_model="gaussian", covariance_type="full"),
+    dict(event_model="gaussian", covariance_type="tied", shrinkage="auto"),
+    dict(event_model="vmf")])
+def test_dask_equals_memory(params):
+    da = pytest.importorskip("dask.array")
+    X, y, _, _, _ = mixture(seed=14, n=600, n_lab=10, offset=20.0)
+    if params["event_model"] == "vmf":
+        X = (X - 20.0) / np.linalg.norm(X - 20.0, axis=1, keepdims=True)
+    for est in (EMNaiveBayes(max_iter=20, **params),
+                MixtureOfExperts(n_components=4, init="kmeans",
+                                 random_state=0, max_iter=15, **params)):
+        mem = fit_quiet(est, X, y)
+        means = mem.means_.copy()
+        lazy = fit_quiet(est, da.from_array(X, chunks=(150, -1)),
+                         da.from_array(y, chunks=150))
+        assert_allclose(lazy.means_, means, rtol=1e-8, atol=1e-12)
