@@ -102,6 +102,16 @@ class DenseBlock:
         return self.X.shape
 
 
+def weighted_gram(U, w):
+    """``U' diag(w) U``; as ``V' V`` with ``V = sqrt(w) U`` when no weight
+    is negative, which BLAS computes as a symmetric rank-k update (half the
+    multiply-adds of a general product)."""
+    if np.all(w >= 0):
+        V = np.sqrt(w)[:, None] * U
+        return V.T @ V
+    return U.T @ (w[:, None] * U)  # a row taken out (leave-one-out)
+
+
 def check_shrinkage(shrinkage):
     """``shrinkage`` validated: None, a float in [0, 1] or "auto"."""
     if shrinkage is None or (isinstance(shrinkage, str)
@@ -248,7 +258,7 @@ class FullGaussianEvents(DenseEvents):
         if self._pooled:
             U = X - shift
             stats[0] += U.T @ resp
-            stats[1] += U.T @ (resp.sum(axis=1)[:, None] * U)
+            stats[1] += weighted_gram(U, resp.sum(axis=1))
             return
         auto = self.shrinkage == "auto"
         # Products into contiguous (d, d) slabs, added to the (d, d, K)
@@ -258,7 +268,7 @@ class FullGaussianEvents(DenseEvents):
             U = X - shift[:, k]
             rU = resp[:, k, None] * U
             stats[0][:, k] += rU.sum(axis=0)
-            np.dot(rU.T, U, out=second[0, k])
+            second[0, k] = weighted_gram(U, resp[:, k])
             if auto:
                 U2 = U * U
                 np.dot(U2.T, rU, out=second[1, k])
