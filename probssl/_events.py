@@ -46,8 +46,8 @@ from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
 
 EVENT_MODELS = ("multinomial", "bernoulli", "gaussian", "vmf")
-# scikit-learn's meanings; "tied" is one shared FULL covariance (until
-# probssl 0.x it was one shared diagonal, now "tied_diag").
+# scikit-learn's meanings; "tied" is one shared FULL covariance (before
+# issue 17 it was one shared diagonal, now "tied_diag").
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "tied_diag")
 
 
