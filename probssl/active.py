@@ -306,11 +306,12 @@ class _GaussianCommittee(_Mixture):
 
 
 def _full_variances(variances, J, d, covariance_type=None):
-    """Variances as (J, d): "diag" (J, d), "tied" (d,), "spherical" (J,)."""
+    """Variances as (J, d): "diag" (J, d), "tied_diag" (d,), "spherical"
+    (J,)."""
     v = np.asarray(variances, float)
     if v.ndim == 2:
         return np.broadcast_to(v, (J, d))
-    tied = covariance_type == "tied" or (covariance_type is None
+    tied = covariance_type == "tied_diag" or (covariance_type is None
                                          and v.size == d and J != d)
     if tied:
         return np.broadcast_to(v[None, :], (J, d))
@@ -346,6 +347,9 @@ def _posterior_committee(est, X, y_index, unlabeled_weight):
     if not module.startswith("probssl") or event not in ("multinomial",
                                                           "gaussian"):
         return None
+    if event == "gaussian" and est.get_params().get("covariance_type") in (
+            "full", "tied"):
+        return None  # full covariances: bootstrap committees
     if hasattr(est, "component_log_prior_"):            # EMNaiveBayes
         log_w = est.component_log_prior_
         log_beta = _log_identity_block(n_classes, est.n_components_per_class)

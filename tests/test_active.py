@@ -419,3 +419,21 @@ def test_cli_mccallum1998_bad_arguments(newsgroups_archive, capsys, extra,
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("covariance_type", ["tied_diag", "full", "tied"])
+def test_gaussian_covariance_families_plug_in(covariance_type):
+    """A shared diagonal gets the posterior committee of its means; full and
+    tied (full) covariances are bootstrapped."""
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(-2, 1, (40, 3)), rng.normal(2, 1, (40, 3))])
+    y = np.full(80, -1)
+    y[[0, 1, 40, 41]] = [0, 0, 1, 1]
+    est = EMNaiveBayes(event_model="gaussian",
+                       covariance_type=covariance_type, reg_covar=1e-3)
+    learner = ActiveLearner(est, strategy="qbc", batch_size=3,
+                            random_state=0).fit(X, y)
+    picked = learner.query()
+    assert len(picked) == 3 and len(set(picked.tolist())) == 3
+    assert (learner.posterior_committee() is None) == (
+        covariance_type != "tied_diag")
