@@ -1,3 +1,3 @@
-from probssl.cli import main
+from probssl.cli import console_main
 
-main()
+console_main()

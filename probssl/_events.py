@@ -42,6 +42,7 @@ from sklearn.preprocessing import binarize
 
 from . import _kernels
 from ._gaussian import FullGaussianEvents
+from ._event_base import EventModel
 from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
 
@@ -146,63 +147,7 @@ class GaussianBlock:
         return (self.XX.shape[0], self.n_features)
 
 
-class _EventModel:
-    """The generic parts: E-step, one-block fit, column order."""
-
-    order = col_nnz = None  # the block layout, set by the source
-    sort_rows = True
-    _log_prior = 0.0
-
-    def log_prior(self):
-        return self._log_prior
-
-    def e_step(self, block, table, row_class, weights, resp, row_loglik):
-        _kernels.table_posterior(self.log_prob(block), table, row_class,
-                                 weights, resp, row_loglik)
-
-    def fit(self, block, resp):
-        """M-step from one block's weighted responsibilities."""
-        resp = np.ascontiguousarray(resp, dtype=np.float64)
-        stats = self.new_stats(resp.shape[1], block.shape[1])
-        self.add_stats(stats, block, resp)
-        return self.m_step(stats)
-
-    def select(self, stats, keep):
-        """The statistics of the components in ``keep`` (a mask)."""
-        return [s[..., keep] for s in stats]
-
-    def _permute(self, perm):
-        for name in self._feature_params:
-            value = getattr(self, name, None)
-            if value is not None:
-                setattr(self, name, np.ascontiguousarray(value[perm]))
-        self._log_theta = None
-
-    def restore_order(self):
-        """Parameters back in the input's column order (and blocks prepared
-        from now on in it)."""
-        if self.order is not None:
-            self._permute(np.argsort(self.order))
-            self.order = self.col_nnz = None
-        self.sort_rows = True
-        return self
-
-    def aligned_with(self, template):
-        """These parameters, for blocks prepared by ``template``."""
-        self.set_order(template.order)
-        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
-        return self
-
-    def set_order(self, order):
-        """Parameters (in input order) permuted to the block order ``order``."""
-        self.restore_order()
-        if order is not None:
-            self._permute(order)
-        self.order = order
-        return self
-
-
-class MultinomialEvents(_EventModel):
+class MultinomialEvents(EventModel):
     """K multinomials over V words with a symmetric Dirichlet prior.
 
     The MAP M-step is (Nigam et al. 2000, eq. 5 with Laplace ``alpha=1``)::
@@ -310,7 +255,7 @@ class MultinomialEvents(_EventModel):
         return self.log_theta.T
 
 
-class BernoulliEvents(_EventModel):
+class BernoulliEvents(EventModel):
     """K products of Bernoullis: the presence or absence of every word.
 
     ``x_w = 1`` when the input is above ``binarize``. The MAP M-step with a
@@ -393,7 +338,7 @@ class BernoulliEvents(_EventModel):
         return self.log_p.T
 
 
-class GaussianEvents(_EventModel):
+class GaussianEvents(EventModel):
     """K Gaussians with diagonal covariances, for dense embeddings.
 
     ``covariance_type``: ``"diag"`` (a variance per component and feature),
@@ -427,7 +372,7 @@ class GaussianEvents(_EventModel):
 
     def aligned_with(self, template):
         """These parameters, for blocks prepared by ``template``."""
-        self.shift = template.shift
+        super().aligned_with(template)
         return self._set(self.means, self.variances)
 
     def new_stats(self, K, n_features):

@@ -17,75 +17,23 @@ Log-densities go through the Cholesky factor of each precision: one
 ("tied"), never an (n, K, d) array.
 
 This module does not import :mod:`probssl._events` (which dispatches to
-it); :class:`DenseEvents` carries the generic parts of the protocol for the
-dense models here and in :mod:`probssl._vmf`.
+it); the generic parts of the protocol come from
+:class:`probssl._event_base.EventModel`.
 """
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
 
-from . import _kernels
+from ._event_base import EventModel
 
 SHRINKAGE_HELP = "None, a float in [0, 1] or 'auto'"
 
 
-class DenseEvents:
-    """The generic parts of the event-model protocol for dense models:
-    E-step through ``log_prob``, one-block fit, component selection and
-    column order (kept in ``order``; ``_feature_params`` hold a feature
-    axis first)."""
+class DenseEvents(EventModel):
+    """The dense models here and in :mod:`probssl._vmf`: no column order."""
 
-    order = col_nnz = None  # the block layout, set by the source
-    sort_rows = True
-    _log_prior = 0.0
     _feature_params = ()
-
-    def log_prior(self):
-        return self._log_prior
-
-    def e_step(self, block, table, row_class, weights, resp, row_loglik):
-        _kernels.table_posterior(self.log_prob(block), table, row_class,
-                                 weights, resp, row_loglik)
-
-    def fit(self, block, resp):
-        """M-step from one block's weighted responsibilities."""
-        resp = np.ascontiguousarray(resp, dtype=np.float64)
-        stats = self.new_stats(resp.shape[1], block.shape[1])
-        self.add_stats(stats, block, resp)
-        return self.m_step(stats)
-
-    def select(self, stats, keep):
-        """The statistics of the components in ``keep`` (a mask)."""
-        return [s[..., keep] for s in stats]
-
-    def _permute(self, perm):
-        for name in self._feature_params:
-            value = getattr(self, name, None)
-            if value is not None:
-                setattr(self, name, np.ascontiguousarray(value[perm]))
-
-    def restore_order(self):
-        """Parameters back in the input's column order."""
-        if self.order is not None:
-            self._permute(np.argsort(self.order))
-            self.order = None
-        return self
-
-    def aligned_with(self, template):
-        """These parameters, for blocks prepared by ``template`` (a warm
-        start): its column order and shift."""
-        self.shift = getattr(template, "shift", None)
-        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
-        return self.set_order(template.order)
-
-    def set_order(self, order):
-        """Parameters (in input order) permuted to the block order ``order``."""
-        self.restore_order()
-        if order is not None:
-            self._permute(order)
-        self.order = order
-        return self
 
 
 class DenseBlock:

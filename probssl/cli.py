@@ -356,13 +356,31 @@ def main(argv=None):
     except KeyboardInterrupt:
         # A second Ctrl-C must not turn the one line into a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        out = _out_of(args)
-        kept = (f"; the finished rows are kept in {out}/results.json (run "
-                "the same command again to resume)"
-                if args.command == "run" else "")
-        print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
+        _interrupted(args)
         sys.exit(130)
+    # Done: a Ctrl-C from now on says the same line (see console_main).
+    signal.signal(signal.SIGINT, lambda *_: (_interrupted(args),
+                                             os._exit(130)))
     return 0
+
+
+def console_main():
+    """The ``probssl`` command: :func:`main`, then an exit that skips the
+    interpreter's shutdown, during which Python restores the default Ctrl-C
+    action (a late Ctrl-C then killed the process without a word; every
+    result is on disk already, written atomically)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _interrupted(args):
+    out = _out_of(args)
+    kept = (f"; the finished rows are kept in {out}/results.json (run "
+            "the same command again to resume)"
+            if args.command == "run" else "")
+    print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

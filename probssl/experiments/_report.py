@@ -523,9 +523,11 @@ def mean_std_table(rows, keys, metrics=("accuracy", "macro_f1"),
     return "\n".join(lines)
 
 
-def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png"):
+def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png",
+                 quiet=False):
     """``results.md`` (atomically) and, when matplotlib is installed, the
-    plot ``plot(rows, path)``; the ResultStore wrote the rows already."""
+    plot ``plot(rows, path)`` (else a line on standard error, unless
+    ``quiet``); the ResultStore wrote the rows already."""
     from probssl._cache import atomic_write
 
     atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
@@ -534,8 +536,9 @@ def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png"):
     try:
         plot(rows, os.path.join(out, plot_name))
     except ImportError:
-        print("matplotlib is not installed: no plot (pip install "
-              "'probssl[plot]').", file=sys.stderr)
+        if not quiet:
+            print("matplotlib is not installed: no plot (pip install "
+                  "'probssl[plot]').", file=sys.stderr)
 
 
 def pyplot():

@@ -356,7 +356,7 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
         results = Parallel(n_jobs=jobs)(delayed(draw)(s) for s in range(seeds))
     rows = [row for draw_rows in results for row in draw_rows]
     if out is not None:
-        write_report(out, summarize(rows), plot, rows)
+        write_report(out, summarize(rows), plot, rows, quiet=True)
     return rows
 
 

@@ -1,0 +1,68 @@
+"""The base of every event model (see :mod:`probssl._events` for the
+protocol); in its own module so that the dense models of
+:mod:`probssl._gaussian` and :mod:`probssl._vmf`, to which
+:mod:`probssl._events` dispatches, share it without an import cycle."""
+
+import numpy as np
+
+from . import _kernels
+
+
+class EventModel:
+    """The generic parts of the event-model protocol: E-step through
+    ``log_prob``, one-block fit, component selection and the column order
+    (kept in ``order``; ``_feature_params`` hold a feature axis first)."""
+
+    order = col_nnz = None  # the block layout, set by the source
+    sort_rows = True
+    _log_prior = 0.0
+
+    def log_prior(self):
+        return self._log_prior
+
+    def e_step(self, block, table, row_class, weights, resp, row_loglik):
+        _kernels.table_posterior(self.log_prob(block), table, row_class,
+                                 weights, resp, row_loglik)
+
+    def fit(self, block, resp):
+        """M-step from one block's weighted responsibilities."""
+        resp = np.ascontiguousarray(resp, dtype=np.float64)
+        stats = self.new_stats(resp.shape[1], block.shape[1])
+        self.add_stats(stats, block, resp)
+        return self.m_step(stats)
+
+    def select(self, stats, keep):
+        """The statistics of the components in ``keep`` (a mask)."""
+        return [s[..., keep] for s in stats]
+
+    def _permute(self, perm):
+        for name in self._feature_params:
+            value = getattr(self, name, None)
+            if value is not None:
+                setattr(self, name, np.ascontiguousarray(value[perm]))
+        self._log_theta = None
+
+    def restore_order(self):
+        """Parameters back in the input's column order (and blocks prepared
+        from now on in it)."""
+        if self.order is not None:
+            self._permute(np.argsort(self.order))
+            self.order = self.col_nnz = None
+        self.sort_rows = True
+        return self
+
+    def aligned_with(self, template):
+        """These parameters, for blocks prepared by ``template``."""
+        self.set_order(template.order)
+        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
+        if hasattr(template, "shift"):  # dense models: rows about a shift
+            self.shift = template.shift
+        return self
+
+    def set_order(self, order):
+        """Parameters (in input order) permuted to the block order ``order``."""
+        self.restore_order()
+        if order is not None:
+            self._permute(order)
+        self.order = order
+        return self
