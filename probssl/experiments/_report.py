@@ -550,3 +550,25 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def run_tasks(func, tasks, jobs=1):
+    """The rows of ``func(*task)`` for every task, flattened in task order;
+    ``jobs`` > 1 runs them in processes (joblib gives each worker its share
+    of the cores' threads; every worker adds its rows to the store)."""
+    if jobs == 1:
+        results = [func(*t) for t in tasks]
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=jobs)(delayed(func)(*t) for t in tasks)
+    return [row for rows in results for row in rows]
+
+
+def save_figure(fig, path):
+    """Lay out, write (PNG, 120 dpi) and close ``fig``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -36,7 +36,8 @@ import warnings
 
 import numpy as np
 
-from ._report import ResultStore, protocol_settings, pyplot, write_report
+from ._report import (ResultStore, protocol_settings, pyplot, save_figure,
+                      write_report)
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -347,9 +348,7 @@ def plot(rows, path):
                  "(McCallum & Nigam 1998)", fontsize=10)
     ax.legend(fontsize=7, ncol=2, handlelength=3.5)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):

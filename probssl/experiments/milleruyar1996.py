@@ -47,7 +47,7 @@ import time
 import warnings
 
 import numpy as np
-from ._report import pyplot, write_report
+from ._report import pyplot, run_tasks, save_figure, write_report
 
 N_POINTS = 5000
 N_COMPONENTS = 12
@@ -193,13 +193,7 @@ def run(labeled_per_class=LABELED_PER_CLASS, subsets=7, inits=6,
 
     tasks = [(p, s, i) for p in labeled_per_class for s in range(subsets)
              for i in range(inits)]
-    if jobs == 1:
-        results = [trial(*t) for t in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=jobs)(delayed(trial)(*t) for t in tasks)
-    rows = [r for rs in results for r in rs]
+    rows = run_tasks(trial, tasks, jobs)
     if out is not None:
         write_outputs(rows, out)
     return rows
@@ -315,9 +309,7 @@ def plot(rows, path):
     ax.set_title("waveform+noise, 12 components (Miller & Uyar 1996)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):

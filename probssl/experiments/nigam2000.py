@@ -31,7 +31,7 @@ import time
 import warnings
 
 import numpy as np
-from ._report import pyplot, write_report
+from ._report import pyplot, run_tasks, save_figure, write_report
 
 
 # Nigam et al. (2000), Fig. 2 (PAPER_FIG2 below, in %), as fractions.
@@ -175,14 +175,8 @@ def run(archive=None, labeled=(20, 100, 300, 1000), n_unlabeled=10_000,
                 )
         return out_rows
 
-    tasks = [(n, seed) for n in labeled for seed in range(seeds)]
-    if jobs == 1:
-        results = [draw(*task) for task in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=jobs)(delayed(draw)(*t) for t in tasks)
-    rows = [row for draw_rows in results for row in draw_rows]
+    rows = run_tasks(draw, [(n, seed) for n in labeled
+                            for seed in range(seeds)], jobs)
     if out is not None:
         write_outputs(rows, out)
     return rows
@@ -251,9 +245,7 @@ def plot(rows, path):
     ax.set_title(f"20 Newsgroups, {n_unl:,} unlabeled (Nigam et al. 2000)")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):
@@ -969,6 +961,4 @@ def plot_paper(rows, path):
     if ax3.get_legend_handles_labels()[0]:
         ax3.legend(fontsize=7)
     ax3.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -30,7 +30,8 @@ import warnings
 import numpy as np
 
 from ._report import (ResultStore, check_out_folder, mean_std_table,
-                      protocol_settings, pyplot, write_report)
+                      protocol_settings, pyplot, run_tasks, save_figure,
+                      write_report)
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -346,15 +347,9 @@ def run(archive=None, representations=("counts", "embeddings"), seeds=3,
                           flush=True)
         return rows
 
-    if jobs == 1:
-        results = [draw(seed) for seed in range(seeds)]
-    else:
-        from joblib import Parallel, delayed
-
-        # Each worker adds its rows to the files itself (ResultStore
-        # merges under a lock), so finished rows survive an interrupt.
-        results = Parallel(n_jobs=jobs)(delayed(draw)(s) for s in range(seeds))
-    rows = [row for draw_rows in results for row in draw_rows]
+    # Each worker adds its rows to the files itself (ResultStore merges
+    # under a lock), so finished rows survive an interrupt.
+    rows = run_tasks(draw, [(s,) for s in range(seeds)], jobs)
     if out is not None:
         write_report(out, summarize(rows), plot, rows, quiet=True)
     return rows
@@ -381,9 +376,7 @@ def plot(rows, path):
     ax.set_title(f"20 Newsgroups, {rows[0]['n_labeled']:,} labeled, "
                  "counts vs MiniLM", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def summarize(rows):
