@@ -14,7 +14,6 @@ class EventModel:
     (kept in ``order``; ``_feature_params`` hold a feature axis first)."""
 
     order = col_nnz = None  # the block layout, set by the source
-    sort_rows = True
     _log_prior = 0.0
 
     def log_prior(self):
@@ -48,13 +47,12 @@ class EventModel:
         if self.order is not None:
             self._permute(np.argsort(self.order))
             self.order = self.col_nnz = None
-        self.sort_rows = True
         return self
 
     def aligned_with(self, template):
         """These parameters, for blocks prepared by ``template``."""
         self.set_order(template.order)
-        self.col_nnz, self.sort_rows = template.col_nnz, template.sort_rows
+        self.col_nnz = template.col_nnz
         if hasattr(template, "shift"):  # dense models: rows about a shift
             self.shift = template.shift
         return self

@@ -55,24 +55,20 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "tied_diag")
 class CountBlock:
     """Sparse counts as the kernels read them: CSR, columns in ``order``.
 
-    No CSC copy: column statistics are scattered from the rows, each thread
-    owning a range of columns (:func:`probssl._kernels.csr_scatter_rows`;
-    ``col_nnz``: the columns' non-zeros that size the ranges, counted here
-    when None). ``sort_rows``: sort the reordered rows (worth it for rows
-    kept in memory, whose scatter then skips to each thread's columns; not
-    for a chunk read once per pass).
+    The columns are relabelled, not sorted within rows (a sort cost more
+    than the whole first iteration). No CSC copy: column statistics are
+    scattered from the rows, each thread owning a range of columns
+    (:func:`probssl._kernels.csr_scatter_rows`; ``col_nnz``: the columns'
+    non-zeros that size the ranges, counted here when None).
     """
 
-    def __init__(self, X, order=None, sort_rows=True, col_nnz=None):
+    def __init__(self, X, order=None, col_nnz=None):
         X = to_kernel_csr(X)
         if order is not None:  # X[:, order] by relabelling
             new = np.empty(order.size, dtype=X.indices.dtype)
             new[order] = np.arange(order.size, dtype=X.indices.dtype)
-            # (data copied: sorting in place must not touch the caller's X)
-            X = sp.csr_matrix((X.data.copy() if sort_rows else X.data,
-                               new[X.indices], X.indptr), shape=X.shape)
-            if sort_rows:
-                X.sort_indices()
+            X = sp.csr_matrix((X.data, new[X.indices], X.indptr),
+                              shape=X.shape)
         self.csr = X
         self.lengths = np.asarray(X.sum(axis=1)).ravel()
         self.row_chunks = _kernels.balanced_chunks(X.indptr)
@@ -91,7 +87,7 @@ class CountBlock:
         (``old``, ``touched``: the previous statistics of the columns
         reached, for an incremental M-step)."""
         if old is None:
-            old = np.empty_like(stats)
+            old = _kernels.zeros(stats.shape)
             touched = np.zeros(stats.shape[0], dtype=np.uint8)
         csr = self.csr
         _kernels.csr_scatter_rows(self.col_ranges, rows, csr.indptr,
@@ -174,10 +170,10 @@ class MultinomialEvents(EventModel):
 
     def prepare(self, X):
         return X if isinstance(X, CountBlock) else CountBlock(
-            X, self.order, self.sort_rows, self.col_nnz)
+            X, self.order, self.col_nnz)
 
     def new_stats(self, K, n_features):
-        return [np.zeros((n_features, K)), np.zeros(K)]
+        return [_kernels.zeros((n_features, K)), np.zeros(K)]
 
     def add_stats(self, stats, block, resp):
         block.scatter(np.arange(block.shape[0]), resp, stats[0])
@@ -192,8 +188,8 @@ class MultinomialEvents(EventModel):
         if self._stats is None or self.log_stats.shape != (V, K):
             self.log_stats = np.full((V, K), np.log(self.alpha))
             self.col_sums = np.full(V, K * np.log(self.alpha))
-            self.bound = np.zeros(V)
-            self._stats = np.zeros((V, K))
+            self.bound = _kernels.zeros(V)
+            self._stats = _kernels.zeros((V, K))
             self.log_norm = None
             changed = None
         cols, old = (np.arange(V), self._stats) if changed is None else changed
@@ -291,10 +287,10 @@ class BernoulliEvents(EventModel):
         if isinstance(X, CountBlock):
             return X
         return CountBlock(sp.csr_matrix(self.binary(X)), self.order,
-                          self.sort_rows, self.col_nnz)
+                          self.col_nnz)
 
     def new_stats(self, K, n_features):
-        return [np.zeros((n_features, K)), np.zeros(K)]
+        return [_kernels.zeros((n_features, K)), np.zeros(K)]
 
     def add_stats(self, stats, block, resp):
         block.scatter(np.arange(block.shape[0]), resp, stats[0])
@@ -376,7 +372,7 @@ class GaussianEvents(EventModel):
         return self._set(self.means, self.variances)
 
     def new_stats(self, K, n_features):
-        return [np.zeros((2 * n_features, K)), np.zeros(K)]
+        return [_kernels.zeros((2 * n_features, K)), np.zeros(K)]
 
     def add_stats(self, stats, block, resp):
         # XX.T @ resp, not resp.T @ XX: OpenBLAS's threaded kernel for the

@@ -39,8 +39,8 @@ class IncrementalPasses:
         self.top = np.zeros(n, dtype=np.int64)
         self.gap = np.full(n, -np.inf)
         self.changed = np.ones(n, dtype=np.uint8)
-        self.delta = np.empty((n, K))
-        self.old = np.empty((V, K))
+        self.delta = _kernels.zeros((n, K))
+        self.old = _kernels.zeros((V, K))
         self.touched = np.zeros(V, dtype=np.uint8)
         self.table = None
 
@@ -54,8 +54,9 @@ class IncrementalPasses:
         return cols, self.old
 
     def start(self, stats, resp):
-        self.delta[...] = resp
-        return self.statistics(stats, resp, np.arange(resp.shape[0]))
+        rows = np.flatnonzero(resp.any(axis=1))  # EMNB: the labeled rows
+        self.delta[rows] = resp[rows]
+        return self.statistics(stats, resp, rows)
 
     def e_step(self, events, table, row_class, weights, resp, row_loglik):
         """The E-step, writing only rows that moved; then their delta added

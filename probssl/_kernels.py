@@ -93,6 +93,7 @@ def _cache_failure(exc):
                for f in frames)
 
 __all__ = [
+    "zeros",
     "balanced_chunks",
     "csr_has_duplicates",
     "csr_dense_dot",
@@ -102,6 +103,14 @@ __all__ = [
     "csr_scatter_rows",
     "log_stats_update",
 ]
+
+
+def zeros(shape):
+    """``np.zeros`` with its pages already mapped, for outputs a parallel
+    kernel writes in random order: calloc's lazily mapped pages, faulted
+    in one at a time by several threads, cost ~30 ms for two (53k, 20)
+    arrays here, against ~3 ms for this sequential fill."""
+    return np.full(shape, 0.0)
 
 
 def balanced_chunks(indptr, n_chunks=64):

@@ -329,8 +329,7 @@ def _in_chunk(k, func, *args, files=()):
 
 
 class Chunks(Source):
-    """Chunks read one at a time, validated and prepared every pass (their
-    rows relabelled, not sorted: a chunk's scatter reads it once)."""
+    """Chunks read one at a time, validated and prepared every pass."""
 
     def __init__(self, est, chunks, classes, unlabeled_weight, events):
         self.est, self.chunks = est, chunks
@@ -341,7 +340,7 @@ class Chunks(Source):
                  for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
-        self._from_scans(est, scans, events, classes).sort_rows = False
+        self._from_scans(est, scans, events, classes)
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
