@@ -197,10 +197,14 @@ class EMClassifier(SemiSupervisedClassifier):
         source = InMemory(self, X, y, sample_weight, self._unlabeled_weight,
                           self._new_events)
         self._fit_source(source, previous)
-        guess = self._joint_log_likelihood_checked(source.X).argmax(axis=1)
+        guess = self._guess(source)
         self.transduction_ = self.classes_[np.where(
             source.y_index >= 0, source.y_index, guess)]
         return self
+
+    def _guess(self, source):
+        """The most probable class of every row of ``fit``'s input."""
+        return self._joint_log_likelihood_checked(source.X).argmax(axis=1)
 
     def fit_chunks(self, chunks, classes=None, callback=None):
         """Fit by EM over chunks of rows read one at a time (out of core).

@@ -42,6 +42,7 @@ class Block:
     row_class: np.ndarray
     weights: np.ndarray
     rows: np.ndarray  # positions in the input
+    kinds: object = None  # (C + 1, n) row-kind indicator, made on first use
 
 
 @dataclass
@@ -79,8 +80,11 @@ def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
 def kind_mass(block, resp, n_kinds):
     """Responsibility mass per row kind: row 0 unlabeled, c + 1 class c."""
     n = block.rows.size
-    return sp.csr_matrix((np.ones(n), (block.row_class + 1, np.arange(n))),
-                         shape=(n_kinds, n)) @ resp
+    if block.kinds is None or block.kinds.shape[0] != n_kinds:
+        block.kinds = sp.csr_matrix(
+            (np.ones(n), (block.row_class + 1, np.arange(n))),
+            shape=(n_kinds, n))
+    return block.kinds @ resp
 
 
 def block_stats(block, events, resp, n_kinds, loglik=0.0):

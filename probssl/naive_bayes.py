@@ -222,6 +222,15 @@ default="diag"
             self.feature_log_prob_ = logsumexp(comp + within[..., None],
                                                axis=1)
 
+    def _guess(self, source):
+        # The last E-step's posteriors are those of the final parameters
+        # (run_em ends on an E-step): no second pass over X.
+        resp = source.resp
+        if resp is None or resp.shape[0] != source.X.shape[0]:
+            return super()._guess(source)  # not kept, or weightless rows
+        n, M = resp.shape[0], self.n_components_per_class
+        return resp.reshape(n, -1, M).sum(axis=2).argmax(axis=1)
+
     # -- prediction -----------------------------------------------------------
     def _joint_log_likelihood_checked(self, X):
         """log P(x, c) for validated X, summed over each class's components."""

@@ -914,3 +914,23 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("M", [1, 2])
+@pytest.mark.parametrize("zero_weight", [False, True])
+def test_transduction_is_the_final_models_prediction(M, zero_weight):
+    # transduction_ is read off the last E-step's posteriors (or predicted
+    # again when weightless rows took no part): either way it must be the
+    # final parameters' most probable class of every unlabeled row.
+    X, y, _, _ = make_corpus(seed=5, n_classes=3, n_labeled_per_class=4,
+                             n_unlabeled=200, mean_length=8)
+    w = np.ones(X.shape[0])
+    if zero_weight:
+        w[-7:] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = EMNaiveBayes(n_components_per_class=M, max_iter=7,
+                           random_state=0).fit(X, y, sample_weight=w)
+    unl = y == -1
+    assert_array_equal(clf.transduction_[unl], clf.predict(X[unl]))
+    assert_array_equal(clf.transduction_[~unl], y[~unl])
