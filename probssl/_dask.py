@@ -21,8 +21,8 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._sources import Source, add, make_block, scan_block
-from ._validation import check_block
+from ._sources import Source, add, prepare_block, scan_block
+from ._validation import check_n_rows
 
 
 def active_client(client=None):
@@ -45,18 +45,11 @@ def _row_chunked(a, row_chunks):
 def _tree_sum(parts, combine):
     """Pairwise sums in a fixed order (the result does not depend on
     where or when the tasks run)."""
-    while len(parts) > 1:
-        nxt = [combine(parts[i], parts[i + 1])
-               for i in range(0, len(parts) - 1, 2)]
-        if len(parts) % 2:
-            nxt.append(parts[-1])
-        parts = nxt
-    return parts[0]
-
-
-def _prepare(X, y, w, est, classes, unlabeled_weight, events, offset):
-    X, y_index, sw = check_block(est, X, y, w, classes, est.event_model_)
-    return make_block(events, X, y_index, sw, unlabeled_weight, offset)
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return combine(_tree_sum(parts[:half], combine),
+                   _tree_sum(parts[half:], combine))
 
 
 def _call(block, func, args):
@@ -76,12 +69,8 @@ class DaskSource(Source):
                             f"{type(X).__name__}.")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got shape {X.shape}.")
-        if len(X.chunks[1]) > 1:
-            X = X.rechunk({1: -1})
-        if np.shape(y)[0] != X.shape[0]:
-            raise ValueError(
-                f"X and y have inconsistent numbers of rows: X has "
-                f"{X.shape[0]}, y has {np.shape(y)[0]}.")
+        X = X.rechunk({1: -1})  # whole rows in every block
+        check_n_rows(X.shape[0], "y", np.shape(y)[0])
         y = _row_chunked(y, X.chunks[0])
         w = _row_chunked(sample_weight, X.chunks[0])
         xb, yb = list(X.to_delayed()[:, 0]), list(y.to_delayed())
@@ -90,11 +79,10 @@ class DaskSource(Source):
         scans = [dask.delayed(scan_block)(xi, yi, wi, est.event_model,
                                           unlabeled_weight)
                  for xi, yi, wi in zip(xb, yb, wb)]
-        scans = (self.client.gather(self.client.compute(scans)) if
-                 self.client is not None else dask.compute(*scans))
+        scans = dask.compute(*scans, scheduler=self.client)
         events = self._from_scans(est, scans, events)
-        prepared = [dask.delayed(_prepare)(xi, yi, wi, est, self.classes,
-                                           unlabeled_weight, events, o)
+        prepared = [dask.delayed(prepare_block)(xi, yi, wi, est, self.classes,
+                                                unlabeled_weight, events, o)
                     for xi, yi, wi, o in zip(xb, yb, wb, self.offsets)]
         if self.client is not None:
             from distributed import wait
@@ -119,9 +107,8 @@ class DaskSource(Source):
         import dask
 
         if self.client is None:
-            call, comb = dask.delayed(_call), dask.delayed(combine)
-            parts = [call(b, func, args) for b in self.blocks]
-            return dask.compute(_tree_sum(parts, comb))[0]
+            parts = [dask.delayed(func)(b, *args) for b in self.blocks]
+            return dask.compute(_tree_sum(parts, dask.delayed(combine)))[0]
         args = self._broadcast(args)
         parts = [self.client.submit(_call, b, func, args, pure=False)
                  for b in self.blocks]
@@ -129,20 +116,16 @@ class DaskSource(Source):
             combine, a, b, pure=False)).result()
 
 
-def _predict_block(block, est, method):
-    return getattr(est, method)(block)
-
-
 def predict_dask(est, X, method="predict"):
     """``est.<method>`` on every row chunk of a Dask array, lazily."""
     check_is_fitted(est)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}.")
-    X = X.rechunk({1: -1})
+    X, func = X.rechunk({1: -1}), getattr(est, method)
     if method == "predict":
         dtype = est.classes_.dtype
-        return X.map_blocks(_predict_block, est, method, drop_axis=1,
-                            dtype=dtype, meta=np.empty((0,), dtype=dtype))
-    return X.map_blocks(_predict_block, est, method, dtype=np.float64,
+        return X.map_blocks(func, drop_axis=1, dtype=dtype,
+                            meta=np.empty((0,), dtype=dtype))
+    return X.map_blocks(func, dtype=np.float64,
                         chunks=(X.chunks[0], (len(est.classes_),)),
                         meta=np.empty((0, 0), dtype=np.float64))

@@ -21,6 +21,7 @@ model it runs the incremental passes of :mod:`probssl._incremental`.
 source is :mod:`probssl._dask`.
 """
 
+import functools
 import glob
 import os
 from dataclasses import dataclass
@@ -75,6 +76,13 @@ def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
         X, y_index, weights = X[active], y_index[active], weights[active]
     return Block(events.prepare(X), np.ascontiguousarray(y_index),
                  np.ascontiguousarray(weights), rows)
+
+
+def prepare_block(X, y, w, est, classes, unlabeled_weight, events, offset):
+    """One raw block of rows checked as ``fit`` checks its input, then made
+    a :class:`Block` (``offset``: the position of its first row)."""
+    X, y_index, sw = check_block(est, X, y, w, classes, est.event_model_)
+    return make_block(events, X, y_index, sw, unlabeled_weight, offset)
 
 
 def kind_mass(block, resp, n_kinds):
@@ -132,26 +140,28 @@ class Source:
         """Set up from the :func:`scan_block` results of every block (the
         estimator's ``classes_``, ``event_model_``, ``n_features_in_``);
         returns the model's blank events."""
-        for k, scan in enumerate(scans):
-            if scan[5] != scans[0][5]:
-                raise ValueError(f"chunk {k} has {scan[5]} features, chunk 0 "
-                                 f"has {scans[0][5]}.")
-        self.offsets = np.cumsum([0] + [s[1] for s in scans])
+        labels, sizes, counts, doc_freq, n_active, n_features, sums = zip(
+            *scans)
+        for k, d in enumerate(n_features):
+            if d != n_features[0]:
+                raise ValueError(f"chunk {k} has {d} features, chunk 0 "
+                                 f"has {n_features[0]}.")
+        self.offsets = np.cumsum((0,) + sizes)
         est.classes_ = self.classes = (
-            merge_labels([s[0] for s in scans]) if classes is None
+            merge_labels(labels) if classes is None
             else np.unique(np.asarray(classes)))
         # "auto" over blocks as over the whole input: multinomial when every
         # block is sparse or non-negative integers, else Gaussian.
         est.event_model_ = est.event_model if est.event_model != "auto" else (
-            "multinomial" if all(s[2] for s in scans) else "gaussian")
-        est.n_features_in_ = scans[0][5]
+            "multinomial" if all(counts) else "gaussian")
+        est.n_features_in_ = n_features[0]
         events = events(est.event_model_)
         gaussian = events.name == "gaussian"
-        dense = all(s[6] is not None for s in scans)  # else: refused later
-        self._setup(events, None if gaussian else sum(s[3] for s in scans),
-                    sum(s[6] for s in scans) / self.offsets[-1]
-                    if gaussian and dense else None)
-        self.n_rows = sum(s[4] for s in scans)
+        dense = all(s is not None for s in sums)  # else: refused later
+        self._setup(events, None if gaussian else sum(doc_freq),
+                    sum(sums) / self.offsets[-1] if gaussian and dense
+                    else None)
+        self.n_rows = sum(n_active)
         return events
 
     def start(self, events, mixing, run):
@@ -272,21 +282,20 @@ def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
     os.makedirs(folder, exist_ok=True)
     dense = not sp.issparse(X)
     X = np.asarray(X) if dense else sp.csr_matrix(X)
-    y = np.asarray(y)
-    i = start
-    for lo in range(0, X.shape[0], int(chunk_rows)):
-        hi = min(lo + int(chunk_rows), X.shape[0])
+    y, step = np.asarray(y), int(chunk_rows)
+    starts = range(0, X.shape[0], step)
+    for i, lo in enumerate(starts, start):
+        rows = slice(lo, lo + step)
         stem = os.path.join(os.fspath(folder), f"chunk_{i:06d}")
         if dense:
-            np.save(stem + ".X.npy", X[lo:hi])
+            np.save(stem + ".X.npy", X[rows])
         else:
-            sp.save_npz(stem + ".npz", X[lo:hi], compressed=False)
-        np.save(stem + ".y.npy", y[lo:hi])
+            sp.save_npz(stem + ".npz", X[rows], compressed=False)
+        np.save(stem + ".y.npy", y[rows])
         if sample_weight is not None:
             np.save(stem + ".w.npy",
-                    np.asarray(sample_weight, dtype=np.float64)[lo:hi])
-        i += 1
-    return i - start
+                    np.asarray(sample_weight, dtype=np.float64)[rows])
+    return len(starts)
 
 
 def _chunk_items(chunks):
@@ -348,15 +357,10 @@ class Chunks(Source):
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
-            X, y_index, sw = _in_chunk(k, check_block, self.est, X, y, w,
-                                       self.classes, self.est.event_model_,
-                                       files=self.files)
-            yield make_block(self.events_template, X, y_index, sw,
-                             self.unlabeled_weight, self.offsets[k])
+            yield _in_chunk(k, prepare_block, X, y, w, self.est, self.classes,
+                            self.unlabeled_weight, self.events_template,
+                            self.offsets[k], files=self.files)
 
     def reduce(self, func, *args, combine=add):
-        total = None
-        for block in self.blocks():
-            part = func(block, *args)
-            total = part if total is None else combine(total, part)
-        return total
+        return functools.reduce(combine, (func(block, *args)
+                                          for block in self.blocks()))

@@ -131,14 +131,19 @@ def merge_labels(parts):
     return classes
 
 
+def check_n_rows(n_rows, name, n):
+    """Refuse ``n`` entries of ``name`` (y, sample_weight) for ``n_rows``
+    rows of X."""
+    if n != n_rows:
+        raise ValueError(f"X and {name} have inconsistent numbers of rows: "
+                         f"X has {n_rows}, {name} has {n}.")
+
+
 def check_semi_supervised_y(y, n_samples):
     """``(classes, y_index)``: the sorted labels seen on labeled rows, and
     every row's index into them (-1 for unlabeled rows)."""
     y = column_or_1d(np.asarray(y), warn=True)
-    if y.shape[0] != n_samples:
-        raise ValueError(
-            f"X and y have inconsistent numbers of rows: X has {n_samples}, "
-            f"y has {y.shape[0]}.")
+    check_n_rows(n_samples, "y", y.shape[0])
     classes = merge_labels([labels_of(y)])
     return classes, encode_known_labels(classes, y)
 
@@ -168,15 +173,11 @@ def check_sample_weight(sample_weight, X):
     )
 
 
-def check_block(estimator, X, y, sample_weight, classes, event_model, *,
-                reset=False):
+def check_block(estimator, X, y, sample_weight, classes, event_model):
     """One block of rows, checked as ``fit`` checks its input: returns
     ``(X, y_index, sample_weight)``, ``y_index`` -1 on unlabeled rows."""
-    X, _ = check_input(estimator, X, event_model, reset=reset)
-    if np.shape(y)[0] != X.shape[0]:
-        raise ValueError(
-            f"X and y have inconsistent numbers of rows: X has {X.shape[0]}, "
-            f"y has {np.shape(y)[0]}.")
+    X, _ = check_input(estimator, X, event_model, reset=False)
+    check_n_rows(X.shape[0], "y", np.shape(y)[0])
     if sample_weight is not None and np.size(sample_weight) == X.shape[0] \
             and not np.any(np.asarray(sample_weight) != 0):
         return X, encode_known_labels(classes, y), np.zeros(X.shape[0])
@@ -188,12 +189,9 @@ def scored_rows(classes, y, n_rows, sample_weight=None):
     """``(y_index, rows, sample_weight)`` of the labeled rows that ``score``
     counts; y and sample_weight must have one entry per row of X."""
     y_index = encode_known_labels(classes, y)
-    for name, n in (("y", y_index.shape[0]),
-                    ("sample_weight", n_rows if sample_weight is None
-                     else np.shape(sample_weight)[0])):
-        if n != n_rows:
-            raise ValueError(f"X and {name} have inconsistent numbers of rows:"
-                             f" X has {n_rows}, {name} has {n}.")
+    check_n_rows(n_rows, "y", y_index.shape[0])
+    if sample_weight is not None:
+        check_n_rows(n_rows, "sample_weight", np.shape(sample_weight)[0])
     rows = np.flatnonzero(y_index >= 0)
     if not rows.size:
         raise ValueError("score needs at least one labeled row (y != -1).")
