@@ -187,20 +187,11 @@ class EMClassifier(SemiSupervisedClassifier):
         -------
         self
         """
-        previous = self._previous_fit()
         if is_dask(X) or is_dask(y) or is_dask(sample_weight):
             from ._dask import DaskSource
 
-            source = DaskSource(self, X, y, sample_weight,
-                                self._unlabeled_weight, self._new_events)
-            return self._fit_source(source, previous)
-        source = InMemory(self, X, y, sample_weight, self._unlabeled_weight,
-                          self._new_events)
-        self._fit_source(source, previous)
-        guess = self._guess(source)
-        self.transduction_ = self.classes_[np.where(
-            source.y_index >= 0, source.y_index, guess)]
-        return self
+            return self._fit_source(DaskSource, X, y, sample_weight)
+        return self._fit_source(InMemory, X, y, sample_weight)
 
     def _guess(self, source):
         """The most probable class of every row of ``fit``'s input."""
@@ -230,28 +221,27 @@ class EMClassifier(SemiSupervisedClassifier):
         self
         """
         self._validate_params()
-        previous = self._previous_fit()
-        return self._fit_source(Chunks(self, chunks, classes,
-                                       self._unlabeled_weight,
-                                       self._new_events), previous, callback)
+        return self._fit_source(Chunks, chunks, classes, callback=callback)
 
     def _fitted_on(self):
         return (tuple(self.classes_.tolist()), self.event_model_,
                 self.n_features_in_)
 
-    def _previous_fit(self):
-        """What a warm start continues from (before the refit changes it)."""
-        if self.warm_start and hasattr(self, "events_"):
-            return (self.events_, self._mixing_state), self._fitted_on()
-        return None
-
-    def _fit_source(self, source, previous=None, callback=None):
+    def _fit_source(self, make_source, *args, callback=None, **kwargs):
+        """Fit by EM over ``make_source(self, *args, unlabeled_weight,
+        new_events, **kwargs)`` (which sets ``classes_``, ``event_model_``
+        and ``n_features_in_``); ``transduction_`` when it is in memory."""
+        # What a warm start continues from, before the source resets it.
+        fitted_on = (self._fitted_on() if self.warm_start
+                     and hasattr(self, "events_") else None)
+        source = make_source(self, *args, self._unlabeled_weight,
+                             self._new_events, **kwargs)
         for name in self._event_attributes + ("transduction_", "covariances_",
                                               "concentrations_"):
             self.__dict__.pop(name, None)
         # a warm start only on the same classes, model and features
-        warm = (previous[0] if previous and previous[1] == self._fitted_on()
-                else None)
+        warm = ((self.events_, self._mixing_state)
+                if fitted_on == self._fitted_on() else None)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         run = run_em(source.events_template,
                      self._mixing(len(self.classes_), seed), source,
@@ -265,15 +255,12 @@ class EMClassifier(SemiSupervisedClassifier):
         self.converged_ = run.converged
         self.lower_bound_ = run.history[-1]
         self.lower_bounds_ = run.history
-        own = getattr(self.events_, "fitted_attributes", ())
-        for name in own:  # full / tied Gaussian, vMF
+        for name in self.events_.fitted_attributes:
             setattr(self, name + "_", getattr(self.events_, name))
-        if own:
-            pass
-        elif self.event_model_ == "gaussian":
-            self.means_ = self.events_.means
-            self.variances_ = self.events_.variances
-        else:
+        if hasattr(self.events_, "feature_log_prob"):  # count models
             self.component_feature_log_prob_ = self.events_.feature_log_prob
         self._set_fitted(run)
+        if isinstance(source, InMemory):
+            self.transduction_ = self.classes_[np.where(
+                source.y_index >= 0, source.y_index, self._guess(source))]
         return self

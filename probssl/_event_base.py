@@ -14,6 +14,7 @@ class EventModel:
     (kept in ``order``; ``_feature_params`` hold a feature axis first)."""
 
     order = col_nnz = None  # the block layout, set by the source
+    fitted_attributes = ()  # parameters an estimator shows as NAME_
     _log_prior = 0.0
 
     def log_prior(self):
@@ -50,17 +51,12 @@ class EventModel:
         return self
 
     def aligned_with(self, template):
-        """These parameters, for blocks prepared by ``template``."""
-        self.set_order(template.order)
-        self.col_nnz = template.col_nnz
+        """These parameters (in input order), permuted for blocks prepared
+        by ``template``."""
+        self.restore_order()
+        if template.order is not None:
+            self._permute(template.order)
+        self.order, self.col_nnz = template.order, template.col_nnz
         if hasattr(template, "shift"):  # dense models: rows about a shift
             self.shift = template.shift
-        return self
-
-    def set_order(self, order):
-        """Parameters (in input order) permuted to the block order ``order``."""
-        self.restore_order()
-        if order is not None:
-            self._permute(order)
-        self.order = order
         return self

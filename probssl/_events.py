@@ -284,13 +284,10 @@ class BernoulliEvents(EventModel):
         return X
 
     def prepare(self, X):
-        if isinstance(X, CountBlock):
-            return X
-        return CountBlock(sp.csr_matrix(self.binary(X)), self.order,
-                          self.col_nnz)
+        return X if isinstance(X, CountBlock) else CountBlock(
+            self.binary(X), self.order, self.col_nnz)
 
-    def new_stats(self, K, n_features):
-        return [_kernels.zeros((n_features, K)), np.zeros(K)]
+    new_stats = MultinomialEvents.new_stats
 
     def add_stats(self, stats, block, resp):
         block.scatter(np.arange(block.shape[0]), resp, stats[0])
@@ -351,6 +348,7 @@ class GaussianEvents(EventModel):
 
     name = "gaussian"
     _feature_params = ()
+    fitted_attributes = ("means", "variances")
 
     means = variances = shift = None
 
@@ -383,18 +381,15 @@ class GaussianEvents(EventModel):
 
     def full_variances(self):
         """Variances broadcast to (K, d), whatever the covariance type."""
-        K, d = self.means.shape
-        if self.covariance_type == "spherical":
-            return np.repeat(self.variances[:, None], d, axis=1)
-        return np.broadcast_to(self.variances, (K, d))
+        spherical = self.covariance_type == "spherical"
+        return np.broadcast_to(self.variances[:, None] if spherical
+                               else self.variances, self.means.shape)
 
     def m_step(self, stats, changed=None):
-        stats, nk = stats[0].T, stats[1]
+        nk = stats[1]
         # A component without mass keeps finite (unused) parameters.
-        safe_nk = np.where(nk > 0, nk, 1.0)[:, None]
-        d = stats.shape[1] // 2
-        means = stats[:, d:] / safe_nk
-        second = stats[:, :d] / safe_nk
+        second, means = np.split(
+            stats[0].T / np.where(nk > 0, nk, 1.0)[:, None], 2, axis=1)
         if self.covariance_type == "tied_diag":
             second = second.T @ nk / nk.sum()
             spread = second - (means**2).T @ nk / nk.sum()

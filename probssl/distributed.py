@@ -13,7 +13,5 @@ def fit_dask(est, X, y, sample_weight=None, *, client=None, callback=None):
     ``distributed`` client when None; else Dask's local scheduler);
     ``callback(n_iter, objective)`` after every iteration."""
     est._validate_params()
-    previous = est._previous_fit()
-    return est._fit_source(DaskSource(est, X, y, sample_weight,
-                                      est._unlabeled_weight, est._new_events,
-                                      client), previous, callback)
+    return est._fit_source(DaskSource, X, y, sample_weight, client=client,
+                           callback=callback)
