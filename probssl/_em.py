@@ -71,11 +71,10 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
     """
     best = None
     for run in range(1 if warm else mixing.n_runs(n_init)):
-        ev = copy.deepcopy(events)
+        ev = copy.deepcopy(warm[0] if warm else events)
         if warm:
-            ev = copy.deepcopy(warm[0]).aligned_with(events)
             mixing.warm(warm[1])
-            stats = source.e_pass(ev, mixing.table())
+            stats = source.e_pass(ev.aligned_with(events), mixing.table())
         else:
             mixing.begin(source, run, ev)
             stats = source.start(ev, mixing, run)
@@ -83,7 +82,6 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             raise ValueError("Every labeled row has sample_weight 0: "
                              "nothing to learn from.")
         history = []
-        converged = False
         for n_iter in range(1, max_iter + 1):
             keep = mixing.m_step(stats.kinds, n_iter, owner)
             if keep is not None:
@@ -91,10 +89,10 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             ev.m_step(stats.events, stats.changed)
             stats = source.e_pass(ev, mixing.table())
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
-            if record_iteration(history, objective, n_iter, owner=owner,
-                                verbose=verbose, tol=tol, callback=callback,
-                                hint=lambda: _diagnose(ev, mixing)):
-                converged = True
+            converged = record_iteration(
+                history, objective, n_iter, owner=owner, verbose=verbose,
+                tol=tol, callback=callback, hint=lambda: _diagnose(ev, mixing))
+            if converged:
                 break
         result = Run(ev, mixing.state(), n_iter, converged, history)
         # A later start must win by more than rounding (runs that reach the

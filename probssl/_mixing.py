@@ -44,12 +44,6 @@ def row_uniforms(seed, run, rows, n_cols):
     return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
 
 
-def _spread(seed, run, rows, n):
-    """Random shares of one row over ``n`` components (rows sum to 1)."""
-    u = row_uniforms(seed, run, rows, n)
-    return u / u.sum(axis=1, keepdims=True)
-
-
 class Mixing:
     """K components with mixing weights and class tables beta(c | l).
 
@@ -93,9 +87,9 @@ class Mixing:
                 comps = np.flatnonzero(self.owner == c)
                 comps = comps if comps.size else np.array([c % self.K])
                 rows = np.flatnonzero(rc == c)
-                resp[rows[:, None], comps] = (
-                    _spread(self.seed, run, block.rows[rows], comps.size)
-                    if comps.size > 1 else 1.0)
+                # random shares of every row over its class's components
+                u = row_uniforms(self.seed, run, block.rows[rows], comps.size)
+                resp[rows[:, None], comps] = u / u.sum(axis=1, keepdims=True)
         elif self.init == "random":  # flat Dirichlet draws, one per row
             resp = -np.log(row_uniforms(self.seed, run, block.rows, self.K))
             resp /= resp.sum(axis=1, keepdims=True)
@@ -170,15 +164,7 @@ class Mixing:
     # -- EM ------------------------------------------------------------------
     def m_step(self, kinds, n_iter, owner):
         mass = kinds.sum(axis=0)
-        if self.fixed:
-            counts = mass + self.prior_alpha
-            with np.errstate(divide="ignore"):
-                self.log_weights = np.log(counts) - np.log(counts.sum())
-            return None
-        if self.beta is None:
-            lab = kinds[1:].sum(axis=1)
-            self.class_freq = lab / lab.sum()
-        dead = mass <= DEAD_MASS * mass.sum()
+        dead = (mass <= DEAD_MASS * mass.sum()) & (not self.fixed)
         keep = None
         if dead.any():
             warnings.warn(
@@ -190,24 +176,28 @@ class Mixing:
             self.kept, kinds, mass = self.kept[keep], kinds[:, keep], mass[keep]
             if self.beta is not None:
                 self.beta = self.beta[keep]
-        self.log_weights = np.log(mass) - np.log(mass.sum())
+        counts = mass + self.prior_alpha
+        with np.errstate(divide="ignore"):
+            self.log_weights = np.log(counts) - np.log(counts.sum())
+        if self.fixed:
+            return None
         counts = kinds[1:].T
-        if self.em2 and self.beta is not None and kinds[0].sum() > 0:
+        if self.beta is None:  # the first M-step: from the labeled rows
+            lab = counts.sum(axis=0)
+            self.beta = np.tile(lab / lab.sum(), (self.kept.size, 1))
+        elif self.em2 and kinds[0].sum() > 0:
             counts = counts + kinds[0][:, None] * self.beta
         totals = counts.sum(axis=1, keepdims=True)
         # A component without class mass keeps its table (at the start:
         # the labeled class frequencies).
-        previous = self.beta if self.beta is not None else self.class_freq
         with np.errstate(invalid="ignore", divide="ignore"):
-            self.beta = np.where(totals > 0, counts / totals, previous)
+            self.beta = np.where(totals > 0, counts / totals, self.beta)
         return keep
 
     def table(self):
-        table = np.empty((self.C + 1, self.beta.shape[0]))
-        table[0] = self.log_weights
         with np.errstate(divide="ignore"):
-            table[1:] = self.log_weights + np.log(self.beta).T
-        return table
+            return np.vstack([self.log_weights,
+                              self.log_weights + np.log(self.beta).T])
 
     def log_prior(self):
         return (self.prior_alpha * self.log_weights.sum()
@@ -220,8 +210,6 @@ class Mixing:
     def warm(self, state):
         self.log_weights, self.beta = state["log_weights"], state["beta"]
         self.kept = np.arange(self.beta.shape[0])
-        self.class_freq = self.beta.mean(axis=0)
-        self.K = self.kept.size
 
 
 def _concat(a, b):
