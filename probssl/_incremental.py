@@ -58,14 +58,20 @@ class IncrementalPasses:
         self.delta[rows] = resp[rows]
         return self.statistics(stats, resp, rows)
 
-    def e_step(self, events, table, row_class, weights, resp, row_loglik):
-        """The E-step, writing only rows that moved; then their delta added
-        to the kept statistics (see ``statistics``)."""
+    def e_step(self, events, table, row_class, weights, resp, stats, kinds):
+        """The E-step, writing only rows that moved; returns them and the
+        objective. ``stats`` and ``kinds`` (the mass per row kind) are
+        those of ``resp``, the kept responsibilities, from which the
+        parameters came: the objective is their share of it,
+        ``sum_i sum_k resp[i, k] (jll[i, k] + table[kind_i, k])``, a dot
+        product with the parameters, plus what the kernel adds for the
+        rows it computed afresh."""
         b = self.block
         csr = b.csr
         norm_bound = (np.inf if events.prev_log_norm is None else
                       2.0 * np.abs(events.log_norm
                                    - events.prev_log_norm).max())
+        row_loglik = np.empty(resp.shape[0])
         _kernels.csr_posterior_incremental(
             b.row_chunks, csr.indptr, csr.indices, csr.data, b.lengths,
             events.log_stats, events.log_norm, table,
@@ -73,4 +79,7 @@ class IncrementalPasses:
             row_class, weights, MOVED, resp, row_loglik, self.top, self.gap,
             self.changed, self.delta)
         self.table = np.array(table, dtype=np.float64)
-        return np.flatnonzero(self.changed)
+        kept = (np.vdot(stats[0], events.log_stats)
+                - stats[1] @ events.log_norm
+                + (kinds * np.where(kinds > 0, table, 0.0)).sum())
+        return np.flatnonzero(self.changed), float(row_loglik.sum() + kept)

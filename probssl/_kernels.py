@@ -272,7 +272,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                               resp, row_loglik, top, gap, changed, delta):
     """Multinomial E-step that skips the rows whose posterior cannot move.
 
-    Computes what :func:`table_posterior` does with
+    Computes the responsibilities :func:`table_posterior` does with
     ``jll = X @ (log_stats - log_norm)``, plus the state of the incremental
     scheme: ``top[i]`` and ``gap[i]`` (a lower bound in nats on the lead of
     the best component; -inf when the row is not saturated). Since the
@@ -282,6 +282,14 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
     ``tau * weights[i]`` get ``changed[i] = 1``, ``delta[i] = new - old``
     and ``resp[i] = new``; the others keep ``resp[i]`` and get
     ``changed[i] = 0``.
+
+    ``row_loglik[i]`` is the row's weighted log marginal likelihood minus
+    ``sum_k resp[i, k] (jll[i, k] + prior[k])`` over its kept (previous)
+    responsibilities: 0 for a saturated row, whose kept responsibilities
+    are its best component's up to e^-40. The caller adds that sum over
+    all rows, which is a dot product of the statistics with the
+    parameters, so a saturated row costs one gather per non-zero (its
+    bound), not two.
     """
     n_components = log_stats.shape[1]
     for c in prange(chunks.shape[0] - 1):
@@ -289,34 +297,32 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
         for i in range(chunks[c], chunks[c + 1]):
             w = weights[i]
             changed[i] = 0
+            row_loglik[i] = 0.0
             if w == 0.0:
-                row_loglik[i] = 0.0
                 continue
             lo = indptr[i]
             hi = indptr[i + 1]
             n_words = lengths[i]
             prior = table[row_class[i] + 1]
             if gap[i] > SATURATED:
-                t = top[i]
-                s = 0.0
                 b = row_bound + n_words * norm_bound
                 for p in range(lo, hi):
-                    x = data[p]
-                    j = indices[p]
-                    s += x * log_stats[j, t]
-                    b += x * bound[j]
+                    b += data[p] * bound[indices[p]]
                 g = gap[i] - b
                 if g > SATURATED:
                     gap[i] = g
-                    row_loglik[i] = w * (s - n_words * log_norm[t] + prior[t])
                     continue
             _row_dot(lo, hi, indices, data, log_stats, tmp)
             best = -np.inf
             second = -np.inf
             t = 0
+            r = resp[i]
+            kept = 0.0
             for k in range(n_components):
                 tmp[k] -= n_words * log_norm[k]
                 v = tmp[k] + prior[k]
+                if r[k] != 0.0:
+                    kept += r[k] * v
                 if v > best:
                     second = best
                     best = v
@@ -325,8 +331,7 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
                     second = v
             top[i] = t
             gap[i] = best - second if best > -np.inf else -np.inf
-            row_loglik[i] = _posterior_row(tmp, prior, w, tmp)
-            r = resp[i]
+            row_loglik[i] = _posterior_row(tmp, prior, w, tmp) - kept
             moved = 0.0
             for k in range(n_components):
                 d = abs(tmp[k] - r[k])

@@ -216,12 +216,12 @@ class InMemory(Source):
             self._begin(events, np.zeros((b.rows.size, K)))
         elif self.passes is None:  # components were dropped
             self.passes = IncrementalPasses(b.data, K)
-        row_loglik = np.empty(b.rows.size)
-        rows = self.passes.e_step(events, table, b.row_class, b.weights,
-                                  self.resp, row_loglik)
+        rows, loglik = self.passes.e_step(
+            events, table, b.row_class, b.weights, self.resp, self.stats,
+            kind_mass(b, self.resp, table.shape[0]))
         changed = self.passes.statistics(self.stats, self.resp, rows)
         return Stats(self.stats, kind_mass(b, self.resp, table.shape[0]),
-                     float(row_loglik.sum()), changed)
+                     loglik, changed)
 
     def drop(self, events, stats, keep):
         stats = super().drop(events, stats, keep)

@@ -139,8 +139,9 @@ def test_e_step_kernel_skips_only_while_the_lead_is_safe():
     assert a["changed"][0] == 0
     assert_array_equal(a["resp"], [[1.0, 0.0]])
     assert a["gap"][0] == pytest.approx(100.0 - 3e-3)
-    expected = 2 * log_stats[0, 0] + log_stats[1, 0] + np.log(0.5)
-    assert a["row_loglik"][0] == pytest.approx(expected)
+    # Its objective term is its kept responsibilities' share, which the
+    # caller adds for every row: nothing is left for the kernel to add.
+    assert a["row_loglik"][0] == 0.0
     # 2. The bound admits the move: the row is recomputed and flips.
     b = _one_row_state(log_stats, gap=100.0, top=0, bound=np.full(2, 60.0),
                        resp_row=[1.0, 0.0])
@@ -150,6 +151,10 @@ def test_e_step_kernel_skips_only_while_the_lead_is_safe():
     assert_allclose(b["resp"], [[0.0, 1.0]], atol=1e-30)
     assert_allclose(b["delta"], [[-1.0, 1.0]], atol=1e-30)
     assert b["gap"][0] == pytest.approx(-3 * np.log(1e-30))
+    # A recomputed row: its log-likelihood minus its kept share (on 0).
+    jll = np.array([2.0, 1.0]) @ log_stats + np.log(0.5)
+    assert b["row_loglik"][0] == pytest.approx(
+        np.logaddexp(*jll) - jll[0])
     # 3. A row that was never saturated is always recomputed.
     c = _one_row_state(log_stats, gap=-np.inf, top=0, bound=np.zeros(2),
                        resp_row=[0.5, 0.5])
