@@ -48,7 +48,7 @@ class IncrementalPasses:
         """Add the change ``delta[rows]`` to ``stats`` (in place); returns
         ``(columns reached, their previous statistics)`` for the M-step."""
         self.block.scatter(rows, self.delta, stats[0], self.old, self.touched)
-        stats[1] = self.block.lengths @ resp
+        stats[1] = np.einsum("i,ik->k", self.block.lengths, resp)
         cols = np.flatnonzero(self.touched)
         self.touched[cols] = 0
         return cols, self.old
@@ -79,7 +79,9 @@ class IncrementalPasses:
             row_class, weights, MOVED, resp, row_loglik, self.top, self.gap,
             self.changed, self.delta)
         self.table = np.array(table, dtype=np.float64)
-        kept = (np.vdot(stats[0], events.log_stats)
+        # (einsum, not BLAS: OpenBLAS's threads, woken here, would fight
+        # the kernels' threads for the cores; a fit took 3x as long)
+        kept = (np.einsum("wk,wk->", stats[0], events.log_stats)
                 - stats[1] @ events.log_norm
                 + (kinds * np.where(kinds > 0, table, 0.0)).sum())
         return np.flatnonzero(self.changed), float(row_loglik.sum() + kept)
