@@ -11,7 +11,7 @@ import sys
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
@@ -21,13 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._em import run_em
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._sources import Chunks, InMemory
-from ._validation import (
-    check_input,
-    check_sample_weight,
-    check_not_dask,
-    check_semi_supervised_y,
-    scored_rows,
-)
+from ._validation import (check_input, check_not_dask, check_sample_weight,
+                          check_semi_supervised_y, scored_rows)
 
 # shrinkage of the full / tied Gaussian covariances (probssl._gaussian)
 SHRINKAGE_CONSTRAINT = [None, Interval(Real, 0, 1, closed="both"),
@@ -78,9 +73,8 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, y_index = check_semi_supervised_y(y, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X)
         if not np.any(sample_weight[y_index >= 0] > 0):
-            raise ValueError(
-                "Every labeled row has sample_weight 0: nothing to learn from."
-            )
+            raise ValueError("Every labeled row has sample_weight 0: "
+                             "nothing to learn from.")
         return X, y_index, sample_weight
 
     def _validated(self, X):
@@ -108,8 +102,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
     @_lazy_on_dask
     def predict_log_proba(self, X):
         """Log posterior class probabilities, shape (n_samples, n_classes)."""
-        jll = self.predict_joint_log_proba(X)
-        return jll - logsumexp(jll, axis=1, keepdims=True)
+        return log_softmax(self.predict_joint_log_proba(X), axis=1)
 
     @_lazy_on_dask
     def predict_proba(self, X):
@@ -243,12 +236,11 @@ class EMClassifier(SemiSupervisedClassifier):
         warm = ((self.events_, self._mixing_state)
                 if fitted_on == self._fitted_on() else None)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
-        run = run_em(source.events_template,
-                     self._mixing(len(self.classes_), seed), source,
+        run = run_em(source.events_template, self._mixing(len(self.classes_),
+                                                          seed), source,
                      max_iter=self.max_iter, tol=self.tol,
                      n_init=getattr(self, "n_init", 1), verbose=self.verbose,
-                     owner=type(self).__name__, warm=warm,
-                     callback=callback)
+                     owner=type(self).__name__, warm=warm, callback=callback)
         self.events_ = run.events
         self._mixing_state = run.mixing
         self.n_iter_ = run.n_iter

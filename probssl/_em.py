@@ -101,11 +101,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
                 best.history[-1]):
             best = result
     if not best.converged:
-        warnings.warn(
-            f"{owner} did not converge in max_iter={max_iter} iterations; "
-            "raise max_iter or tol.",
-            ConvergenceWarning,
-        )
+        warnings.warn(f"{owner} did not converge in max_iter={max_iter} "
+                      "iterations; raise max_iter or tol.", ConvergenceWarning)
     best.events.restore_order()
     return best
 

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
 from . import _kernels
-from ._gaussian import FullGaussianEvents
+from ._gaussian import DenseEvents, FullGaussianEvents
 from ._event_base import EventModel
 from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
@@ -273,7 +273,8 @@ class BernoulliEvents(EventModel):
         self.binarize = binarize
 
     def binary(self, X):
-        """X as 0/1 (``x > binarize``; checked binary if ``binarize`` is None)."""
+        """X as 0/1 (``x > binarize``; checked binary if ``binarize`` is
+        None)."""
         if self.binarize is not None:
             return binarize(X, threshold=self.binarize)
         values = X.data if sp.issparse(X) else np.asarray(X)
@@ -303,8 +304,7 @@ class BernoulliEvents(EventModel):
     def log_prob(self, X):
         jll = self.prepare(X).dot(np.ascontiguousarray(self.log_p
                                                        - self.log_1mp))
-        jll += self.log_1mp.sum(axis=0)
-        return jll
+        return jll + self.log_1mp.sum(axis=0)
 
     def loo_log_prob(self, block, stats, row_class, weights, full):
         present, nk = stats
@@ -331,7 +331,7 @@ class BernoulliEvents(EventModel):
         return self.log_p.T
 
 
-class GaussianEvents(EventModel):
+class GaussianEvents(DenseEvents):
     """K Gaussians with diagonal covariances, for dense embeddings.
 
     ``covariance_type``: ``"diag"`` (a variance per component and feature),
@@ -347,7 +347,6 @@ class GaussianEvents(EventModel):
     """
 
     name = "gaussian"
-    _feature_params = ()
     fitted_attributes = ("means", "variances")
 
     means = variances = shift = None
@@ -404,8 +403,7 @@ class GaussianEvents(EventModel):
         if not np.all(variances > 0):
             raise FloatingPointError(
                 "A Gaussian variance is zero (a feature constant within a "
-                "component); set reg_covar > 0."
-            )
+                "component); set reg_covar > 0.")
         return self._set(means if self.shift is None else means + self.shift,
                          variances)
 

@@ -170,8 +170,7 @@ class Mixing:
             warnings.warn(
                 f"{owner}: component(s) {self.kept[dead].tolist()} lost "
                 f"(almost) all their mass at iteration {n_iter} and were "
-                "dropped; consider fewer components or another init.",
-                UserWarning)
+                "dropped; consider fewer components or another init.")
             keep = ~dead
             self.kept, kinds, mass = self.kept[keep], kinds[:, keep], mass[keep]
             if self.beta is not None:

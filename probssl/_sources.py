@@ -306,8 +306,7 @@ def _chunk_items(chunks):
     if it is source and not callable(chunks):
         raise TypeError(
             "chunks must be re-iterable (EM reads them once per iteration): "
-            "pass a list, an NpzChunks, or a callable returning an iterator."
-        )
+            "pass a list, an NpzChunks, or a callable returning an iterator.")
     for k, item in enumerate(it):
         if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
             raise ValueError(f"chunk {k}: a chunk must be (X, y) or "

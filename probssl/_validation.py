@@ -9,12 +9,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_non_negative,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import (_check_sample_weight,
+                                      check_non_negative, column_or_1d,
+                                      validate_data)
 
 from . import _kernels
 
@@ -26,9 +23,10 @@ NO_LABELS = ("y has no labeled rows: every entry is -1 (unlabeled). At least "
 def check_input(estimator, X, event_model, *, reset):
     """Validate X for an event model (``"auto"`` resolved on X first).
 
-    Returns ``(X, event_model)``. X must be finite everywhere. Sparse input is returned as canonical CSR float64 with int32 indices,
-    dense input as a float64 array. Count models reject negative values;
-    the Gaussian model rejects sparse input (embeddings are dense).
+    Returns ``(X, event_model)``. X must be finite everywhere. Sparse input
+    is returned as canonical CSR float64 with int32 indices, dense input as
+    a float64 array. Count models reject negative values; the Gaussian
+    model rejects sparse input (embeddings are dense).
     """
     check_sparse_structure(X)
     X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64,
@@ -41,8 +39,7 @@ def check_input(estimator, X, event_model, *, reset):
         raise TypeError(
             f"{name}: the gaussian event model needs dense X (e.g. sentence "
             "embeddings), got a sparse matrix. Use event_model='multinomial' "
-            "or 'bernoulli' for counts, or pass X.toarray()."
-        )
+            "or 'bernoulli' for counts, or pass X.toarray().")
     if sp.issparse(X):
         X = to_kernel_csr(X)
     return X, event_model
@@ -82,10 +79,8 @@ def to_kernel_csr(X):
         X = X.copy()
         X.sum_duplicates()
     if X.indices.dtype != np.int32 and X.nnz < np.iinfo(np.int32).max:
-        X = sp.csr_matrix(
-            (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int64)),
-            shape=X.shape,
-        )
+        X = sp.csr_matrix((X.data, X.indices.astype(np.int32),
+                           X.indptr.astype(np.int64)), shape=X.shape)
     return X
 
 
@@ -168,9 +163,8 @@ def encode_known_labels(classes, y):
 
 def check_sample_weight(sample_weight, X):
     """Non-negative float64 weights of shape (n_samples,)."""
-    return _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                ensure_non_negative=True)
 
 
 def check_block(estimator, X, y, sample_weight, classes, event_model):

@@ -3,7 +3,7 @@
 from numbers import Integral
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import logsumexp, softmax
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import EMClassifier
@@ -66,8 +66,8 @@ default="auto"
         on a row sample, then Lloyd iterations, each one pass of additive
         sums over the rows (so in memory, out of core and on Dask alike).
         ``"random"``: flat Dirichlet responsibilities for every row, drawn
-        from the row's position in the input. In all three the first class table
-        comes from the labeled rows' responsibilities. Since ML updates
+        from the row's position in the input. In all three the first class
+        table comes from the labeled rows' responsibilities. Since ML updates
         keep zeros at zero, the ``"labeled"`` start keeps every component
         on its one class (EM-I and EM-II then coincide); the other two let
         components be shared by classes. With several components per class
@@ -295,8 +295,7 @@ default="diag"
     def predict_component_proba(self, X):
         """Posterior component probabilities ``P(l | x)``, shape
         (n_samples, n_components_)."""
-        comp = self._component_log_joint(self._validated(X))
-        return np.exp(comp - logsumexp(comp, axis=1, keepdims=True))
+        return softmax(self._component_log_joint(self._validated(X)), axis=1)
 
     def predict_components(self, X):
         """Most probable component ``argmax_l P(l | x)`` of each row, shape
