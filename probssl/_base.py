@@ -141,7 +141,7 @@ class EMClassifier(SemiSupervisedClassifier):
     _shared_constraints = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "event_model": [StrOptions({"auto", *EVENT_MODELS})],
@@ -185,6 +185,14 @@ class EMClassifier(SemiSupervisedClassifier):
 
             return self._fit_source(DaskSource, X, y, sample_weight)
         return self._fit_source(InMemory, X, y, sample_weight)
+
+    def _tol(self):
+        # "auto": Nigam et al.'s ~10 iterations for counts; dense models'
+        # components separate slowly, so they run closer to convergence.
+        if self.tol != "auto":
+            return self.tol
+        return 1e-4 if self.event_model_ in ("multinomial", "bernoulli") \
+            else 1e-6
 
     def _guess(self, source):
         """The most probable class of every row of ``fit``'s input."""
@@ -238,7 +246,7 @@ class EMClassifier(SemiSupervisedClassifier):
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         run = run_em(source.events_template, self._mixing(len(self.classes_),
                                                           seed), source,
-                     max_iter=self.max_iter, tol=self.tol,
+                     max_iter=self.max_iter, tol=self._tol(),
                      n_init=getattr(self, "n_init", 1), verbose=self.verbose,
                      owner=type(self).__name__, warm=warm, callback=callback)
         self.events_ = run.events

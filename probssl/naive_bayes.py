@@ -37,10 +37,15 @@ class EMNaiveBayes(EMClassifier):
         them; a class's probability is the sum over its components.
     max_iter : int, default=100
         Maximum number of EM iterations (E-steps).
-    tol : float, default=1e-6
+    tol : float or "auto", default="auto"
         Stop when the gain of the MAP objective in one iteration is at most
         ``tol * |objective|`` (a relative gain, so that it does not depend
-        on the size of the corpus).
+        on the size of the corpus); ``tol=0`` runs all ``max_iter``
+        iterations. ``"auto"``: 1e-4 for the count models, which stops
+        where Nigam et al. (2000) saw EM settle, after 5-11 iterations on
+        20 Newsgroups (40-1,000 labeled and 10,000 unlabeled posts; test
+        accuracy within 0.2 points of 30 iterations'); 1e-6 for the dense
+        models, whose components separate more slowly.
     random_state : int, RandomState instance or None, default=None
         Seeds the random spread of labeled rows over their class's
         components when ``n_components_per_class > 1`` (the only randomness;
@@ -167,7 +172,7 @@ default="diag"
         unlabeled_weight=1.0,
         n_components_per_class=1,
         max_iter=100,
-        tol=1e-6,
+        tol="auto",
         random_state=None,
         verbose=0,
         prior_smoothing=0.0,

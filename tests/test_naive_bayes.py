@@ -934,3 +934,20 @@ def test_transduction_is_the_final_models_prediction(M, zero_weight):
     unl = y == -1
     assert_array_equal(clf.transduction_[unl], clf.predict(X[unl]))
     assert_array_equal(clf.transduction_[~unl], y[~unl])
+
+
+def test_auto_tol_is_nigams_stop_for_counts_and_tighter_for_dense():
+    X, y, _, _ = make_corpus(seed=3, n_classes=3, n_labeled_per_class=3,
+                             n_unlabeled=300, mean_length=6)
+    counts = EMNaiveBayes().fit(X, y)
+    assert counts.n_iter_ == EMNaiveBayes(tol=1e-4).fit(X, y).n_iter_
+    assert counts.n_iter_ < EMNaiveBayes(tol=1e-6).fit(X, y).n_iter_
+    h = counts.lower_bounds_
+    assert h[-1] - h[-2] <= 1e-4 * abs(h[-1]) < h[-2] - h[-3]
+    rng = np.random.default_rng(0)
+    D = rng.normal(size=(200, 3)) + np.repeat([[0, 0, 0], [2, 2, 2]], 100, 0)
+    yd = np.full(200, -1)
+    yd[[0, 1, 100, 101]] = [0, 0, 1, 1]
+    dense = EMNaiveBayes(event_model="gaussian").fit(D, yd)
+    assert dense.n_iter_ == EMNaiveBayes(event_model="gaussian",
+                                         tol=1e-6).fit(D, yd).n_iter_
