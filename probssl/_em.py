@@ -111,7 +111,7 @@ def _diagnose(events, mixing):
     """Why the objective is not finite, as far as the parameters tell."""
     bad = [name for name, v in vars(events).items()
            if isinstance(v, np.ndarray) and v.dtype.kind == "f"
-           and not np.isfinite(v).all()]
+           and name not in events._bounds and not np.isfinite(v).all()]
     if bad:
         return (f"the {events.name} model's parameters {bad} are not finite "
                 "(an overflow: rescale X?)")

@@ -16,6 +16,7 @@ class EventModel:
     order = col_nnz = None  # the block layout, set by the source
     fitted_attributes = ()  # parameters an estimator shows as NAME_
     _log_prior = 0.0
+    _bounds = ()  # arrays that may hold inf by design (no parameters)
 
     def log_prior(self):
         return self._log_prior

@@ -161,9 +161,10 @@ class MultinomialEvents(EventModel):
     """
 
     name = "multinomial"
-    _feature_params = ("log_stats", "_stats")
+    _feature_params = ("log_stats", "col_sums", "bound")
+    _bounds = ("bound",)
 
-    log_stats = log_norm = prev_log_norm = _stats = None
+    log_stats = log_norm = prev_log_norm = None
 
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
@@ -181,22 +182,20 @@ class MultinomialEvents(EventModel):
 
     def m_step(self, stats, changed=None):
         """MAP parameters from ``[X.T @ R, lengths @ R]``; ``changed``:
-        ``(columns, their previous statistics)`` when the caller knows
-        which columns moved (the incremental in-memory passes)."""
+        ``(columns, their previous statistics)`` when only those moved
+        since the last M-step (the incremental in-memory passes)."""
         S, totals = stats
-        V, K = S.shape
-        if self._stats is None or self.log_stats.shape != (V, K):
-            self.log_stats = np.full((V, K), np.log(self.alpha))
-            self.col_sums = np.full(V, K * np.log(self.alpha))
-            self.bound = _kernels.zeros(V)
-            self._stats = _kernels.zeros((V, K))
+        V = S.shape[0]
+        if changed is None:
+            self.log_stats = np.log(self.alpha + S)
+            self.col_sums = self.log_stats.sum(axis=1)
+            self.bound = np.full(V, np.inf)  # no previous parameters
             self.log_norm = None
-            changed = None
-        cols, old = (np.arange(V), self._stats) if changed is None else changed
-        self.bound[...] = 0.0
-        _kernels.log_stats_update(cols, self.alpha, S, old, self.log_stats,
-                                  self.col_sums, self.bound)
-        self._stats = S
+        else:
+            self.bound[...] = 0.0
+            _kernels.log_stats_update(changed[0], self.alpha, S, changed[1],
+                                      self.log_stats, self.col_sums,
+                                      self.bound)
         self.prev_log_norm = self.log_norm
         self.log_norm = np.log(self.alpha * V + totals)
         self._log_prior = self.alpha * (self.col_sums.sum()
@@ -221,9 +220,8 @@ class MultinomialEvents(EventModel):
         return self.prepare(X).dot(self.log_theta)
 
     def __getstate__(self):
-        # The M-step's book-keeping is not part of the fitted model.
-        state = dict(self.__dict__, _stats=None)
-        state.pop("_log_theta", None)
+        state = dict(self.__dict__)
+        state.pop("_log_theta", None)  # a cache
         return state
 
     def loo_log_prob(self, block, stats, row_class, weights, full):

@@ -29,13 +29,16 @@ def table_moved(old, new):
 
 
 class IncrementalPasses:
-    """Per-row state of the incremental passes over ``block`` (a
-    ``CountBlock``) with ``K`` components; ``resp`` is kept between
-    passes and always holds the responsibilities the statistics reflect."""
+    """The incremental passes over one resident ``block`` (a
+    :class:`probssl._sources.Block` of counts): its per-row state, and
+    ``resp`` and ``stats``, kept between passes; ``resp`` always holds the
+    responsibilities that ``stats`` reflect. Each pass returns
+    ``(columns reached, their previous statistics)`` for the M-step (None
+    for the first: a full M-step)."""
 
-    def __init__(self, block, K):
-        n, V = block.shape
-        self.block = block
+    def __init__(self, block, resp, stats):
+        (n, V), K = block.data.shape, resp.shape[1]
+        self.block, self.resp, self.stats = block, resp, stats
         self.top = np.zeros(n, dtype=np.int64)
         self.gap = np.full(n, -np.inf)
         self.changed = np.ones(n, dtype=np.uint8)
@@ -43,45 +46,51 @@ class IncrementalPasses:
         self.old = _kernels.zeros((V, K))
         self.touched = np.zeros(V, dtype=np.uint8)
         self.table = None
+        self.fresh = True
 
-    def statistics(self, stats, resp, rows):
-        """Add the change ``delta[rows]`` to ``stats`` (in place); returns
-        ``(columns reached, their previous statistics)`` for the M-step."""
-        self.block.scatter(rows, self.delta, stats[0], self.old, self.touched)
-        stats[1] = np.einsum("i,ik->k", self.block.lengths, resp)
+    def _count(self, rows):
+        """Add the change ``delta[rows]`` to the statistics (in place)."""
+        data = self.block.data
+        data.scatter(rows, self.delta, self.stats[0], self.old, self.touched)
+        self.stats[1] = np.einsum("i,ik->k", data.lengths, self.resp)
         cols = np.flatnonzero(self.touched)
         self.touched[cols] = 0
-        return cols, self.old
+        # The first M-step is a full one: the model's parameters may come
+        # from other statistics (a warm start, dropped components).
+        counted, self.fresh = None if self.fresh else (cols, self.old), False
+        return counted
 
-    def start(self, stats, resp):
-        rows = np.flatnonzero(resp.any(axis=1))  # EMNB: the labeled rows
-        self.delta[rows] = resp[rows]
-        return self.statistics(stats, resp, rows)
+    def start(self):
+        """Statistics of the start's rows (EMNB: only the labeled ones
+        carry responsibility)."""
+        rows = np.flatnonzero(self.resp.any(axis=1))
+        self.delta[rows] = self.resp[rows]
+        return self._count(rows)
 
-    def e_step(self, events, table, row_class, weights, resp, stats, kinds):
-        """The E-step, writing only rows that moved; returns them and the
-        objective. ``stats`` and ``kinds`` (the mass per row kind) are
-        those of ``resp``, the kept responsibilities, from which the
-        parameters came: the objective is their share of it,
-        ``sum_i sum_k resp[i, k] (jll[i, k] + table[kind_i, k])``, a dot
-        product with the parameters, plus what the kernel adds for the
-        rows it computed afresh."""
-        b = self.block
-        csr = b.csr
+    def e_step(self, events, table, kinds):
+        """The E-step, writing only rows that moved, then their change
+        counted; returns that and the objective. ``kinds``: the mass of
+        ``resp`` per row kind. The objective's share of the kept
+        responsibilities, ``sum_i sum_k resp[i, k] (jll[i, k] +
+        table[kind_i, k])``, is a dot product of the statistics with the
+        parameters they gave; the kernel adds, for the rows it computes
+        afresh, their log-likelihood minus their share."""
+        b, csr, (S, totals) = self.block, self.block.data.csr, self.stats
         norm_bound = (np.inf if events.prev_log_norm is None else
                       2.0 * np.abs(events.log_norm
                                    - events.prev_log_norm).max())
-        row_loglik = np.empty(resp.shape[0])
+        row_loglik = np.empty(b.rows.size)
         _kernels.csr_posterior_incremental(
-            b.row_chunks, csr.indptr, csr.indices, csr.data, b.lengths,
-            events.log_stats, events.log_norm, table,
+            b.data.row_chunks, csr.indptr, csr.indices, csr.data,
+            b.data.lengths, events.log_stats, events.log_norm, table,
             table_moved(self.table, table), norm_bound, events.bound,
-            row_class, weights, MOVED, resp, row_loglik, self.top, self.gap,
-            self.changed, self.delta)
+            b.row_class, b.weights, MOVED, self.resp, row_loglik, self.top,
+            self.gap, self.changed, self.delta)
         self.table = np.array(table, dtype=np.float64)
         # (einsum, not BLAS: OpenBLAS's threads, woken here, would fight
         # the kernels' threads for the cores; a fit took 3x as long)
-        kept = (np.einsum("wk,wk->", stats[0], events.log_stats)
-                - stats[1] @ events.log_norm
+        kept = (np.einsum("wk,wk->", S, events.log_stats)
+                - totals @ events.log_norm
                 + (kinds * np.where(kinds > 0, table, 0.0)).sum())
-        return np.flatnonzero(self.changed), float(row_loglik.sum() + kept)
+        return (self._count(np.flatnonzero(self.changed)),
+                float(row_loglik.sum() + kept))

@@ -190,46 +190,44 @@ class InMemory(Source):
                     X.mean(axis=0) if gaussian else None)
         self.block = make_block(events, X, y_index, sw, unlabeled_weight, 0)
         self.n_rows = self.block.rows.size
-        self.resp = None
+        self.passes = None
 
     def reduce(self, func, *args, combine=None):
         return func(self.block, *args)
 
     def _begin(self, events, resp):
-        self.resp, self.passes = resp, IncrementalPasses(self.block.data,
-                                                         resp.shape[1])
-        self.stats = events.new_stats(resp.shape[1], self.block.data.shape[1])
+        """The incremental passes from ``resp``."""
+        self.passes = IncrementalPasses(self.block, resp, events.new_stats(
+            resp.shape[1], self.block.data.shape[1]))
+        return self.passes
+
+    def _stats(self, changed, loglik, n_kinds):
+        return Stats(self.passes.stats, kind_mass(
+            self.block, self.passes.resp, n_kinds), loglik, changed)
 
     def start(self, events, mixing, run):
         if events.name != "multinomial":
             return super().start(events, mixing, run)
-        self._begin(events, mixing.initial_resp(self.block, run))
-        changed = self.passes.start(self.stats, self.resp)
-        return Stats(self.stats, kind_mass(self.block, self.resp,
-                                           mixing.C + 1), 0.0, changed)
+        resp = mixing.initial_resp(self.block, run)
+        return self._stats(self._begin(events, resp).start(), 0.0,
+                           mixing.C + 1)
 
     def e_pass(self, events, table):
         if events.name != "multinomial":
             return super().e_pass(events, table)
-        b, K = self.block, table.shape[1]
-        if self.resp is None:  # a warm start: nothing counted yet
-            self._begin(events, np.zeros((b.rows.size, K)))
-        elif self.passes is None:  # components were dropped
-            self.passes = IncrementalPasses(b.data, K)
-        rows, loglik = self.passes.e_step(
-            events, table, b.row_class, b.weights, self.resp, self.stats,
-            kind_mass(b, self.resp, table.shape[0]))
-        changed = self.passes.statistics(self.stats, self.resp, rows)
-        return Stats(self.stats, kind_mass(b, self.resp, table.shape[0]),
-                     loglik, changed)
+        if self.passes is None:  # a warm start: nothing counted yet
+            self._begin(events, np.zeros((self.n_rows, table.shape[1])))
+        n_kinds = table.shape[0]
+        kinds = kind_mass(self.block, self.passes.resp, n_kinds)
+        return self._stats(*self.passes.e_step(events, table, kinds),
+                           n_kinds)
 
     def drop(self, events, stats, keep):
         stats = super().drop(events, stats, keep)
-        if self.resp is not None:  # new components: restart the row state
-            self.resp = np.ascontiguousarray(self.resp[:, keep])
-            self.stats = stats.events = [np.ascontiguousarray(s)
-                                         for s in stats.events]
-            self.passes = None
+        if self.passes is not None:  # new components: restart the row state
+            stats.events = [np.ascontiguousarray(s) for s in stats.events]
+            self.passes = IncrementalPasses(self.block, np.ascontiguousarray(
+                self.passes.resp[:, keep]), stats.events)
         return stats
 
 

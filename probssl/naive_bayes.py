@@ -230,9 +230,9 @@ default="diag"
     def _guess(self, source):
         # The last E-step's posteriors are those of the final parameters
         # (run_em ends on an E-step): no second pass over X.
-        resp = source.resp
-        if resp is None or resp.shape[0] != source.X.shape[0]:
+        if source.passes is None or source.n_rows != source.X.shape[0]:
             return super()._guess(source)  # not kept, or weightless rows
+        resp = source.passes.resp
         n, M = resp.shape[0], self.n_components_per_class
         return resp.reshape(n, -1, M).sum(axis=2).argmax(axis=1)
 

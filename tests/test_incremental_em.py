@@ -85,8 +85,10 @@ def test_equals_the_full_passes(monkeypatch, data, params, weighted):
                         b.component_feature_log_prob_, rtol=0, atol=1e-9)
     assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=0,
                     atol=1e-9)
-    # No M-step state pickled with the fitted model.
-    assert pickle.loads(pickle.dumps(a.events_))._stats is None
+    # No statistics pickled with the fitted model: its only (V, K) array
+    # is the parameters.
+    state = vars(pickle.loads(pickle.dumps(a.events_)))
+    assert [k for k, v in state.items() if np.ndim(v) == 2] == ["log_stats"]
     c = pickle.loads(pickle.dumps(a))
     assert_allclose(c.predict_proba(X), a.predict_proba(X), rtol=0, atol=0)
 
@@ -190,4 +192,30 @@ def test_mixture_of_experts_equals_the_full_passes(monkeypatch, algorithm,
     assert_allclose(a.weights_, b.weights_, rtol=0, atol=1e-9)
     assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=0,
                     atol=1e-9)
-    assert pickle.loads(pickle.dumps(a.events_))._stats is None
+    state = vars(pickle.loads(pickle.dumps(a.events_)))
+    assert [k for k, v in state.items() if np.ndim(v) == 2] == ["log_stats"]
+
+
+def test_a_warm_start_on_other_rows_equals_the_full_passes():
+    """A warm start's first M-step is a full one: the incremental M-step
+    only re-takes the logarithms of the statistics that changed, so,
+    counted from zero, it would keep the previous fit's parameters of
+    every word the new rows lack (here words 0-19)."""
+    X, y = corpus(seed=4, n_components_per_class=1)
+    X2 = X[600:].tolil()
+    X2[:, :20] = 0
+    X2 = sp.csr_matrix(X2)
+    fits = []
+    for full in (False, True):
+        first = fit({"max_iter": 5, "warm_start": True}, X[:600], y[:600],
+                    full=full)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if full:
+                first.fit_chunks([(X2, y[600:])])
+            else:
+                first.fit(X2, y[600:])
+        fits.append(first)
+    assert_allclose(fits[0].feature_log_prob_, fits[1].feature_log_prob_,
+                    rtol=0, atol=1e-9)
+    assert_allclose(fits[0].lower_bounds_, fits[1].lower_bounds_, rtol=1e-12)
