@@ -50,9 +50,11 @@ default="auto"
         Added to every Gaussian variance (the variance floor).
     max_iter : int, default=200
         Maximum number of EM iterations (E-steps) per run.
-    tol : float, default=1e-6
+    tol : float or "auto", default=1e-6
         Stop when the gain of the objective in one iteration is at most
-        ``tol * |objective|`` (a relative gain).
+        ``tol * |objective|`` (a relative gain). ``"auto"`` is
+        :class:`EMNaiveBayes`'s rule: 1e-4 for the count models, 1e-6 for
+        the dense ones.
     n_init : int, default=1
         Number of EM runs from different starts; the run with the highest
         final objective is kept.
