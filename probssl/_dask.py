@@ -52,6 +52,17 @@ def _tree_sum(parts, combine):
                    _tree_sum(parts[half:], combine))
 
 
+def _kept_block(*args):
+    """A block prepared to stay on a worker for the whole fit: counts with
+    their rows sorted (a sorted copy), which makes every pass ~25 % faster
+    (300k documents: 0.18 against 0.25 s per iteration) for a sort paid
+    once; in memory a fit's ~10 passes do not repay it."""
+    block = prepare_block(*args)
+    if hasattr(block.data, "csr"):
+        block.data.csr = block.data.csr.sorted_indices()
+    return block
+
+
 def _call(block, func, args):
     return func(block, *args)
 
@@ -81,8 +92,8 @@ class DaskSource(Source):
                  for xi, yi, wi in zip(xb, yb, wb)]
         scans = dask.compute(*scans, scheduler=self.client)
         events = self._from_scans(est, scans, events)
-        prepared = [dask.delayed(prepare_block)(xi, yi, wi, est, self.classes,
-                                                unlabeled_weight, events, o)
+        prepared = [dask.delayed(_kept_block)(xi, yi, wi, est, self.classes,
+                                              unlabeled_weight, events, o)
                     for xi, yi, wi, o in zip(xb, yb, wb, self.offsets)]
         if self.client is not None:
             from distributed import wait
