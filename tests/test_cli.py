@@ -210,3 +210,20 @@ def test_unwritable_results_exit_1_with_one_line(tmp_path, capsys,
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "No space left" in lines[0], err
+
+
+def test_protocol_scripts_end_as_probssl_run(tmp_path, capsys):
+    """``python -m probssl.experiments.<protocol>`` refuses a bad --out in
+    one line with exit 2, as ``probssl run`` does (milleruyar1996's script
+    ended in a traceback), through the one ending they share."""
+    from probssl.experiments import milleruyar1996
+
+    path = tmp_path / "a_file"
+    path.write_text("x")
+    with pytest.raises(SystemExit) as exit_:
+        milleruyar1996.main(["--out", str(path), "--labeled", "30",
+                             "--subsets", "1", "--inits", "1"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: out ") and "existing file" in err
+    assert err.count("\n") == 1

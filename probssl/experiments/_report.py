@@ -565,6 +565,22 @@ def run_tasks(func, tasks, jobs=1):
     return [row for rows in results for row in rows]
 
 
+def finish_main(parser, out, call, summarize):
+    """How a protocol's ``python -m`` script ends, as ``probssl run`` does:
+    a bad argument or input in one line (exit 2); Ctrl-C keeps the
+    finished rows (exit 130); else the table, and where it was written."""
+    try:
+        rows = call()
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"interrupted; the finished rows are kept in "
+                         f"{out}/results.json\n")
+    print()
+    print(summarize(rows))
+    print(f"\nwritten to {out}/")
+
+
 def save_figure(fig, path):
     """Lay out, write (PNG, 120 dpi) and close ``fig``."""
     import matplotlib.pyplot as plt

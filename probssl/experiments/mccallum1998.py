@@ -36,8 +36,8 @@ import warnings
 
 import numpy as np
 
-from ._report import (ResultStore, protocol_settings, pyplot, save_figure,
-                      write_report)
+from ._report import (ResultStore, finish_main, protocol_settings, pyplot,
+                      save_figure, write_report)
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -371,16 +371,11 @@ def main(argv=None):
     parser.add_argument("--out", default="results/mccallum1998")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
-    try:
-        rows = run(args.data, args.strategies.split(","),
-                   args.methods.split(","), args.seeds, args.rounds,
-                   args.batch_size, args.initial_per_class, args.pool,
-                   args.committee_size, args.alpha, args.out, jobs=args.jobs)
-    except (ValueError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    print()
-    print(summarize(rows))
-    print(f"\nwritten to {args.out}/")
+    finish_main(parser, args.out, lambda: run(
+        args.data, args.strategies.split(","), args.methods.split(","),
+        args.seeds, args.rounds, args.batch_size, args.initial_per_class,
+        args.pool, args.committee_size, args.alpha, args.out,
+        jobs=args.jobs), summarize)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ import time
 import warnings
 
 import numpy as np
-from ._report import pyplot, run_tasks, save_figure, write_report
+from ._report import (finish_main, pyplot, run_tasks, save_figure,
+                      write_report)
 
 N_POINTS = 5000
 N_COMPONENTS = 12
@@ -327,10 +328,9 @@ def main(argv=None):
     sizes = [int(v) for v in args.labeled.split(",") if v]
     if any(n % 3 for n in sizes):
         parser.error("--labeled sizes must be multiples of the 3 classes")
-    rows = run([n // 3 for n in sizes], args.subsets, args.inits,
-               out=args.out, jobs=args.jobs)
-    print()
-    print(summarize(rows))
+    finish_main(parser, args.out, lambda: run(
+        [n // 3 for n in sizes], args.subsets, args.inits, out=args.out,
+        jobs=args.jobs), summarize)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ import time
 import warnings
 
 import numpy as np
-from ._report import pyplot, run_tasks, save_figure, write_report
+from ._report import (finish_main, pyplot, run_tasks, save_figure,
+                      write_report)
 
 
 # Nigam et al. (2000), Fig. 2 (PAPER_FIG2 below, in %), as fractions.
@@ -270,14 +271,9 @@ def main(argv=None):
         parser.error(f"--labeled must be integers, got {args.labeled!r}")
     if args.data is not None and not os.path.exists(args.data):
         parser.error(f"--data {args.data!r} does not exist")
-    try:
-        rows = run(args.data, labeled, args.unlabeled, args.seeds, args.alpha,
-                   args.out)
-    except (ValueError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    print()
-    print(summarize(rows))
-    print(f"\nwritten to {args.out}/")
+    finish_main(parser, args.out, lambda: run(
+        args.data, labeled, args.unlabeled, args.seeds, args.alpha,
+        args.out), summarize)
 
 
 if __name__ == "__main__":

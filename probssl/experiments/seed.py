@@ -29,9 +29,9 @@ import warnings
 
 import numpy as np
 
-from ._report import (ResultStore, check_out_folder, mean_std_table,
-                      protocol_settings, pyplot, run_tasks, save_figure,
-                      write_report)
+from ._report import (ResultStore, check_out_folder, finish_main,
+                      mean_std_table, protocol_settings, pyplot, run_tasks,
+                      save_figure, write_report)
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -420,16 +420,9 @@ def main(argv=None):
                          f"{getattr(args, name)} is out of range")
     reps = (("counts", "embeddings") if args.representation == "both"
             else (args.representation,))
-    try:
-        rows = run(args.data, reps, args.seeds, args.alpha, args.reg_covar,
-                   args.out, n_test=args.test_size, n_labeled=args.labeled)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    except KeyboardInterrupt:
-        parser.exit(130, f"interrupted; the finished rows are kept in "
-                         f"{args.out}/results.json\n")
-    print()
-    print(summarize(rows))
+    finish_main(parser, args.out, lambda: run(
+        args.data, reps, args.seeds, args.alpha, args.reg_covar, args.out,
+        n_test=args.test_size, n_labeled=args.labeled), summarize)
 
 
 if __name__ == "__main__":
