@@ -232,17 +232,17 @@ class EMClassifier(SemiSupervisedClassifier):
         """Fit by EM over ``make_source(self, *args, unlabeled_weight,
         new_events, **kwargs)`` (which sets ``classes_``, ``event_model_``
         and ``n_features_in_``); ``transduction_`` when it is in memory."""
-        # What a warm start continues from, before the source resets it.
-        fitted_on = (self._fitted_on() if self.warm_start
-                     and hasattr(self, "events_") else None)
+        # What a warm start continues from; then no attribute of an
+        # earlier fit survives (another event model sets other ones).
+        previous = ((self._fitted_on(), self.events_, self._mixing_state)
+                    if self.warm_start and hasattr(self, "events_") else None)
+        for name in [a for a in vars(self) if a.endswith("_")]:
+            delattr(self, name)
         source = make_source(self, *args, self._unlabeled_weight,
                              self._new_events, **kwargs)
-        for name in self._event_attributes + ("transduction_", "covariances_",
-                                              "concentrations_"):
-            self.__dict__.pop(name, None)
         # a warm start only on the same classes, model and features
-        warm = ((self.events_, self._mixing_state)
-                if fitted_on == self._fitted_on() else None)
+        warm = previous[1:] if previous and previous[0] == self._fitted_on() \
+            else None
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         run = run_em(source.events_template, self._mixing(len(self.classes_),
                                                           seed), source,

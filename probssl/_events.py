@@ -14,9 +14,10 @@ place the rows live (in memory, chunks on disk, Dask workers):
 ``m_step(stats)``
     parameters from summed statistics; ``log_prior()`` is their log-prior.
 ``e_step(block, table, row_class, weights, resp, row_loglik)``
-    the fused E-step: weighted posterior over components with a log prior
-    per row kind (``table[row_class + 1]``; row 0 for unlabeled rows; -inf
-    for a component the row may not take).
+    the E-step (``log_prob``, then :func:`probssl._kernels.table_posterior`
+    unless a model fuses them): weighted posterior over components with a
+    log prior per row kind (``table[row_class + 1]``; row 0 for unlabeled
+    rows; -inf for a component the row may not take).
 ``log_prob(X)``
     log p(x | k) (n, K), up to a term in x only, for prediction.
 ``loo_log_prob(block, stats, row_class, weights, full)``
@@ -94,11 +95,10 @@ class CountBlock:
                                   csr.indices, csr.data, delta, stats, old,
                                   touched, bool(csr.has_sorted_indices))
 
-    def dot(self, dense, out=None):
+    def dot(self, dense):
         """``X @ dense`` with the parallel row kernel."""
         csr = self.csr
-        if out is None:
-            out = np.empty((csr.shape[0], dense.shape[1]))
+        out = np.empty((csr.shape[0], dense.shape[1]))
         _kernels.csr_dense_dot(self.row_chunks, csr.indptr, csr.indices,
                                csr.data, dense, out)
         return out
@@ -209,12 +209,6 @@ class MultinomialEvents(EventModel):
             self._log_theta = np.ascontiguousarray(
                 self.log_stats - self.log_norm)
         return self._log_theta
-
-    def e_step(self, block, table, row_class, weights, resp, row_loglik):
-        csr = block.csr
-        _kernels.csr_dense_dot_posterior(
-            block.row_chunks, csr.indptr, csr.indices, csr.data,
-            self.log_theta, table, row_class, weights, resp, row_loglik)
 
     def log_prob(self, X):
         return self.prepare(X).dot(self.log_theta)

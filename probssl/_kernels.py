@@ -97,7 +97,6 @@ __all__ = [
     "balanced_chunks",
     "csr_has_duplicates",
     "csr_dense_dot",
-    "csr_dense_dot_posterior",
     "table_posterior",
     "csr_posterior_incremental",
     "csr_scatter_rows",
@@ -207,24 +206,6 @@ def csr_dense_dot(chunks, indptr, indices, data, dense, out):
     for c in prange(chunks.shape[0] - 1):
         for i in range(chunks[c], chunks[c + 1]):
             _row_dot(indptr[i], indptr[i + 1], indices, data, dense, out[i])
-
-
-@parallel_kernel
-def csr_dense_dot_posterior(chunks, indptr, indices, data, dense, table,
-                            row_class, weights, resp, row_loglik):
-    """Fused multinomial E-step: ``X @ log theta``, then the posterior.
-
-    Row i's log-likelihoods are turned into weighted responsibilities while
-    still in cache (see :func:`table_posterior` for the rules);
-    ``row_loglik[i]`` receives the row's weighted log marginal likelihood.
-    """
-    for c in prange(chunks.shape[0] - 1):
-        for i in range(chunks[c], chunks[c + 1]):
-            r = resp[i]
-            _row_dot(indptr[i], indptr[i + 1], indices, data, dense, r)
-            row_loglik[i] = _posterior_row(
-                r, table[row_class[i] + 1], weights[i], r
-            )
 
 
 # --- incremental multinomial EM ---------------------------------------------

@@ -230,8 +230,6 @@ default="diag"
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"labeled", "kmeans", "random"})],
     }
-    _event_attributes = ("means_", "variances_", "component_feature_log_prob_",
-                         "class_table_", "weights_")
 
     def __init__(
         self,

@@ -133,9 +133,11 @@ default="diag"
     with the lambda-weighted variant (Sec. 5.1) and multiple mixture
     components per class (Sec. 5.2).
 
-    Each EM iteration costs two parallel passes over the non-zeros (Numba):
-    the E-step reads the rows (CSR), the M-step the columns (CSC, fused with
-    the logarithm). Neither builds a dense (n_samples, n_features) array.
+    Each EM iteration costs two parallel passes over the rows' non-zeros
+    (Numba): the E-step, and the M-step's scatter into the column statistics
+    (then a logarithm of those that changed). In memory both skip the rows
+    whose posterior can no longer move (:mod:`probssl._incremental`).
+    Neither builds a dense (n_samples, n_features) array.
 
     References
     ----------
@@ -163,8 +165,6 @@ default="diag"
         "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
         "prior_smoothing": [Interval(Real, 0, None, closed="left")],
     }
-    _event_attributes = ("means_", "variances_", "theta_", "var_",
-                         "feature_log_prob_", "component_feature_log_prob_")
 
     def __init__(
         self,
@@ -212,15 +212,14 @@ default="diag"
         log_pi = self.component_log_prior_ = run.mixing["log_weights"]
         self.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M),
                                           axis=1)
-        if self.event_model_ == "vmf":
-            pass  # means_ (directions) and concentrations_ only
-        elif self.event_model_ == "gaussian":
-            if M == 1:  # GaussianNB's names, for drop-in use
-                self.theta_ = self.means_
-                self.var_ = self.events_.full_variances()
-        elif M == 1:
+        counts = hasattr(self, "component_feature_log_prob_")
+        if self.event_model_ == "gaussian" and M == 1:
+            # GaussianNB's names, for drop-in use
+            self.theta_ = self.means_
+            self.var_ = self.events_.full_variances()
+        elif counts and M == 1:
             self.feature_log_prob_ = self.component_feature_log_prob_
-        else:  # a class's word distribution: the mixture of its components
+        elif counts:  # a class's word distribution: its components' mixture
             within = (log_pi.reshape(n_classes, M)
                       - self.class_log_prior_[:, None])
             comp = self.component_feature_log_prob_.reshape(n_classes, M, -1)
