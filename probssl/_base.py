@@ -137,7 +137,6 @@ class EMClassifier(SemiSupervisedClassifier):
     and the names of its model-dependent attributes.
     """
 
-    _unlabeled_weight = 1.0
     _shared_constraints = {
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -229,8 +228,7 @@ class EMClassifier(SemiSupervisedClassifier):
                 self.n_features_in_)
 
     def _fit_source(self, make_source, *args, callback=None, **kwargs):
-        """Fit by EM over ``make_source(self, *args, unlabeled_weight,
-        new_events, **kwargs)`` (which sets ``classes_``, ``event_model_``
+        """Fit by EM over ``make_source(self, *args, new_events, **kwargs)`` (which sets ``classes_``, ``event_model_``
         and ``n_features_in_``); ``transduction_`` when it is in memory."""
         # What a warm start continues from; then no attribute of an
         # earlier fit survives (another event model sets other ones).
@@ -238,8 +236,7 @@ class EMClassifier(SemiSupervisedClassifier):
                     if self.warm_start and hasattr(self, "events_") else None)
         for name in [a for a in vars(self) if a.endswith("_")]:
             delattr(self, name)
-        source = make_source(self, *args, self._unlabeled_weight,
-                             self._new_events, **kwargs)
+        source = make_source(self, *args, self._new_events, **kwargs)
         # a warm start only on the same classes, model and features
         warm = previous[1:] if previous and previous[0] == self._fitted_on() \
             else None

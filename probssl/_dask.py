@@ -70,8 +70,7 @@ def _call(block, func, args):
 class DaskSource(Source):
     """Row blocks of Dask arrays, held by the cluster."""
 
-    def __init__(self, est, X, y, sample_weight, unlabeled_weight, events,
-                 client=None):
+    def __init__(self, est, X, y, sample_weight, events, client=None):
         import dask
         import dask.array as da
 
@@ -87,13 +86,11 @@ class DaskSource(Source):
         xb, yb = list(X.to_delayed()[:, 0]), list(y.to_delayed())
         wb = list(w.to_delayed()) if w is not None else [None] * len(xb)
         self.client = active_client(client)
-        scans = [dask.delayed(scan_block)(xi, yi, wi, est.event_model,
-                                          unlabeled_weight)
-                 for xi, yi, wi in zip(xb, yb, wb)]
+        scans = [dask.delayed(scan_block)(xi, yi, est.event_model)
+                 for xi, yi in zip(xb, yb)]
         scans = dask.compute(*scans, scheduler=self.client)
         events = self._from_scans(est, scans, events)
-        prepared = [dask.delayed(_kept_block)(xi, yi, wi, est, self.classes,
-                                              unlabeled_weight, events, o)
+        prepared = [dask.delayed(_kept_block)(xi, yi, wi, est, events, o)
                     for xi, yi, wi, o in zip(xb, yb, wb, self.offsets)]
         if self.client is not None:
             from distributed import wait

@@ -15,6 +15,7 @@ input (:func:`row_uniforms`), so that a start does not depend on how the
 rows are blocked: in memory, out of core and on Dask give the same model.
 """
 
+import operator
 import warnings
 
 import numpy as np
@@ -134,19 +135,18 @@ class Mixing:
     def _lloyd(self, source, run, events):
         """k-means++ seeds from a row sample that does not depend on the
         blocking, then Lloyd iterations, each one pass of additive sums."""
-        if source.n_rows < self.K:
+        n_rows = source.reduce(_n_rows, combine=operator.add)
+        if n_rows < self.K:
             raise ValueError(
                 f"init='kmeans' needs at least n_components={self.K} rows of "
-                f"positive weight, got {source.n_rows}; use init='labeled' "
-                "or fewer components.")
+                f"positive weight, got {n_rows}; use init='labeled' or fewer "
+                "components.")
         if events.name != "gaussian":
-            self._idf = np.log((1.0 + source.n_rows)
-                               / (1.0 + source.doc_freq)) + 1.0
-        q = min(1.0, max(10 * self.K, 2000) / source.n_rows)
+            self._idf = np.log((1.0 + n_rows) / (1.0 + source.doc_freq)) + 1.0
+        # All rows, or a sample of mean size >= max(10 K, 2000): fewer than
+        # K rows with probability below e^-800.
+        q = min(1.0, max(10 * self.K, 2000) / n_rows)
         rows, Z, w = source.reduce(self._sample, run, q, combine=_concat)
-        if rows.size < self.K:
-            rows, Z, w = source.reduce(self._sample, run, 2.0,
-                                       combine=_concat)
         order = np.argsort(rows)
         self._centers, _ = kmeans_plusplus(
             Z[order], self.K, sample_weight=w[order],
@@ -209,6 +209,10 @@ class Mixing:
     def warm(self, state):
         self.log_weights, self.beta = state["log_weights"], state["beta"]
         self.kept = np.arange(self.beta.shape[0])
+
+
+def _n_rows(block):
+    return block.rows.size
 
 
 def _concat(a, b):

@@ -32,7 +32,7 @@ from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
 from ._validation import (check_block, check_sparse_structure, labels_of,
-                          merge_labels, resolve_event_model, unlabeled_mask)
+                          merge_labels, resolve_event_model)
 
 
 @dataclass
@@ -65,11 +65,12 @@ def add(a, b):
     return a + b if isinstance(a, Stats) else [x + y for x, y in zip(a, b)]
 
 
-def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
+def make_block(est, events, X, y_index, sample_weight, offset):
     """The rows of positive weight of one validated block (``offset``: the
-    position of its first row in the input)."""
-    weights = sample_weight * np.where(y_index >= 0, 1.0,
-                                       float(unlabeled_weight))
+    position of its first row in the input; unlabeled rows weighted by
+    ``est.unlabeled_weight``, 1 when it has none)."""
+    weights = sample_weight * np.where(
+        y_index >= 0, 1.0, float(getattr(est, "unlabeled_weight", 1.0)))
     active = weights > 0
     rows = offset + np.flatnonzero(active)
     if not active.all():
@@ -78,11 +79,11 @@ def make_block(events, X, y_index, sample_weight, unlabeled_weight, offset):
                  np.ascontiguousarray(weights), rows)
 
 
-def prepare_block(X, y, w, est, classes, unlabeled_weight, events, offset):
+def prepare_block(X, y, w, est, events, offset):
     """One raw block of rows checked as ``fit`` checks its input, then made
     a :class:`Block` (``offset``: the position of its first row)."""
-    X, y_index, sw = check_block(est, X, y, w, classes, est.event_model_)
-    return make_block(events, X, y_index, sw, unlabeled_weight, offset)
+    X, y_index, sw = check_block(est, X, y, w, est.classes_, est.event_model_)
+    return make_block(est, events, X, y_index, sw, offset)
 
 
 def kind_mass(block, resp, n_kinds):
@@ -140,16 +141,14 @@ class Source:
         """Set up from the :func:`scan_block` results of every block (the
         estimator's ``classes_``, ``event_model_``, ``n_features_in_``);
         returns the model's blank events."""
-        labels, sizes, counts, doc_freq, n_active, n_features, sums = zip(
-            *scans)
+        labels, sizes, counts, doc_freq, n_features, sums = zip(*scans)
         for k, d in enumerate(n_features):
             if d != n_features[0]:
                 raise ValueError(f"chunk {k} has {d} features, chunk 0 "
                                  f"has {n_features[0]}.")
         self.offsets = np.cumsum((0,) + sizes)
-        est.classes_ = self.classes = (
-            merge_labels(labels) if classes is None
-            else np.unique(np.asarray(classes)))
+        est.classes_ = (merge_labels(labels) if classes is None
+                        else np.unique(np.asarray(classes)))
         # "auto" over blocks as over the whole input: multinomial when every
         # block is sparse or non-negative integers, else Gaussian.
         est.event_model_ = est.event_model if est.event_model != "auto" else (
@@ -161,7 +160,6 @@ class Source:
         self._setup(events, None if gaussian else sum(doc_freq),
                     sum(sums) / self.offsets[-1] if gaussian and dense
                     else None)
-        self.n_rows = sum(n_active)
         return events
 
     def start(self, events, mixing, run):
@@ -181,15 +179,14 @@ class InMemory(Source):
     multinomial model, the incremental passes of :mod:`probssl._incremental`
     (``resp`` and the statistics kept between passes)."""
 
-    def __init__(self, est, X, y, sample_weight, unlabeled_weight, events):
+    def __init__(self, est, X, y, sample_weight, events):
         X, y_index, sw = est._validate_fit(X, y, sample_weight)
         self.X, self.y_index = X, y_index
         events = events(est.event_model_)
         gaussian = events.name == "gaussian"
         self._setup(events, None if gaussian else document_frequency(X),
                     X.mean(axis=0) if gaussian else None)
-        self.block = make_block(events, X, y_index, sw, unlabeled_weight, 0)
-        self.n_rows = self.block.rows.size
+        self.block = make_block(est, events, X, y_index, sw, 0)
         self.passes = None
 
     def reduce(self, func, *args, combine=None):
@@ -216,7 +213,8 @@ class InMemory(Source):
         if events.name != "multinomial":
             return super().e_pass(events, table)
         if self.passes is None:  # a warm start: nothing counted yet
-            self._begin(events, np.zeros((self.n_rows, table.shape[1])))
+            self._begin(events, np.zeros((self.block.rows.size,
+                                          table.shape[1])))
         n_kinds = table.shape[0]
         kinds = kind_mass(self.block, self.passes.resp, n_kinds)
         return self._stats(*self.passes.e_step(events, table, kinds),
@@ -312,20 +310,14 @@ def _chunk_items(chunks):
         yield k, item[0], item[1], item[2] if len(item) == 3 else None
 
 
-def scan_block(X, y, sample_weight, event_model, unlabeled_weight):
-    """What a first pass learns from one raw block: its labels, its rows of
-    positive weight, whether it looks like counts, its document
-    frequencies."""
+def scan_block(X, y, event_model):
+    """What a first pass learns from one raw block: its labels, its size,
+    whether it looks like counts, its document frequencies."""
     check_sparse_structure(X)
     X = check_array(X, accept_sparse="csr", dtype=np.float64)
-    unlabeled = unlabeled_mask(y)
-    w = np.ones(unlabeled.size) if sample_weight is None else np.asarray(
-        sample_weight, dtype=np.float64).ravel()
-    n_active = (int(np.count_nonzero((w > 0) & (~unlabeled | (
-        unlabeled_weight > 0)))) if w.shape == unlabeled.shape else 0)
     model = resolve_event_model(X, event_model)
     return (labels_of(y), X.shape[0], model == "multinomial",
-            None if model == "gaussian" else document_frequency(X), n_active,
+            None if model == "gaussian" else document_frequency(X),
             X.shape[1], None if sp.issparse(X) else X.sum(axis=0))
 
 
@@ -341,12 +333,11 @@ def _in_chunk(k, func, *args, files=()):
 class Chunks(Source):
     """Chunks read one at a time, validated and prepared every pass."""
 
-    def __init__(self, est, chunks, classes, unlabeled_weight, events):
+    def __init__(self, est, chunks, classes, events):
         self.est, self.chunks = est, chunks
-        self.unlabeled_weight = unlabeled_weight
         self.files = getattr(chunks, "files", ())
-        scans = [_in_chunk(k, scan_block, X, y, w, est.event_model,
-                           unlabeled_weight, files=self.files)
+        scans = [_in_chunk(k, scan_block, X, y, est.event_model,
+                           files=self.files)
                  for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
@@ -354,9 +345,9 @@ class Chunks(Source):
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
-            yield _in_chunk(k, prepare_block, X, y, w, self.est, self.classes,
-                            self.unlabeled_weight, self.events_template,
-                            self.offsets[k], files=self.files)
+            yield _in_chunk(k, prepare_block, X, y, w, self.est,
+                            self.events_template, self.offsets[k],
+                            files=self.files)
 
     def reduce(self, func, *args, combine=add):
         return functools.reduce(combine, (func(block, *args)

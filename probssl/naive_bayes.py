@@ -203,10 +203,6 @@ default="diag"
         return Mixing(n_classes, owner, seed, fixed=True,
                       prior_alpha=self.prior_smoothing)
 
-    @property
-    def _unlabeled_weight(self):
-        return float(self.unlabeled_weight)
-
     def _set_fitted(self, run):
         n_classes, M = len(self.classes_), self.n_components_per_class
         log_pi = self.component_log_prior_ = run.mixing["log_weights"]
@@ -229,7 +225,7 @@ default="diag"
     def _guess(self, source):
         # The last E-step's posteriors are those of the final parameters
         # (run_em ends on an E-step): no second pass over X.
-        if source.passes is None or source.n_rows != source.X.shape[0]:
+        if source.passes is None or source.block.rows.size != source.X.shape[0]:
             return super()._guess(source)  # not kept, or weightless rows
         resp = source.passes.resp
         n, M = resp.shape[0], self.n_components_per_class
