@@ -21,7 +21,8 @@ Layout: ``payload + MAGIC + header JSON + b"\\n" + b"%016x\\n" % n``, where
 
 The 20 Newsgroups post cache (:mod:`probssl.datasets`) and the embedding
 cache (:mod:`probssl.embeddings`) use the second layer; the result files of
-``probssl run`` (:mod:`probssl.experiments._report`) the first.
+``probssl run`` (:mod:`probssl.experiments._report`) the first. Both caches
+default to folders under :func:`data_home_path`.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -34,7 +35,7 @@ import time
 import warnings
 
 __all__ = ["CacheWarning", "atomic_write", "read_entry", "write_entry",
-           "file_sha256", "remove_orphans"]
+           "file_sha256", "remove_orphans", "data_home_path"]
 
 MAGIC = b"\nPROBSSL-CACHE\n"
 _FOOTER = 17  # 16 hex digits and a newline: the trailer's length
@@ -97,6 +98,21 @@ def atomic_write(path, data, mode=0o644):
         pass
     finally:
         os.close(dfd)
+
+
+def data_home_path(data_home=None):
+    """Absolute path of the probssl data folder, not created.
+
+    ``data_home`` if given, else ``$PROBSSL_HOME``, else
+    ``~/.cache/probssl``; a leading ``~`` is expanded. The folder of the
+    dataset archives and caches and of the embedding cache;
+    :func:`probssl.datasets.get_data_home` also creates it.
+    """
+    if data_home is None:
+        data_home = os.environ.get("PROBSSL_HOME") or os.path.join(
+            "~", ".cache", "probssl"
+        )
+    return os.path.abspath(os.path.expanduser(os.fspath(data_home)))
 
 
 # A temporary file older than this was left by a process killed while it

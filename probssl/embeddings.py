@@ -708,9 +708,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def _export_root(self):
         if self.cache_dir is None or self.cache_dir is False:
-            from .datasets import _data_home_path
+            from ._cache import data_home_path
 
-            return os.path.join(_data_home_path(), "models")
+            return os.path.join(data_home_path(), "models")
         return os.path.join(os.path.abspath(os.path.expanduser(
             os.fspath(self.cache_dir))), "models")
 
@@ -791,11 +791,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         if self.cache_dir is False:
             return None
         if self.cache_dir is None:
-            from .datasets import _data_home_path
+            from ._cache import data_home_path
 
             # Not get_data_home(), which creates the folder: an unwritable
             # $PROBSSL_HOME must cost a warning when writing, not the run.
-            cache_dir = os.path.join(_data_home_path(), "embeddings")
+            cache_dir = os.path.join(data_home_path(), "embeddings")
         else:
             cache_dir = os.path.abspath(os.path.expanduser(os.fspath(self.cache_dir)))
         meta = {

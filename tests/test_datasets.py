@@ -16,7 +16,7 @@ from sklearn.datasets._twenty_newsgroups import (
 )
 from sklearn.utils import Bunch
 
-import probssl.datasets as datasets
+from probssl.datasets import _archive, _post_cache, _synthetic
 from probssl.datasets import (
     get_data_home,
     load_20newsgroups,
@@ -231,7 +231,7 @@ def _forbid_tar(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the archive was opened although a cache exists")
 
-    monkeypatch.setattr(datasets.tarfile, "open", fail)
+    monkeypatch.setattr(_archive.tarfile, "open", fail)
 
 
 def test_second_load_uses_disk_cache(fake_archive, cache_home, monkeypatch):
@@ -318,7 +318,7 @@ def test_failed_cache_write_leaves_no_temp_file(fake_archive, cache_home, monkey
     def broken_dump(*args, **kwargs):
         raise OSError("disk full (test)")
 
-    monkeypatch.setattr(datasets.pickle, "dump", broken_dump)
+    monkeypatch.setattr(_post_cache.pickle, "dump", broken_dump)
     with pytest.warns(UserWarning, match="disk full"):
         load_20newsgroups(archive=fake_archive, data_home=cache_home)
     assert _cache_files(cache_home) == []
@@ -736,7 +736,7 @@ def test_mixture_deterministic():
 
 def test_mixture_in_several_blocks(monkeypatch):
     # Force many small blocks to exercise the block-wise assembly.
-    monkeypatch.setattr(datasets, "_WORDS_PER_BLOCK", 1000)
+    monkeypatch.setattr(_synthetic, "_WORDS_PER_BLOCK", 1000)
     X, y, params = make_multinomial_mixture(
         n_samples=3000, n_features=20, n_classes=2, doc_length=20,
         concentration=1.0, random_state=0, return_params=True,
@@ -812,7 +812,7 @@ def test_damaged_archive_raises_and_caches_nothing(tmp_path, cache_home,
 def test_no_flipped_byte_gives_other_posts(tmp_path):
     good = Path(_write_archive(tmp_path / "good.tar.gz", _fake_members(),
                                filler=5_000))
-    expected = datasets._parse_archive(str(good))
+    expected = _archive._parse_archive(str(good))
     good = good.read_bytes()
     path = tmp_path / "bad.tar.gz"
     caught = 0
@@ -823,7 +823,7 @@ def test_no_flipped_byte_gives_other_posts(tmp_path):
         blob[pos] ^= 0x04
         path.write_bytes(bytes(blob))
         try:
-            raw = datasets._parse_archive(str(path))
+            raw = _archive._parse_archive(str(path))
         except ValueError as exc:
             assert str(path) in str(exc)
             caught += 1
@@ -870,8 +870,8 @@ def test_foreign_post_cache_entry_is_rebuilt(tmp_path, cache_home):
     b = _write_archive(tmp_path / "b.tar.gz", members)
     load_20newsgroups(archive=a, data_home=cache_home)
     entry_a = _one_cache_file(cache_home)
-    path_b = datasets._cache_path(
-        cache_home, datasets._archive_identity(os.path.abspath(b)))
+    path_b = _post_cache._cache_path(
+        cache_home, _post_cache._archive_identity(os.path.abspath(b)))
     os.replace(entry_a, path_b)
     with pytest.warns(UserWarning, match="other data or settings"):
         bunch = load_20newsgroups(archive=b, data_home=cache_home)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import f_oneway
 
-from probssl._waveform import (
+from probssl.datasets.waveform import (
     WAVEFORM_PAIRS,
     waveform_base_waves,
     waveform_bayes_proba,

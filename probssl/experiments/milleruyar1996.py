@@ -20,9 +20,9 @@ re-reads it):
   Gaussian naive Bayes), since 12 components on a few labeled points
   overfit;
 * the floor: the Bayes error of the generator, from its exact posterior
-  (:func:`probssl._waveform.waveform_bayes_proba`: the class densities
-  integrated over the uniform weight in closed form), on the test half and
-  on 200,000 fresh points.
+  (:func:`probssl.datasets.waveform.waveform_bayes_proba`: the class
+  densities integrated over the uniform weight in closed form), on the test
+  half and on 200,000 fresh points.
 
 Choices the paper leaves open (recorded in every row's settings):
 diagonal covariances; ``reg_covar=1e-3`` added to every variance (a
@@ -65,7 +65,7 @@ _ALGORITHM = {"EM-I": "em1", "EM-II": "em2", "TEM-I": "em1", "TEM-II": "em2",
 
 def bayes_error(X, y):
     """Error of the generator's Bayes-optimal rule on ``(X, y)``."""
-    from probssl._waveform import waveform_bayes_proba
+    from probssl.datasets.waveform import waveform_bayes_proba
 
     return float(np.mean(waveform_bayes_proba(X).argmax(axis=1) != y))
 
