@@ -30,6 +30,9 @@ from sklearn.utils.validation import (
 from ._em import record_iteration
 from ._validation import (check_not_dask, check_semi_supervised_y,
                           scored_rows)
+# MultiView lives in multiview.py; imported here (and in __all__) so that
+# probssl.co_training.MultiView keeps working.
+from .multiview import MultiView, is_pair
 
 __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
 
@@ -37,89 +40,6 @@ __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
 VIEW_WEIGHT_GRID = (0.05, 0.1, 0.25, 0.5, 1.0)
 
 _LOG_TINY = np.log(np.finfo(np.float64).tiny)
-
-
-class MultiView:
-    """Two matrices describing the same rows (two views), indexable by row.
-
-    Each view may be any 2-D array-like or a SciPy sparse matrix (e.g.
-    sparse word counts and dense sentence embeddings). ``mv[rows]`` selects
-    the same rows in both views, so scikit-learn's splitters and
-    ``cross_val_score`` can index it like an array.
-
-    Parameters
-    ----------
-    first, second : {array-like, sparse matrix}
-        The two views, with the same number of rows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import scipy.sparse as sp
-    >>> mv = MultiView(sp.csr_matrix(np.eye(4)), np.arange(8.0).reshape(4, 2))
-    >>> len(mv), mv.shape
-    (4, (4, 6))
-    >>> mv[[0, 2]].views[1].tolist()
-    [[0.0, 1.0], [4.0, 5.0]]
-    """
-
-    def __init__(self, first, second):
-        first = _as_2d(first)
-        second = _as_2d(second)
-        if first.shape[0] != second.shape[0]:
-            raise ValueError(
-                "The two views must have the same number of rows, got "
-                f"{first.shape[0]} and {second.shape[0]}."
-            )
-        self.views = (first, second)
-
-    @property
-    def shape(self):
-        """``(n_rows, n_columns_first + n_columns_second)``."""
-        a, b = self.views
-        return (a.shape[0], a.shape[1] + b.shape[1])
-
-    def __len__(self):
-        return self.views[0].shape[0]
-
-    def __getitem__(self, rows):
-        if isinstance(rows, tuple):  # sklearn's _safe_indexing: X[key, ...]
-            if len(rows) == 2 and rows[1] is Ellipsis:
-                rows = rows[0]
-            else:
-                raise IndexError("MultiView supports row indexing only.")
-        if isinstance(rows, Integral):
-            rows = [rows]
-        if not isinstance(rows, slice):
-            rows = np.asarray(rows)
-        return MultiView(*(v[rows] for v in self.views))
-
-    def __repr__(self):
-        kinds = ", ".join(
-            f"{type(v).__name__}{v.shape}" for v in self.views
-        )
-        return f"MultiView({kinds})"
-
-
-def _as_2d(v):
-    if sp.issparse(v):
-        return v.tocsr() if v.format not in ("csr", "csc") else v
-    v = np.asarray(v)
-    if v.ndim != 2:
-        raise ValueError(f"Each view must be 2-D, got an array of shape {v.shape}.")
-    return v
-
-
-def _is_pair(X):
-    """A MultiView, a tuple of two, or a list of two matrices (not a list
-    of two rows of numbers)."""
-    if isinstance(X, MultiView):
-        return True
-    if isinstance(X, tuple):
-        return True
-    if isinstance(X, list) and len(X) == 2:
-        return all(sp.issparse(v) or getattr(v, "ndim", 0) == 2 for v in X)
-    return False
 
 
 def _looks_like_counts(X):
@@ -162,7 +82,7 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
     def _fit_views(self, X, rng):
         """Split X at fit time; sets ``views_`` / ``n_features_in_``."""
         name = type(self).__name__
-        if _is_pair(X):
+        if is_pair(X):
             if self.views is not None:
                 raise ValueError(
                     f"{name}: X is already a pair of views; leave views=None "
@@ -229,7 +149,7 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
 
     def _transform_views(self, X):
         check_is_fitted(self)
-        if _is_pair(X):
+        if is_pair(X):
             if not self._pair_input:
                 raise ValueError(
                     f"{type(self).__name__} was fitted on one matrix split by "
@@ -249,7 +169,7 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
         generator, the views of X and the encoded labels (``classes_``)."""
         self._check_view_weights()
         check_not_dask(self, y, *(X.views if isinstance(X, MultiView) else
-                                  X if _is_pair(X) else (X,)))
+                                  X if is_pair(X) else (X,)))
         rng = check_random_state(self.random_state)
         Xs = self._fit_views(X, rng)
         self.classes_, y_index = check_semi_supervised_y(y, Xs[0].shape[0])

@@ -1,0 +1,98 @@
+"""Two views of the same rows: :class:`MultiView` and the test for a pair.
+
+The input plumbing of the two-view estimators (:mod:`probssl.co_training`):
+``X`` is one matrix split by columns, or a pair of matrices (a tuple, a list
+of two matrices or a :class:`MultiView`) describing the same rows.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["MultiView", "is_pair"]
+
+
+class MultiView:
+    """Two matrices describing the same rows (two views), indexable by row.
+
+    Each view may be any 2-D array-like or a SciPy sparse matrix (e.g.
+    sparse word counts and dense sentence embeddings). ``mv[rows]`` selects
+    the same rows in both views, so scikit-learn's splitters and
+    ``cross_val_score`` can index it like an array.
+
+    Parameters
+    ----------
+    first, second : {array-like, sparse matrix}
+        The two views, with the same number of rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> mv = MultiView(sp.csr_matrix(np.eye(4)), np.arange(8.0).reshape(4, 2))
+    >>> len(mv), mv.shape
+    (4, (4, 6))
+    >>> mv[[0, 2]].views[1].tolist()
+    [[0.0, 1.0], [4.0, 5.0]]
+    """
+
+    def __init__(self, first, second):
+        first = _as_2d(first)
+        second = _as_2d(second)
+        if first.shape[0] != second.shape[0]:
+            raise ValueError(
+                "The two views must have the same number of rows, got "
+                f"{first.shape[0]} and {second.shape[0]}."
+            )
+        self.views = (first, second)
+
+    @property
+    def shape(self):
+        """``(n_rows, n_columns_first + n_columns_second)``."""
+        a, b = self.views
+        return (a.shape[0], a.shape[1] + b.shape[1])
+
+    def __len__(self):
+        return self.views[0].shape[0]
+
+    def __getitem__(self, rows):
+        if isinstance(rows, tuple):  # sklearn's _safe_indexing: X[key, ...]
+            if len(rows) == 2 and rows[1] is Ellipsis:
+                rows = rows[0]
+            else:
+                raise IndexError("MultiView supports row indexing only.")
+        if isinstance(rows, Integral):
+            rows = [rows]
+        if not isinstance(rows, slice):
+            rows = np.asarray(rows)
+        return MultiView(*(v[rows] for v in self.views))
+
+    def __repr__(self):
+        kinds = ", ".join(
+            f"{type(v).__name__}{v.shape}" for v in self.views
+        )
+        return f"MultiView({kinds})"
+
+
+def _as_2d(v):
+    if sp.issparse(v):
+        return v.tocsr() if v.format not in ("csr", "csc") else v
+    v = np.asarray(v)
+    if v.ndim != 2:
+        raise ValueError(f"Each view must be 2-D, got an array of shape {v.shape}.")
+    return v
+
+
+def is_pair(X):
+    """A MultiView, a tuple of two, or a list of two matrices (not a list
+    of two rows of numbers)."""
+    if isinstance(X, MultiView):
+        return True
+    if isinstance(X, tuple):
+        return True
+    if isinstance(X, list) and len(X) == 2:
+        return all(sp.issparse(v) or getattr(v, "ndim", 0) == 2 for v in X)
+    return False
