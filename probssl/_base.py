@@ -116,7 +116,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         A Dask array X gives a lazy Dask array (one task per chunk), as do
         the other ``predict*`` methods.
         """
-        jll = self.predict_joint_log_proba(X)
+        jll = self.predict_joint_log_proba(X)  # (checks fitted first)
         return self.classes_[jll.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
@@ -188,10 +188,8 @@ class EMClassifier(SemiSupervisedClassifier):
     def _tol(self):
         # "auto": Nigam et al.'s ~10 iterations for counts; dense models'
         # components separate slowly, so they run closer to convergence.
-        if self.tol != "auto":
-            return self.tol
-        return 1e-4 if self.event_model_ in ("multinomial", "bernoulli") \
-            else 1e-6
+        counts = self.event_model_ in ("multinomial", "bernoulli")
+        return self.tol if self.tol != "auto" else 1e-4 if counts else 1e-6
 
     def _guess(self, source):
         """The most probable class of every row of ``fit``'s input."""

@@ -129,11 +129,12 @@ def predict_dask(est, X, method="predict"):
     check_is_fitted(est)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}.")
-    X, func = X.rechunk({1: -1}), getattr(est, method)
+    X = X.rechunk({1: -1})
+    # (meta given: else Dask would call the estimator on an empty array)
     if method == "predict":
-        dtype = est.classes_.dtype
-        return X.map_blocks(func, drop_axis=1, dtype=dtype,
-                            meta=np.empty((0,), dtype=dtype))
-    return X.map_blocks(func, dtype=np.float64,
-                        chunks=(X.chunks[0], (len(est.classes_),)),
-                        meta=np.empty((0, 0), dtype=np.float64))
+        shape = dict(drop_axis=1, meta=np.empty(0, est.classes_.dtype))
+    else:
+        shape = dict(chunks=(X.chunks[0], (len(est.classes_),)),
+                     meta=np.empty((0, 0)))
+    return X.map_blocks(getattr(est, method), dtype=shape["meta"].dtype,
+                        **shape)

@@ -17,21 +17,15 @@ several starts (``n_init``) the run with the highest objective is kept.
 
 import copy
 import warnings
-from dataclasses import dataclass
+from collections import namedtuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 
-@dataclass
-class Run:
-    """The outcome of one EM run."""
-
-    events: object
-    mixing: dict
-    n_iter: int
-    converged: bool
-    history: list
+# The outcome of one EM run: the event model, the mixing part's state, and
+# the objective after every iteration.
+Run = namedtuple("Run", "events mixing n_iter converged history")
 
 
 def record_iteration(history, objective, n_iter, *, owner, verbose, tol,

@@ -41,7 +41,7 @@ class EventModel:
             value = getattr(self, name, None)
             if value is not None:
                 setattr(self, name, np.ascontiguousarray(value[perm]))
-        self._log_theta = None
+        vars(self).pop("log_theta", None)  # caches of the parameters
 
     def restore_order(self):
         """Parameters back in the input's column order (and blocks prepared

@@ -36,6 +36,7 @@ cache locality; the parameters carry that order explicitly (``order``:
 """
 
 import contextlib
+import functools
 
 import numpy as np
 import scipy.sparse as sp
@@ -200,22 +201,19 @@ class MultinomialEvents(EventModel):
         self.log_norm = np.log(self.alpha * V + totals)
         self._log_prior = self.alpha * (self.col_sums.sum()
                                         - V * self.log_norm.sum())
-        self._log_theta = None
+        vars(self).pop("log_theta", None)  # the cached property
         return self
 
-    @property
+    @functools.cached_property
     def log_theta(self):
-        if getattr(self, "_log_theta", None) is None:
-            self._log_theta = np.ascontiguousarray(
-                self.log_stats - self.log_norm)
-        return self._log_theta
+        return np.ascontiguousarray(self.log_stats - self.log_norm)
 
     def log_prob(self, X):
         return self.prepare(X).dot(self.log_theta)
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_log_theta", None)  # a cache
+        state.pop("log_theta", None)  # a cache
         return state
 
     def loo_log_prob(self, block, stats, row_class, weights, full):

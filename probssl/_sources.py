@@ -156,10 +156,8 @@ class Source:
         est.n_features_in_ = n_features[0]
         events = events(est.event_model_)
         gaussian = events.name == "gaussian"
-        dense = all(s is not None for s in sums)  # else: refused later
         self._setup(events, None if gaussian else sum(doc_freq),
-                    sum(sums) / self.offsets[-1] if gaussian and dense
-                    else None)
+                    sum(sums) / self.offsets[-1] if gaussian else None)
         return events
 
     def start(self, events, mixing, run):
@@ -318,7 +316,7 @@ def scan_block(X, y, event_model):
     model = resolve_event_model(X, event_model)
     return (labels_of(y), X.shape[0], model == "multinomial",
             None if model == "gaussian" else document_frequency(X),
-            X.shape[1], None if sp.issparse(X) else X.sum(axis=0))
+            X.shape[1], np.asarray(X.sum(axis=0)).ravel())
 
 
 def _in_chunk(k, func, *args, files=()):

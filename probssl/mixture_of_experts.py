@@ -279,9 +279,7 @@ default="diag"
     # -- prediction -----------------------------------------------------------
     def _component_log_joint(self, X):
         """log alpha_l + log f(x | l) for validated X, (n, n_components_)."""
-        jll = self.events_.log_prob(X)
-        jll += self._log_weights
-        return jll
+        return self.events_.log_prob(X) + self._log_weights
 
     def _joint_log_likelihood_checked(self, X):
         """log P(x, c) = log sum_l alpha_l beta(c | l) f(x | l), (n, C),

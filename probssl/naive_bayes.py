@@ -234,8 +234,7 @@ default="diag"
     # -- prediction -----------------------------------------------------------
     def _joint_log_likelihood_checked(self, X):
         """log P(x, c) for validated X, summed over each class's components."""
-        jll = self.events_.log_prob(X)
-        jll += self.component_log_prior_
+        jll = self.events_.log_prob(X) + self.component_log_prior_
         M = self.n_components_per_class
         if M > 1:
             jll = logsumexp(jll.reshape(X.shape[0], -1, M), axis=2)

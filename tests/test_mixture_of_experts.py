@@ -559,12 +559,14 @@ def test_n_init_keeps_the_best_run(monkeypatch):
     finals = []
     import probssl._em
 
-    class Recording(probssl._em.Run):
-        def __init__(self, *args):
-            super().__init__(*args)
-            finals.append(self.history[-1])
+    run_type = probssl._em.Run
 
-    monkeypatch.setattr(probssl._em, "Run", Recording)
+    def recording(*args):
+        run = run_type(*args)
+        finals.append(run.history[-1])
+        return run
+
+    monkeypatch.setattr(probssl._em, "Run", recording)
     params = dict(n_components=4, init="random", tol=1e-8)
     best = fit_quiet(MixtureOfExperts(n_init=6, random_state=0, **params),
                      X, y)
