@@ -3,6 +3,8 @@ protocol); in its own module so that the dense models of
 :mod:`probssl._gaussian` and :mod:`probssl._vmf`, to which
 :mod:`probssl._events` dispatches, share it without an import cycle."""
 
+import copy
+
 import numpy as np
 
 from . import _kernels
@@ -17,6 +19,7 @@ class EventModel:
     fitted_attributes = ()  # parameters an estimator shows as NAME_
     _log_prior = 0.0
     _bounds = ()  # arrays that may hold inf by design (no parameters)
+    shared = False  # parameters shared by all components (tied)
 
     def log_prior(self):
         return self._log_prior
@@ -31,6 +34,30 @@ class EventModel:
         stats = self.new_stats(resp.shape[1], block.shape[1])
         self.add_stats(stats, block, resp)
         return self.m_step(stats)
+
+    def loo_log_prob(self, block, stats, row_class, weights, full):
+        """``full`` (n, K) with log p(x_i | y_i) refitted from the
+        statistics minus row i (``stats`` include it), row by row: only
+        the row's class is refitted, unless the components share
+        parameters (``shared``), which changes every density of the row.
+        Rows whose class keeps fewer than two other rows of positive
+        weight keep ``full``."""
+        K = full.shape[1]
+        count = np.bincount(row_class[weights > 0], minlength=K)
+        out = full.copy()
+        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
+            c, row, loo = row_class[i], block.row(i), self._loo_model()
+            keep = np.ones(K, bool) if self.shared else np.arange(K) == c
+            s = [a.copy() for a in loo.select(stats, keep)]
+            r = np.zeros((1, keep.sum()))
+            r[0, c if self.shared else 0] = -weights[i]
+            loo.add_stats(s, row, r)
+            out[i, keep] = loo.m_step(s).log_prob(row)[0]
+        return out
+
+    def _loo_model(self):
+        """A model to refit without a row (m_step replaces parameters)."""
+        return copy.copy(self)
 
     def select(self, stats, keep):
         """The statistics of the components in ``keep`` (a mask)."""

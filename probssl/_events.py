@@ -84,6 +84,9 @@ class CountBlock:
     def shape(self):
         return self.csr.shape
 
+    def row(self, i):
+        return CountBlock(self.csr[i:i + 1])
+
     def scatter(self, rows, delta, stats, old=None, touched=None):
         """``stats += X[rows].T @ delta[rows]``; see ``csr_scatter_rows``
         (``old``, ``touched``: the previous statistics of the columns
@@ -142,6 +145,9 @@ class GaussianBlock:
     @property
     def shape(self):
         return (self.XX.shape[0], self.n_features)
+
+    def row(self, i):
+        return GaussianBlock(self.XX[i:i + 1, self.n_features:])
 
 
 class MultinomialEvents(EventModel):
@@ -296,25 +302,6 @@ class BernoulliEvents(EventModel):
                                                        - self.log_1mp))
         return jll + self.log_1mp.sum(axis=0)
 
-    def loo_log_prob(self, block, stats, row_class, weights, full):
-        present, nk = stats
-        Xb = block.csr
-        n, V = Xb.shape
-        out = full.copy()
-        step = max(1, (1 << 22) // max(V, 1))  # rows per dense block
-        for start in range(0, n, step):
-            rows = np.arange(start, min(n, start + step))
-            b = Xb[rows].toarray()
-            yy, ww = row_class[rows], weights[rows][:, None]
-            M = present[:, yy].T                        # (m, V)
-            on = np.maximum(self.alpha + M - ww * b, self.alpha)
-            off = np.maximum(self.alpha + (nk[yy][:, None] - M)
-                             - ww * (1 - b), self.alpha)
-            den = np.log(2.0 * self.alpha + nk[yy] - weights[rows])
-            ll = (b * np.log(on) + (1 - b) * np.log(off)).sum(axis=1)
-            out[rows, yy] = ll - V * den
-        return out
-
     @property
     def feature_log_prob(self):
         """log p as (K, V), as ``BernoulliNB.feature_log_prob_``."""
@@ -348,6 +335,10 @@ class GaussianEvents(DenseEvents):
                              "'tied_diag' ('tied' is a full covariance).")
         self.covariance_type = covariance_type
         self.reg_covar = float(reg_covar)
+
+    @property
+    def shared(self):
+        return self.covariance_type == "tied_diag"
 
     def prepare(self, X):
         return (X if isinstance(X, GaussianBlock)
@@ -416,25 +407,6 @@ class GaussianEvents(DenseEvents):
             out = XX @ self._weights
         out += self._const
         return out
-
-    def loo_log_prob(self, block, stats, row_class, weights, full):
-        """Leave-one-out log-densities, row by row from the statistics
-        minus the row (small: (K, 2d)). Rows whose class keeps fewer than
-        two other rows of positive weight keep the full-data density."""
-        count = np.bincount(row_class[weights > 0], minlength=stats[1].size)
-        out = full.copy()
-        loo = GaussianEvents(self.covariance_type, self.reg_covar)
-        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
-            c, s, nk = row_class[i], stats[0].copy(), stats[1].copy()
-            s[:, c] -= weights[i] * block.XX[i]
-            nk[c] -= weights[i]
-            ll = loo.m_step([s, nk]).log_prob(
-                GaussianBlock(block.XX[i:i + 1, block.n_features:]))[0]
-            # tied: the pooled variance changes every class's density
-            tied = self.covariance_type == "tied_diag"
-            out[i, slice(None) if tied else c] = ll if tied else ll[c]
-        return out
-
 
 def make_event_model(name, *, alpha=1.0, binarize=0.0, covariance_type="diag",
                      reg_covar=1e-6, shrinkage=None):

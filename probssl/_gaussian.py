@@ -49,6 +49,9 @@ class DenseBlock:
     def shape(self):
         return self.X.shape
 
+    def row(self, i):
+        return DenseBlock(self.X[i:i + 1])
+
 
 def weighted_gram(U, w):
     """``U' diag(w) U``; as ``V' V`` with ``V = sqrt(w) U`` when no weight
@@ -165,6 +168,15 @@ class FullGaussianEvents(DenseEvents):
     def _pooled(self):
         """Tied without "auto": one pooled (d, d) second moment."""
         return self.covariance_type == "tied" and self.shrinkage != "auto"
+
+    @property
+    def shared(self):
+        return self.covariance_type == "tied"
+
+    def _loo_model(self):
+        loo = super()._loo_model()
+        loo._shift = self._stats_shift  # what the statistics are about
+        return loo
 
     @staticmethod
     def prepare(X):
@@ -373,32 +385,3 @@ class FullGaussianEvents(DenseEvents):
     def full_variances(self):
         """Variances broadcast to (K, d) (``GaussianNB``'s ``var_``)."""
         return np.broadcast_to(self.variances, self.means.shape)
-
-    def loo_log_prob(self, block, stats, row_class, weights, full):
-        """Leave-one-out log-densities, row by row from the statistics
-        minus the row (its moments about the shift the statistics were
-        taken about). Rows whose class keeps fewer than two other rows of
-        positive weight keep the full-data density. "full": only the row's
-        class is refitted (one Cholesky per row); "tied": the pooled
-        covariance changes every class's density of the row."""
-        X = block.X
-        K = stats[2].size
-        count = np.bincount(row_class[weights > 0], minlength=K)
-        out = full.copy()
-        tied = self.covariance_type == "tied"
-        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
-            c = row_class[i]
-            loo = FullGaussianEvents(self.covariance_type, self.reg_covar,
-                                     self.shrinkage)
-            loo.shift, loo._shift = self.shift, self._stats_shift
-            keep = np.ones(K, bool) if tied else np.arange(K) == c
-            s = [a.copy() for a in (stats if tied else loo.select(stats, keep))]
-            r = np.zeros((1, keep.sum()))
-            r[0, c if tied else 0] = -weights[i]
-            loo.add_stats(s, DenseBlock(X[i:i + 1]), r)
-            ll = loo.m_step(s).log_prob(X[i:i + 1])[0]
-            if tied:
-                out[i] = ll
-            else:
-                out[i, c] = ll[0]
-        return out

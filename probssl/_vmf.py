@@ -141,6 +141,9 @@ class VMFBlock:
     def shape(self):
         return self.X.shape
 
+    def row(self, i):
+        return VMFBlock(self.X[i:i + 1])
+
 
 class VMFEvents(DenseEvents):
     """K von Mises–Fisher components (Banerjee et al. 2005).
@@ -205,27 +208,4 @@ class VMFEvents(DenseEvents):
         block = self.prepare(X)
         out = np.asarray(block.X @ (self._mu * self.concentrations))
         out += log_normalizer(self._mu.shape[0], self.concentrations)
-        return out
-
-    def loo_log_prob(self, block, stats, row_class, weights, full):
-        """Leave-one-out log-densities, row by row from the statistics minus
-        the row; rows whose class keeps fewer than two other rows of
-        positive weight keep the full-data density. Shared: every class's
-        density of the row changes (kappa is pooled)."""
-        S, nk = stats
-        X = block.X
-        count = np.bincount(row_class[weights > 0], minlength=nk.size)
-        out = full.copy()
-        loo = VMFEvents(self.shared)
-        for i in np.flatnonzero(count[row_class] - (weights > 0) >= 2):
-            c = row_class[i]
-            x = np.asarray(X[i].todense()).ravel() if sp.issparse(X) else X[i]
-            s, n = S.copy(), nk.copy()
-            s[:, c] -= weights[i] * x
-            n[c] -= weights[i]
-            ll = loo.m_step([s, n]).log_prob(VMFBlock(x[None]))[0]
-            if self.shared:
-                out[i] = ll
-            else:
-                out[i, c] = ll[c]
         return out
