@@ -226,8 +226,9 @@ class EMClassifier(SemiSupervisedClassifier):
                 self.n_features_in_)
 
     def _fit_source(self, make_source, *args, callback=None, **kwargs):
-        """Fit by EM over ``make_source(self, *args, new_events, **kwargs)`` (which sets ``classes_``, ``event_model_``
-        and ``n_features_in_``); ``transduction_`` when it is in memory."""
+        """Fit by EM over ``make_source(self, *args, new_events, **kwargs)``
+        (which sets ``classes_``, ``event_model_`` and ``n_features_in_``);
+        ``transduction_`` when it is in memory."""
         # What a warm start continues from; then no attribute of an
         # earlier fit survives (another event model sets other ones).
         previous = ((self._fitted_on(), self.events_, self._mixing_state)

@@ -162,8 +162,9 @@ class MultinomialEvents(EventModel):
     are kept as ``log_stats = log(alpha + S)`` (V, K, C-ordered: the E-step
     reads one contiguous row per non-zero) and ``log_norm`` (K,);
     ``log_theta = log_stats - log_norm``. The M-step takes a logarithm only
-    where ``alpha + S`` changed since the last one, and records per word
-    twice the largest change (``bound``), which the incremental E-step of
+    where ``alpha + S`` changed since the last one, and records twice the
+    largest change per word (``bound``) and of ``log_norm``
+    (``norm_bound``), which the incremental E-step of
     :mod:`probssl._incremental` needs.
     """
 
@@ -171,7 +172,7 @@ class MultinomialEvents(EventModel):
     _feature_params = ("log_stats", "col_sums", "bound")
     _bounds = ("bound",)
 
-    log_stats = log_norm = prev_log_norm = None
+    log_stats = log_norm = None
 
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
@@ -197,14 +198,15 @@ class MultinomialEvents(EventModel):
             self.log_stats = np.log(self.alpha + S)
             self.col_sums = self.log_stats.sum(axis=1)
             self.bound = np.full(V, np.inf)  # no previous parameters
-            self.log_norm = None
         else:
             self.bound[...] = 0.0
             _kernels.log_stats_update(changed[0], self.alpha, S, changed[1],
                                       self.log_stats, self.col_sums,
                                       self.bound)
-        self.prev_log_norm = self.log_norm
-        self.log_norm = np.log(self.alpha * V + totals)
+        log_norm = np.log(self.alpha * V + totals)
+        self.norm_bound = (np.inf if changed is None else
+                           2.0 * np.abs(log_norm - self.log_norm).max())
+        self.log_norm = log_norm
         self._log_prior = self.alpha * (self.col_sums.sum()
                                         - V * self.log_norm.sum())
         vars(self).pop("log_theta", None)  # the cached property

@@ -76,14 +76,11 @@ class IncrementalPasses:
         parameters they gave; the kernel adds, for the rows it computes
         afresh, their log-likelihood minus their share."""
         b, csr, (S, totals) = self.block, self.block.data.csr, self.stats
-        norm_bound = (np.inf if events.prev_log_norm is None else
-                      2.0 * np.abs(events.log_norm
-                                   - events.prev_log_norm).max())
         row_loglik = np.empty(b.rows.size)
         _kernels.csr_posterior_incremental(
             b.data.row_chunks, csr.indptr, csr.indices, csr.data,
             b.data.lengths, events.log_stats, events.log_norm, table,
-            table_moved(self.table, table), norm_bound, events.bound,
+            table_moved(self.table, table), events.norm_bound, events.bound,
             b.row_class, b.weights, MOVED, self.resp, row_loglik, self.top,
             self.gap, self.changed, self.delta)
         self.table = np.array(table, dtype=np.float64)

@@ -184,13 +184,12 @@ def scored_rows(classes, y, n_rows, sample_weight=None):
     counts; y and sample_weight must have one entry per row of X."""
     y_index = encode_known_labels(classes, y)
     check_n_rows(n_rows, "y", y_index.shape[0])
+    rows = np.flatnonzero(y_index >= 0)
     if sample_weight is not None:
         check_n_rows(n_rows, "sample_weight", np.shape(sample_weight)[0])
-    rows = np.flatnonzero(y_index >= 0)
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)[rows]
     if not rows.size:
         raise ValueError("score needs at least one labeled row (y != -1).")
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)[rows]
     return y_index[rows], rows, sample_weight
 
 
