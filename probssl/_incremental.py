@@ -31,14 +31,15 @@ def table_moved(old, new):
 class IncrementalPasses:
     """The incremental passes over one resident ``block`` (a
     :class:`probssl._sources.Block` of counts): its per-row state, and
-    ``resp`` and ``stats``, kept between passes; ``resp`` always holds the
-    responsibilities that ``stats`` reflect. Each pass returns
+    ``resp`` and ``stats`` (zero when None), kept between passes; ``resp``
+    always holds the responsibilities that ``stats`` reflect. Each pass returns
     ``(columns reached, their previous statistics)`` for the M-step (None
     for the first: a full M-step)."""
 
-    def __init__(self, block, resp, stats):
+    def __init__(self, block, resp, stats=None):
         (n, V), K = block.data.shape, resp.shape[1]
-        self.block, self.resp, self.stats = block, resp, stats
+        self.block, self.resp = block, resp
+        self.stats = stats or [_kernels.zeros((V, K)), np.zeros(K)]
         self.top = np.zeros(n, dtype=np.int64)
         self.gap = np.full(n, -np.inf)
         self.changed = np.ones(n, dtype=np.uint8)

@@ -190,12 +190,6 @@ class InMemory(Source):
     def reduce(self, func, *args, combine=None):
         return func(self.block, *args)
 
-    def _begin(self, events, resp):
-        """The incremental passes from ``resp``."""
-        self.passes = IncrementalPasses(self.block, resp, events.new_stats(
-            resp.shape[1], self.block.data.shape[1]))
-        return self.passes
-
     def _stats(self, changed, loglik, n_kinds):
         return Stats(self.passes.stats, kind_mass(
             self.block, self.passes.resp, n_kinds), loglik, changed)
@@ -203,20 +197,20 @@ class InMemory(Source):
     def start(self, events, mixing, run):
         if events.name != "multinomial":
             return super().start(events, mixing, run)
-        resp = mixing.initial_resp(self.block, run)
-        return self._stats(self._begin(events, resp).start(), 0.0,
-                           mixing.C + 1)
+        self.passes = IncrementalPasses(self.block,
+                                        mixing.initial_resp(self.block, run))
+        return self._stats(self.passes.start(), 0.0, mixing.C + 1)
 
     def e_pass(self, events, table):
         if events.name != "multinomial":
             return super().e_pass(events, table)
         if self.passes is None:  # a warm start: nothing counted yet
-            self._begin(events, np.zeros((self.block.rows.size,
-                                          table.shape[1])))
-        n_kinds = table.shape[0]
-        kinds = kind_mass(self.block, self.passes.resp, n_kinds)
+            self.passes = IncrementalPasses(self.block, np.zeros((
+                self.block.rows.size, table.shape[1])))
+        # kinds: the mass of the kept responsibilities (the objective's)
+        kinds = kind_mass(self.block, self.passes.resp, table.shape[0])
         return self._stats(*self.passes.e_step(events, table, kinds),
-                           n_kinds)
+                           table.shape[0])
 
     def drop(self, events, stats, keep):
         stats = super().drop(events, stats, keep)
