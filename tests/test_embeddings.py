@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from probssl.embeddings import INSTALL_HINT, SentenceEmbedder, _resolve_model
+from probssl.embeddings import INSTALL_HINT, SentenceEmbedder, resolve_model
 
 SENTENCES = [
     "A cat sat on the mat.",
@@ -150,8 +150,8 @@ def test_default_model_without_bundle_package(tmp_path, monkeypatch):
 
 def test_resolve_local_folder(tmp_path):
     folder = _fake_model_dir(tmp_path / "my-model")
-    assert _resolve_model(folder) == str(folder)
-    assert _resolve_model(str(folder)) == str(folder)
+    assert resolve_model(folder) == str(folder)
+    assert resolve_model(str(folder)) == str(folder)
 
 
 def test_cache_key(tmp_path):
@@ -233,7 +233,7 @@ def test_max_seq_length(needs_model, tmp_path):
     again = e.set_params(max_seq_length=None, cache_dir=False).transform([long_text])
     np.testing.assert_allclose(again, full, atol=1e-5)
     assert path_short != SentenceEmbedder(cache_dir=tmp_path)._cache_file(
-        _resolve_model("all-MiniLM-L6-v2"), [long_text])
+        resolve_model("all-MiniLM-L6-v2"), [long_text])
 
 
 def test_cache_hit_does_not_encode(needs_model, tmp_path, monkeypatch):
@@ -395,7 +395,7 @@ def test_foreign_embedding_cache_entry_is_rebuilt(needs_model, tmp_path):
     e = SentenceEmbedder(cache_dir=tmp_path)
     X = e.transform(SENTENCES)
     other = SentenceEmbedder(cache_dir=tmp_path)
-    other_path = other._cache_file(_resolve_model(other.model), SENTENCES[:2]
+    other_path = other._cache_file(resolve_model(other.model), SENTENCES[:2]
                                    + SENTENCES[2:][::-1])
     os.replace(e.cache_path_, other_path)  # right shape, wrong texts
     with pytest.warns(UserWarning, match="other data or settings"):
@@ -592,7 +592,7 @@ def test_torch_int8_close_to_float32(needs_model, tmp_path):
     assert cos.min() > 0.9, cos
     assert not np.array_equal(Q, X)
     assert e.cache_path_ != SentenceEmbedder(cache_dir=tmp_path)._cache_file(
-        _resolve_model("all-MiniLM-L6-v2"), SENTENCES)
+        resolve_model("all-MiniLM-L6-v2"), SENTENCES)
     sim = Q @ Q.T
     assert sim[0, 1] > sim[0, 2] + 0.3
     with pytest.raises(ValueError, match="CPU only"):
@@ -611,7 +611,7 @@ def test_exported_backend_close_to_torch(backend, quantize, bound, tmp_path):
     Y = e.transform(SENTENCES)
     assert Y.shape == X.shape and Y.dtype == np.float32
     assert np.sum(X * Y, axis=1).min() > bound
-    target = e._export_dir(_resolve_model("all-MiniLM-L6-v2"))
+    target = e._export_dir(resolve_model("all-MiniLM-L6-v2"))
     assert os.path.isdir(target)
     # Reused by a second embedder, never exported again.
     calls = []

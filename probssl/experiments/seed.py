@@ -190,11 +190,11 @@ def _store_settings(archive, corpus, representation, alpha, reg_covar,
 
 
 def _embedder_identity():
-    from probssl.embeddings import SentenceEmbedder, _model_fingerprint, \
-        _resolve_model
+    from probssl.embeddings import (SentenceEmbedder, model_fingerprint,
+                                    resolve_model)
 
     e = SentenceEmbedder()
-    return {"model_sha256": _model_fingerprint(_resolve_model(e.model)),
+    return {"model_sha256": model_fingerprint(resolve_model(e.model)),
             "max_seq_length": e.max_seq_length, "normalize": e.normalize}
 
 
