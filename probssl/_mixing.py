@@ -20,7 +20,6 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import kmeans_plusplus
 from sklearn.preprocessing import normalize
 
 # A component whose total (weighted) responsibility falls to this fraction
@@ -135,6 +134,8 @@ class Mixing:
     def _lloyd(self, source, run, events):
         """k-means++ seeds from a row sample that does not depend on the
         blocking, then Lloyd iterations, each one pass of additive sums."""
+        from sklearn.cluster import kmeans_plusplus  # (30 ms of an import)
+
         n_rows = source.reduce(_n_rows, combine=operator.add)
         if n_rows < self.K:
             raise ValueError(

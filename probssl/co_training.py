@@ -14,10 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.naive_bayes import MultinomialNB
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
@@ -56,6 +53,10 @@ def default_estimator(X):
     """The default classifier of a view: ``MultinomialNB()`` for counts
     (non-negative and sparse or integer-valued), else
     ``LogisticRegression(max_iter=1000)``."""
+    # (imported here: sklearn.linear_model is a tenth of import probssl)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+
     if _looks_like_counts(X):
         return MultinomialNB()
     return LogisticRegression(max_iter=1000)
@@ -230,6 +231,8 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
                 UserWarning,
             )
             return (1.0, 1.0)
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
         cv = StratifiedKFold(
             n_splits=min(5, int(min_count)), shuffle=True,
             random_state=rng.randint(np.iinfo(np.int32).max),
