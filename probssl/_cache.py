@@ -53,14 +53,15 @@ class CacheWarning(UserWarning, RuntimeWarning):
 
 
 def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (bytes) to ``path`` atomically.
+    """Write ``data`` to ``path`` atomically.
 
     Parameters
     ----------
     path : str
         The target file; its folder must exist.
-    data : bytes
-        The whole new content.
+    data : bytes or callable
+        The whole new content, or ``data(file)`` writing it to the open
+        binary file (e.g. ``lambda f: np.save(f, a)``).
     mode : int, default=0o644
         Permission bits of the new file (``mkstemp`` would leave 0600).
 
@@ -75,7 +76,7 @@ def atomic_write(path, data, mode=0o644):
                                suffix="-" + os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            data(f) if callable(data) else f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)

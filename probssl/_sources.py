@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
 
+from ._cache import atomic_write
 from ._incremental import IncrementalPasses
 from ._validation import (check_block, check_sparse_structure, labels_of,
                           merge_labels, resolve_event_model)
@@ -178,13 +179,12 @@ class InMemory(Source):
     (``resp`` and the statistics kept between passes)."""
 
     def __init__(self, est, X, y, sample_weight, events):
-        X, y_index, sw = est._validate_fit(X, y, sample_weight)
-        self.X, self.y_index = X, y_index
+        self.X, self.y_index, sw = est._validate_fit(X, y, sample_weight)
         events = events(est.event_model_)
         gaussian = events.name == "gaussian"
-        self._setup(events, None if gaussian else document_frequency(X),
-                    X.mean(axis=0) if gaussian else None)
-        self.block = make_block(est, events, X, y_index, sw, 0)
+        self._setup(events, None if gaussian else document_frequency(self.X),
+                    self.X.mean(axis=0) if gaussian else None)
+        self.block = make_block(est, events, self.X, self.y_index, sw, 0)
         self.passes = None
 
     def reduce(self, func, *args, combine=None):
@@ -264,25 +264,27 @@ def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
 
     Sparse X is written as ``chunk_{i:06d}.npz``, dense X as
     ``chunk_{i:06d}.X.npy``, beside ``.y.npy`` / ``.w.npy``, with ``i``
-    counted from ``start`` (to append to a folder chunk by chunk). Returns
-    the number of chunks written.
+    counted from ``start`` (to append to a folder chunk by chunk). Every
+    file is written whole or not at all, a chunk's X file last: a write
+    that is interrupted leaves the chunks before it, which
+    :class:`NpzChunks` reads. Returns the number of chunks written.
     """
     os.makedirs(folder, exist_ok=True)
     dense = not sp.issparse(X)
     X = np.asarray(X) if dense else sp.csr_matrix(X)
+    save = np.save if dense else functools.partial(sp.save_npz,
+                                                   compressed=False)
     y, step = np.asarray(y), int(chunk_rows)
     starts = range(0, X.shape[0], step)
     for i, lo in enumerate(starts, start):
         rows = slice(lo, lo + step)
         stem = os.path.join(os.fspath(folder), f"chunk_{i:06d}")
-        if dense:
-            np.save(stem + ".X.npy", X[rows])
-        else:
-            sp.save_npz(stem + ".npz", X[rows], compressed=False)
-        np.save(stem + ".y.npy", y[rows])
+        atomic_write(stem + ".y.npy", lambda f: np.save(f, y[rows]))
         if sample_weight is not None:
-            np.save(stem + ".w.npy",
-                    np.asarray(sample_weight, dtype=np.float64)[rows])
+            atomic_write(stem + ".w.npy", lambda f: np.save(f, np.asarray(
+                sample_weight, dtype=np.float64)[rows]))
+        atomic_write(stem + (".X.npy" if dense else ".npz"),
+                     lambda f: save(f, X[rows]))
     return len(starts)
 
 

@@ -104,6 +104,43 @@ def test_npz_round_trip_and_fit(corpus, tmp_path):
     assert_same_fit(a, b)
 
 
+@pytest.mark.parametrize("dense", [False, True])
+def test_interrupted_write_leaves_only_whole_chunks(corpus, tmp_path,
+                                                   monkeypatch, dense):
+    """A write killed in the middle of a chunk leaves the chunks written
+    before it, whole, and nothing of that chunk that NpzChunks would list:
+    every file is written atomically and a chunk's X file last."""
+    X, y, w = corpus
+    X = X.toarray() if dense else X
+    calls = []
+    real = np.save if dense else sp.save_npz
+    target = "save" if dense else "save_npz"
+
+    def dies_on_chunk_2(file, value, *args, **kwargs):
+        calls.append(np.ndim(value))  # X is 2-D, y and w 1-D
+        if calls.count(2) == 3:  # the X of chunk 2
+            if hasattr(file, "write"):
+                file.write(b"partial")
+            else:
+                with open(file, "wb") as f:
+                    f.write(b"partial")
+            raise KeyboardInterrupt
+        return real(file, value, *args, **kwargs)
+
+    monkeypatch.setattr(np if dense else sp, target, dies_on_chunk_2)
+    with pytest.raises(KeyboardInterrupt):
+        write_npz_chunks(tmp_path, X, y, 450, sample_weight=w)
+    monkeypatch.undo()
+    chunks = NpzChunks(tmp_path)
+    assert len(chunks) == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(
+        ".tmp")) == []
+    parts = list(chunks)
+    assert_array_equal(np.concatenate([p[1] for p in parts]), y[:900])
+    got = np.vstack([p[0] if dense else p[0].toarray() for p in parts])
+    assert_array_equal(got, X[:900] if dense else X[:900].toarray())
+
+
 def test_npz_without_weights(corpus, tmp_path):
     X, y, _ = corpus
     write_npz_chunks(tmp_path, X, y, 1000)
