@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
+from ._em import record_iteration
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 
 _EPS = np.finfo(np.float64).eps
@@ -363,18 +364,16 @@ default="diag"
             B = self.bias_correction_.log_prob(X_lab)
             params, objective = self._gamma_step(
                 params, A, B, y_lab, w_lab, fix_gamma2=not has_unlabeled)
-            self.objectives_.append(objective)
-            if self.verbose > 0:
-                print(f"HybridClassifier iteration {n_iter}: "
-                      f"objective {objective:.6f}", flush=True)
-            if not has_unlabeled:
-                self.converged_ = True
-                break
-            if len(self.objectives_) > 1 and (
-                abs(self.objectives_[-1] - self.objectives_[-2])
-                <= self.tol * abs(self.objectives_[-1])
-            ):
-                self.converged_ = True
+            # The alternation need not be monotone: a small change either
+            # way ends it (one step without unlabeled rows).
+            previous = self.objectives_[-1] if self.objectives_ else np.inf
+            self.converged_ = record_iteration(
+                self.objectives_, objective, n_iter, owner="HybridClassifier",
+                verbose=self.verbose, tol=self.tol,
+                hint="the combination weights or psi overflowed",
+                converged=not has_unlabeled or abs(objective - previous)
+                <= self.tol * abs(objective))
+            if self.converged_:
                 break
         if not self.converged_:
             warnings.warn(

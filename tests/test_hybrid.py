@@ -294,3 +294,21 @@ def test_sklearn_compatible_estimator(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def test_verbose_reports_every_iteration_as_the_em_loops_do(capsys):
+    """The hybrid's alternation keeps the engine's book-keeping: one line
+    per iteration with the change, and a non-finite objective is an error
+    that names the estimator, not a silent NaN model."""
+    X, _, y = corpus()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = HybridClassifier(verbose=1, max_iter=5, tol=0.0).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == clf.n_iter_ == len(clf.objectives_)
+    assert lines[0].startswith("HybridClassifier iteration   1: objective")
+    assert "(change" in lines[1]
+    clf = HybridClassifier(max_iter=3)
+    clf._gamma_step = lambda params, *args, **kwargs: (params, np.nan)
+    with pytest.raises(FloatingPointError, match="HybridClassifier"):
+        clf.fit(X, y)
