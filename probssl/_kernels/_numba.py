@@ -1,4 +1,5 @@
-"""Numba kernels: the loops over non-zeros and over rows, and nothing else.
+"""The Numba kernels (see :mod:`probssl._kernels`): the loops over
+non-zeros and over rows, and nothing else; imported on a kernel's first use.
 
 Every kernel takes plain NumPy arrays (the three arrays of a CSR or CSC
 matrix, dense parameter blocks) and writes into preallocated outputs, so the
@@ -31,6 +32,8 @@ import warnings
 import numba
 import numpy as np
 from numba import njit, prange
+
+from . import SATURATED
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _LAUNCH = threading.RLock()
@@ -91,38 +94,6 @@ def _cache_failure(exc):
     frames = traceback.extract_tb(exc.__traceback__)
     return any("caching" in f.filename or "_cache.load" in (f.line or "")
                for f in frames)
-
-__all__ = [
-    "zeros",
-    "balanced_chunks",
-    "csr_has_duplicates",
-    "csr_dense_dot",
-    "table_posterior",
-    "csr_posterior_incremental",
-    "csr_scatter_rows",
-    "log_stats_update",
-]
-
-
-def zeros(shape):
-    """``np.zeros`` with its pages already mapped, for outputs a parallel
-    kernel writes in random order: calloc's lazily mapped pages, faulted
-    in one at a time by several threads, cost ~30 ms for two (53k, 20)
-    arrays here, against ~3 ms for this sequential fill."""
-    return np.full(shape, 0.0)
-
-
-def balanced_chunks(indptr, n_chunks=64):
-    """Boundaries of at most ``n_chunks`` ranges with ~equal non-zeros.
-
-    Plain NumPy (a search over ``indptr``), used to prepare kernel input.
-    """
-    n = indptr.shape[0] - 1
-    targets = np.linspace(0, indptr[-1], n_chunks + 1)
-    bounds = np.searchsorted(indptr, targets, side="left").astype(np.int64)
-    bounds[0], bounds[-1] = 0, n
-    return np.unique(bounds)
-
 
 @njit(cache=True)
 def csr_has_duplicates(indptr, indices, n_cols):
@@ -227,8 +198,6 @@ def csr_dense_dot(chunks, indptr, indices, data, dense, out):
 #   log-likelihoods. While the gap stays above ``SATURATED`` nats (the
 #   runner-up's share is below 1e-17) the row's responsibilities stay and
 #   only its best component's log-likelihood is summed, for the objective.
-
-SATURATED = 40.0
 
 
 @parallel_kernel
