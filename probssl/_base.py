@@ -133,8 +133,9 @@ class EMClassifier(SemiSupervisedClassifier):
     """``fit``, ``fit_chunks`` and the Dask fit of the EM estimators: one
     engine (:func:`probssl._em.run_em`) over a source of rows.
 
-    A subclass provides ``_mixing(n_classes, seed)``, ``_set_fitted(run)``
-    and the names of its model-dependent attributes.
+    A subclass provides ``_mixing(n_classes, seed)`` and
+    ``_set_fitted(run)``; a refit first drops every fitted attribute
+    (``NAME_``) of the last fit.
     """
 
     _shared_constraints = {
