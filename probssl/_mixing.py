@@ -142,7 +142,7 @@ class Mixing:
                 f"init='kmeans' needs at least n_components={self.K} rows of "
                 f"positive weight, got {n_rows}; use init='labeled' or fewer "
                 "components.")
-        if events.name != "gaussian":
+        if hasattr(source, "doc_freq"):  # counts: sublinear TF-IDF rows
             self._idf = np.log((1.0 + n_rows) / (1.0 + source.doc_freq)) + 1.0
         # All rows, or a sample of mean size >= max(10 K, 2000): fewer than
         # K rows with probability below e^-800.

@@ -32,8 +32,8 @@ from sklearn.utils import check_array
 
 from ._cache import atomic_write
 from ._incremental import IncrementalPasses
-from ._validation import (check_block, check_sparse_structure, labels_of,
-                          merge_labels, resolve_event_model)
+from ._validation import (COUNT_MODELS, check_block, check_sparse_structure,
+                          labels_of, merge_labels, resolve_event_model)
 
 
 @dataclass
@@ -110,8 +110,7 @@ def block_start(block, events, mixing, run):
 
 def block_e_pass(block, events, table):
     n = block.row_class.size
-    resp = np.empty((n, table.shape[1]))
-    row_loglik = np.empty(n)
+    resp, row_loglik = np.empty((n, table.shape[1])), np.empty(n)
     events.e_step(block.data, table, block.row_class, block.weights, resp,
                   row_loglik)
     return block_stats(block, events, resp, table.shape[0],
@@ -130,13 +129,16 @@ class Source:
     def _setup(self, events, doc_freq, mean):
         """Count models: columns by decreasing document frequency (the few
         words that carry most non-zeros then sit together, their parameters
-        in cache); Gaussian: rows shifted by the column means."""
+        in cache); Gaussian: rows shifted by the column means. ``doc_freq``
+        and ``mean`` compute them: each only for the model that needs it
+        (counting a dense X's non-zeros takes a sparse copy of it)."""
         self.events_template = events
         if events.name == "gaussian":
-            events.shift = mean
-        else:
-            events.order = np.argsort(-doc_freq, kind="stable")
-            events.col_nnz = self.doc_freq = doc_freq[events.order]
+            events.shift = mean()
+        elif events.name in COUNT_MODELS:
+            freq = doc_freq()
+            events.order = np.argsort(-freq, kind="stable")
+            events.col_nnz = self.doc_freq = freq[events.order]
 
     def _from_scans(self, est, scans, events, classes=None):
         """Set up from the :func:`scan_block` results of every block (the
@@ -156,9 +158,8 @@ class Source:
             "multinomial" if all(counts) else "gaussian")
         est.n_features_in_ = n_features[0]
         events = events(est.event_model_)
-        gaussian = events.name == "gaussian"
-        self._setup(events, None if gaussian else sum(doc_freq),
-                    sum(sums) / self.offsets[-1] if gaussian else None)
+        self._setup(events, lambda: sum(doc_freq),
+                    lambda: sum(sums) / self.offsets[-1])
         return events
 
     def start(self, events, mixing, run):
@@ -181,9 +182,8 @@ class InMemory(Source):
     def __init__(self, est, X, y, sample_weight, events):
         self.X, self.y_index, sw = est._validate_fit(X, y, sample_weight)
         events = events(est.event_model_)
-        gaussian = events.name == "gaussian"
-        self._setup(events, None if gaussian else document_frequency(self.X),
-                    self.X.mean(axis=0) if gaussian else None)
+        self._setup(events, lambda: document_frequency(self.X),
+                    lambda: self.X.mean(axis=0))
         self.block = make_block(est, events, self.X, self.y_index, sw, 0)
         self.passes = None
 
@@ -311,7 +311,7 @@ def scan_block(X, y, event_model):
     X = check_array(X, accept_sparse="csr", dtype=np.float64)
     model = resolve_event_model(X, event_model)
     return (labels_of(y), X.shape[0], model == "multinomial",
-            None if model == "gaussian" else document_frequency(X),
+            document_frequency(X) if model in COUNT_MODELS else None,
             X.shape[1], np.asarray(X.sum(axis=0)).ravel())
 
 

@@ -16,6 +16,8 @@ from sklearn.utils.validation import (_check_sample_weight,
 from . import _kernels
 
 UNLABELED = -1
+# The event models of counts (their columns are ordered by frequency).
+COUNT_MODELS = ("multinomial", "bernoulli")
 NO_LABELS = ("y has no labeled rows: every entry is -1 (unlabeled). At least "
              "one labeled row per class to be learned is needed.")
 

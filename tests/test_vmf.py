@@ -221,3 +221,26 @@ def test_pickle():
     again = pickle.loads(pickle.dumps(em))
     assert_allclose(again.predict_proba(X), em.predict_proba(X), rtol=0)
     assert_allclose(again.concentrations_, em.concentrations_, rtol=0)
+
+
+def test_dense_rows_are_not_ordered_by_document_frequency(monkeypatch):
+    """The column order by document frequency is for counts: for dense unit
+    rows every column is non-zero, and counting them went through a sparse
+    copy of X (0.47 s of a 0.54 s fit on the seed embeddings). In memory and
+    out of core alike."""
+    import probssl._sources
+
+    def refused(X):
+        raise AssertionError("document frequencies of dense vMF rows")
+
+    X, _, y, _, _ = vmf_mixture(seed=1, n=300)
+    y_semi = np.where(np.arange(y.size) % 10 == 0, y, -1)
+    ref = fit_quiet(EMNaiveBayes(event_model="vmf"), X, y_semi)
+    monkeypatch.setattr(probssl._sources, "document_frequency", refused)
+    a = fit_quiet(EMNaiveBayes(event_model="vmf"), X, y_semi)
+    assert_allclose(a.means_, ref.means_, rtol=1e-12, atol=1e-14)
+    parts = [(X[i:i + 100], y_semi[i:i + 100]) for i in range(0, 300, 100)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        b = EMNaiveBayes(event_model="vmf").fit_chunks(parts)
+    assert_allclose(b.means_, ref.means_, rtol=1e-8, atol=1e-10)
