@@ -119,8 +119,7 @@ class Mixing:
 
     def _sample(self, block, run, q):
         keep = row_uniforms(self.seed, run + 7919, block.rows, 1)[:, 0] < q
-        Z = self._features(block)[keep]
-        return [block.rows[keep], Z.toarray() if sp.issparse(Z) else Z,
+        return [block.rows[keep], self._features(block)[keep],
                 block.weights[keep]]
 
     def _lloyd_step(self, block):
@@ -217,4 +216,5 @@ def _n_rows(block):
 
 
 def _concat(a, b):
-    return [np.concatenate([x, y]) for x, y in zip(a, b)]
+    return [sp.vstack([x, y], format="csr") if sp.issparse(x) else
+            np.concatenate([x, y]) for x, y in zip(a, b)]
