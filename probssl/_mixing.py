@@ -108,8 +108,8 @@ class Mixing:
         if not hasattr(data, "csr"):
             return data.XX[:, data.n_features:]
         Z = data.csr.copy()
-        Z.data = 1.0 + np.log(Z.data)
-        return normalize(Z @ sp.diags(self._idf))
+        Z.data = (1.0 + np.log(Z.data)) * self._idf[Z.indices]
+        return normalize(Z)
 
     def _assign(self, block):
         """Nearest centre of every row (``|c|^2 - 2 z.c``), and the rows."""
