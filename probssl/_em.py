@@ -10,17 +10,67 @@ source with the new parameters, which also yields their MAP objective::
 
 EM never decreases it. A run stops when the gain is at most
 ``tol * |objective|`` (a relative gain: the objective of a corpus grows
-with its size) or after ``max_iter`` E-steps; the final parameters are
+with its size; :func:`has_converged`, the rule of every loop here: never
+on a decrease, never with ``tol=0``) or after ``max_iter`` E-steps; the final parameters are
 those of the last E-step, so the last objective is exactly theirs. With
 several starts (``n_init``) the run with the highest objective is kept.
 """
 
 import copy
+import logging
+import os
+import sys
 import warnings
 from collections import namedtuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+# Verbose fits report through this logger, at INFO. By default the lines go
+# to the current sys.stdout (where ``verbose`` printed before; scikit-learn's
+# verbose output goes there too); configure or remove the handler to send
+# them elsewhere.
+logger = logging.getLogger("probssl")
+
+
+class _CurrentStdout:
+    """``sys.stdout`` as it is when a line is written (pytest's capsys or a
+    notebook swap it after import)."""
+
+    def write(self, text):
+        sys.stdout.write(text)
+
+    def flush(self):
+        sys.stdout.flush()
+
+
+_HANDLER = logging.StreamHandler(_CurrentStdout())
+_HANDLER.set_name("probssl-verbose")
+_HANDLER.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+if not any(h.get_name() == "probssl-verbose" for h in logger.handlers):
+    logger.addHandler(_HANDLER)
+if logger.level == logging.NOTSET:
+    logger.setLevel(logging.INFO)
+
+# A fall of the objective by at most this much times |objective| is
+# rounding (sums over millions of rows in another order; the Gaussian
+# variance floor, monotone only up to reg_covar**2 terms), not a decrease.
+ROUNDING = 1e-10
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKLEARN_BASE = os.sep + os.path.join("sklearn", "base.py")
+
+
+def caller_stacklevel():
+    """The ``stacklevel`` that makes a warning raised by the function that
+    calls this one point at the first frame outside probssl (and outside
+    scikit-learn's ``fit`` wrapper): the user's ``fit`` line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (
+            frame.f_code.co_filename.startswith(_PACKAGE)
+            or frame.f_code.co_filename.endswith(_SKLEARN_BASE)):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 # The outcome of one EM run: the event model, the mixing part's state, and
@@ -28,32 +78,60 @@ from sklearn.exceptions import ConvergenceWarning
 Run = namedtuple("Run", "events mixing n_iter converged history")
 
 
-def record_iteration(history, objective, n_iter, *, owner, verbose, tol,
-                     callback=None, hint="a class whose prior mass vanished?",
-                     name="objective", converged=None):
-    """Book-keeping after an E-step, shared by every EM-like loop.
+def has_converged(history, tol, *, kind="objective", owner="EM",
+                  name="objective", comparable=True):
+    """The one stopping rule of every iterative fit in probssl.
 
-    Raises FloatingPointError on a non-finite objective (a row that no
-    component it may take can explain), appends it to ``history``, reports
-    it (``verbose``, ``callback(n_iter, objective)``) and returns whether
-    the loop has converged: a gain of at most ``tol * |objective|``, unless
-    the caller decides (``converged``; e.g. co-EM's label change).
+    ``history`` holds the monitored value after every iteration.
+    ``kind="objective"``: a value the loop must not decrease (EM's MAP
+    objective); converged when the last gain lies in ``[0, tol *
+    |objective|]`` (a relative gain; a fall within ``ROUNDING * |objective|``
+    counts as no change). A larger fall is never convergence: it warns
+    (``RuntimeWarning``) with by how much. ``kind="change"``: a distance
+    between successive iterates (co-EM's label change, the hybrid's
+    posterior change); converged when at most ``tol``. ``tol=0`` is never
+    converged: the loop runs all its iterations.
     """
-    if not np.isfinite(objective):
+    if len(history) < 2 and kind == "objective":
+        return False
+    if kind == "change":
+        return tol > 0 and history[-1] <= tol
+    gain, scale = history[-1] - history[-2], abs(history[-1])
+    if gain < -ROUNDING * scale:
+        warnings.warn(
+            f"{owner}: the {name} decreased by {-gain:.6g} (relative "
+            f"{-gain / max(scale, np.finfo(float).tiny):.3g}) at iteration "
+            f"{len(history)}; a decrease is not convergence, the fit goes "
+            "on.", RuntimeWarning, stacklevel=caller_stacklevel())
+        return False
+    return tol > 0 and gain <= tol * scale
+
+
+def record_iteration(history, value, n_iter, *, owner, verbose, tol,
+                     callback=None, hint="a class whose prior mass vanished?",
+                     name="objective", kind="objective", comparable=True):
+    """Book-keeping after an iteration, shared by every EM-like loop.
+
+    Raises FloatingPointError on a non-finite value (a row that no
+    component it may take can explain), appends it to ``history``, reports
+    it (``verbose``: one INFO line on the ``"probssl"`` logger;
+    ``callback(n_iter, value)``) and returns whether the loop has
+    converged, by :func:`has_converged`.
+    """
+    if not np.isfinite(value):
         raise FloatingPointError(
-            f"{owner}: the EM objective became {objective} at iteration "
+            f"{owner}: the EM objective became {value} at iteration "
             f"{n_iter}: {hint() if callable(hint) else hint}.")
-    history.append(float(objective))
+    history.append(float(value))
     if verbose:
-        gain = objective - history[-2] if len(history) > 1 else np.nan
-        print(f"{owner} iteration {n_iter:3d}: {name} {objective:.6g} "
-              f"(change {gain:.3g})", flush=True)
+        change = (f" (change {value - history[-2]:+.3g})"
+                  if kind == "objective" and len(history) > 1 else "")
+        logger.info("%s iteration %3d: %s %.6g%s", owner, n_iter, name,
+                    value, change)
     if callback is not None:
-        callback(n_iter, objective)
-    if converged is not None:
-        return converged
-    return len(history) > 1 and (history[-1] - history[-2]
-                                 <= tol * abs(history[-1]))
+        callback(n_iter, value)
+    return has_converged(history, tol, kind=kind, owner=owner, name=name,
+                         comparable=comparable)
 
 
 def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
@@ -85,7 +163,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
             converged = record_iteration(
                 history, objective, n_iter, owner=owner, verbose=verbose,
-                tol=tol, callback=callback, hint=lambda: _diagnose(ev, mixing))
+                tol=tol, callback=callback, hint=lambda: _diagnose(ev, mixing),
+                comparable=keep is None)
             if converged:
                 break
         result = Run(ev, mixing.state(), n_iter, converged, history)
@@ -95,10 +174,16 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
                 best.history[-1]):
             best = result
     if not best.converged:
-        warnings.warn(f"{owner} did not converge in max_iter={max_iter} "
-                      "iterations; raise max_iter or tol.", ConvergenceWarning)
+        warn_not_converged(owner, max_iter)
     best.events.restore_order()
     return best
+
+
+def warn_not_converged(owner, max_iter):
+    """The ConvergenceWarning of every loop, pointing at the user's fit."""
+    warnings.warn(f"{owner} did not converge in max_iter={max_iter} "
+                  "iterations; raise max_iter or tol.", ConvergenceWarning,
+                  stacklevel=caller_stacklevel())
 
 
 def _diagnose(events, mixing):

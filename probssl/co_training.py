@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._em import record_iteration
+from ._em import record_iteration, warn_not_converged
 from ._validation import (check_not_dask, check_semi_supervised_y,
                           scored_rows)
 # MultiView lives in multiview.py; imported here (and in __all__) so that
@@ -552,7 +552,9 @@ class CoEM(_BaseCoTraining):
         Maximum number of co-EM iterations (each refits h2 then h1).
     tol : float, default=1e-4
         Stop when the largest absolute change of h1's soft labels of the
-        unlabeled rows in one iteration is below ``tol``.
+        unlabeled rows in one iteration is at most ``tol`` (the rule of
+        every probssl loop: ``tol=0`` runs all ``max_iter`` iterations; a
+        ``ConvergenceWarning`` when it is not met).
 
     Attributes
     ----------
@@ -667,13 +669,15 @@ class CoEM(_BaseCoTraining):
                 change = float(np.abs(Q1_new - Q1).max())
                 Q1 = Q1_new
                 self._fit_soft(h2, Xs[1], lab, y_index[lab], unl, Q1)
+                # the rule of every loop (probssl._em.has_converged)
                 if record_iteration(
                         self.label_changes_, change, self.n_iter_,
                         owner="CoEM", verbose=self.verbose, tol=self.tol,
-                        name="largest label change",
-                        converged=change < self.tol):
+                        name="largest label change", kind="change"):
                     self.converged_ = True
                     break
+            if not self.converged_ and self.max_iter > 0:
+                warn_not_converged("CoEM", self.max_iter)
         else:
             self._fit_one(h2, Xs[1], y_index[lab], lab)
             self.converged_ = True

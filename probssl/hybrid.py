@@ -8,12 +8,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
-from ._em import record_iteration
-from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
+from ._em import caller_stacklevel, record_iteration, warn_not_converged
+from ._events import (COVARIANCE_TYPES, EVENT_MODELS, blas_threads,
+                      make_event_model)
 
 _EPS = np.finfo(np.float64).eps
 # Rows of the dense (rows x features) blocks of the Bernoulli leave-one-out.
@@ -21,6 +21,20 @@ _BLOCK = 1 << 22
 
 
 # -- the combination weights Gamma --------------------------------------------
+def _posterior(A, B, params):
+    """The hybrid's posteriors R (n, K) from its features."""
+    S = _hybrid_scores(A, B, params)
+    return np.exp(S - logsumexp(S, axis=1, keepdims=True))
+
+
+def _spread(F, w):
+    """Typical within-row spread of the features ``F`` (n, K) over the
+    classes (weighted root mean square about each row's mean; 1 if 0)."""
+    dev = F - F.mean(axis=1, keepdims=True)
+    s = np.sqrt(w @ (dev * dev).mean(axis=1) / max(w.sum(), _EPS))
+    return s if np.isfinite(s) and s > 0 else 1.0
+
+
 def _hybrid_scores(A, B, params):
     """``gamma1 * A + gamma2 * B + mu``: (n, K) unnormalised log-posteriors."""
     return params[0] * A + params[1] * B + params[2:]
@@ -80,9 +94,12 @@ class HybridClassifier(SemiSupervisedClassifier):
             default="auto"
         Family of both generative models. ``"auto"``: multinomial for
         sparse or non-negative integer X, diagonal Gaussian otherwise.
-    alpha : float, default=1.0
+    alpha : float, default=0.01
         Additive smoothing of the count models (Dirichlet/Beta prior), for
-        ``theta`` and ``psi`` alike. Must be positive.
+        ``theta`` and ``psi`` alike. Must be positive. 0.01, as
+        :class:`probssl.EMNaiveBayes` (within 0.5 points of the best of
+        {1, 0.1, 0.01, 0.001} on 20 Newsgroups at 100 to 1,000 labeled
+        posts; ``scripts/defaults_table.py``).
     C : float, default=1.0
         Inverse regularisation strength of the Gamma-step, with
         scikit-learn's ``LogisticRegression`` convention: the Gamma-step
@@ -91,10 +108,14 @@ class HybridClassifier(SemiSupervisedClassifier):
         not penalised (like an intercept).
     max_iter : int, default=100
         Maximum number of (psi-step, Gamma-step) iterations.
-    tol : float, default=1e-6
-        Stop when the monitored objective (the penalised conditional
-        log-likelihood after the Gamma-step) changes by at most
-        ``tol * |objective|`` between two iterations.
+    tol : float, default=1e-2
+        Stop when the hybrid's posteriors of the unlabeled rows, the soft
+        labels of the psi-step, move by at most ``tol`` between two
+        iterations (mean total variation distance, weighted by
+        ``sample_weight``; the rule of :func:`probssl._em.has_converged`).
+        ``tol=0`` runs all ``max_iter`` iterations. On 20 Newsgroups (300
+        labeled, 10,000 unlabeled) 1e-2 stops after 9-12 iterations, with
+        test accuracy within a point of 100 iterations' either way.
     leave_one_out : bool, default=True
         Whether the Gamma-step reads, for every labeled row, its
         log-likelihood under ``theta`` re-estimated without that row (the
@@ -103,7 +124,8 @@ class HybridClassifier(SemiSupervisedClassifier):
     random_state : int, RandomState instance or None, default=None
         Unused: the fit is deterministic. Accepted for API consistency.
     verbose : int, default=0
-        Print the monitored objective at every iteration when positive.
+        Report the posterior change of every iteration when positive (one
+        INFO line on the ``"probssl"`` logger; printed by default).
     reg_covar : float, default=1e-6
         Added to every Gaussian variance (``event_model="gaussian"``).
     covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \
@@ -138,9 +160,21 @@ default="diag"
     converged_ : bool
         Whether the stopping rule was met before ``max_iter``.
     objective_ : float
-        Final monitored objective.
+        Final penalised conditional log-likelihood of the labeled rows.
     objectives_ : list of float
-        The monitored objective after every iteration's Gamma-step.
+        That objective after every iteration's Gamma-step (it need not
+        rise: see Notes).
+    posterior_changes_ : list of float
+        The mean change (total variation) of the unlabeled rows'
+        posteriors at every iteration, which the stopping rule reads.
+    leave_one_out_ : bool
+        Whether the final Gamma was fitted on leave-one-out features
+        (False after the safeguard in Notes refitted it).
+    leave_one_out_scores_ : dict or None
+        With ``leave_one_out``: the weighted accuracy on the left-out
+        labeled rows of the hybrid and of naive Bayes, and the largest
+        class's share ("hybrid", "naive_bayes", "chance"), over the rows
+        whose class has another labeled row (None when there is none).
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -163,9 +197,21 @@ default="diag"
        ``log p(x_i | k; psi)`` of the labeled rows.
 
     The Gamma-step never decreases the penalised conditional
-    log-likelihood for the current ``psi``; the psi-step changes the
-    features, so the monitored sequence need not be monotone, and
-    convergence means it has settled (relative change at most ``tol``).
+    log-likelihood for the current ``psi``; the psi-step climbs another
+    objective (psi's on the unlabeled rows) and changes the features, so
+    the labeled rows' objective need not rise (it falls as psi sharpens).
+    The alternation has converged when the soft labels of the psi-step
+    settle (``tol``).
+
+    Safeguard: after the leave-one-out fit, the hybrid's accuracy on the
+    labeled rows, each scored with its leave-one-out features, is compared
+    with naive Bayes' scored alike (leave-one-out ``theta`` and class
+    prior). If the hybrid loses, or naive Bayes does no better than the
+    largest class's share, the leave-one-out features mislead Gamma
+    (Bernoulli on 10^5 sparse columns with 10 rows a class: a row's
+    absence from its class lowers every absent word's probability there;
+    rows alone in their class are not scored), and Gamma is refitted on
+    the plain features, with a warning.
 
     With no unlabeled rows, ``psi = theta`` and ``gamma2`` stays 0: the
     model is naive Bayes with its log-likelihood scale and class offsets
@@ -214,10 +260,10 @@ default="diag"
     def __init__(
         self,
         event_model="auto",
-        alpha=1.0,
+        alpha=0.01,
         C=1.0,
         max_iter=100,
-        tol=1e-6,
+        tol=1e-2,
         leave_one_out=True,
         random_state=None,
         verbose=0,
@@ -266,21 +312,30 @@ default="diag"
 
     def _gamma_step(self, params, A, B, y, w, fix_gamma2):
         """One warm-started L-BFGS-B solve; never returns a worse point."""
-        args = (A, B, y, w, float(self.C), fix_gamma2)
-        f0, _ = _gamma_objective(params, *args)
+        # Solved for (gamma1 * sA, gamma2 * sB) on A / sA and B / sB: the
+        # log-likelihoods spread over hundreds of nats where the offsets
+        # move by units, and unscaled L-BFGS-B took ~350 evaluations a step.
+        scale = np.array([_spread(A, w), _spread(B, w)])
+        args = (A / scale[0], B / scale[1], y, w, float(self.C), fix_gamma2,
+                1.0 / scale**2)
+        start = params.copy()
+        start[:2] *= scale
+        f0, _ = _gamma_objective(start, *args)
         # gamma >= 0: a negative weight on a log-likelihood would reward
         # the classes that explain a row worst.
         bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
-        res = minimize(_gamma_objective, params, args=args, jac=True,
+        res = minimize(_gamma_objective, start, args=args, jac=True,
                        method="L-BFGS-B", bounds=bounds,
                        options={"maxiter": 1000, "gtol": 1e-10,
                                 "ftol": 1e-14})
         if fix_gamma2:
-            res.x[1] = params[1]
+            res.x[1] = start[1]
         f1, _ = _gamma_objective(res.x, *args)
         if not np.isfinite(f1) or f1 > f0:
             return params.copy(), -f0
-        return res.x, -f1
+        x = res.x.copy()
+        x[:2] /= scale
+        return x, -f1
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -317,28 +372,70 @@ default="diag"
             log_prior[np.isfinite(log_prior)]) - 30.0
         self.leave_one_out_ = self.leave_one_out
         args = (X_lab, y_lab, w_lab, X[unl], sample_weight[unl], log_prior)
-        params = self._fit_weights(loo, *args)
-        # Safeguard: the leave-one-out features keep Gamma from over-trusting
-        # theta, but on very sparse or tiny data they can mislead it; a
-        # hybrid worse on its own labeled rows than its generative part
-        # alone is refitted on the plain features, with a warning.
-        if self.leave_one_out:
-            own = _hybrid_scores(full, self.bias_correction_.log_prob(X_lab),
-                                 params).argmax(axis=1) == y_lab
-            nb = (full + log_prior).argmax(axis=1) == y_lab
-            if w_lab @ own < w_lab @ nb:
-                warnings.warn(
-                    f"HybridClassifier: with leave-one-out features the "
-                    f"combination weights {params[:2].round(4).tolist()} "
-                    f"classify {w_lab @ own / w_lab.sum():.1%} of the "
-                    f"labeled rows, naive Bayes alone {w_lab @ nb / w_lab.sum():.1%}; "
-                    "refitting them on the plain features "
-                    "(leave_one_out_ is False).", UserWarning)
-                self.leave_one_out_ = False
-                params = self._fit_weights(full, *args)
+        # One BLAS thread: L-BFGS-B's BLAS calls are tiny, and waking
+        # OpenBLAS's threads for each cost 50x the solve on a busy machine.
+        with blas_threads(0):
+            params = self._fit_weights(loo, *args)
+            if self.leave_one_out:
+                params = self._check_leave_one_out(params, loo, class_weight,
+                                                   full, *args)
         self.weights_ = params[:2].copy()
         self.intercept_ = params[2:].copy()
         return self
+
+    def _check_leave_one_out(self, params, loo, class_weight, full, *args):
+        """The safeguard of the leave-one-out fit, judged like with like.
+
+        On its labeled rows the hybrid is scored with the leave-one-out
+        features it was fitted on, against naive Bayes scored the same way
+        (leave-one-out theta and class prior), not naive Bayes
+        re-substituted (which has seen the rows: 99 % on 20 Newsgroups,
+        and the hybrid was refitted on ordinary text). Gamma is refitted
+        on the plain features, with a warning (``leave_one_out_`` False),
+        where the hybrid loses, or where naive Bayes does no better than
+        always taking the largest class: then the leave-one-out features
+        mislead (Bernoulli on 10^5 sparse columns with 10 rows a class: a
+        row's absence from its class lowers every absent word's probability
+        there, so theta^(-i) favours the wrong classes, 0 % of the rows)
+        and Gamma would learn to ignore theta, which is good on new rows.
+        Only rows whose class keeps another labeled row are scored: a class's
+        only row has nothing left of its class (on 20 Newsgroups with one
+        row a class the leave-one-out fit scores 23-25 % on the test set,
+        the plain one 6 %).
+        """
+        X_lab, y_lab, w_lab = args[:3]
+        rows = np.arange(y_lab.size)
+        others = np.bincount(y_lab[w_lab > 0], minlength=class_weight.size)
+        scored = (w_lab > 0) & (others[y_lab] >= 2)
+        if not scored.any():
+            self.leave_one_out_scores_ = None
+            return params
+        w = np.where(scored, w_lab, 0.0)
+        total = w.sum()
+        B = self.bias_correction_.log_prob(X_lab)
+        hybrid = w @ (_hybrid_scores(loo, B, params).argmax(axis=1)
+                      == y_lab) / total
+        with np.errstate(divide="ignore"):
+            prior = np.tile(np.log(class_weight), (y_lab.size, 1))
+            prior[rows, y_lab] = np.log(np.maximum(
+                class_weight[y_lab] - w_lab, 0.0))
+        nb = w @ ((loo + prior).argmax(axis=1) == y_lab) / total
+        chance = np.bincount(y_lab, weights=w).max() / total
+        self.leave_one_out_scores_ = {"hybrid": float(hybrid),
+                                      "naive_bayes": float(nb),
+                                      "chance": float(chance)}
+        if hybrid >= nb > chance:
+            return params
+        warnings.warn(
+            f"HybridClassifier: on the labeled rows left out, the hybrid "
+            f"(combination weights {params[:2].round(4).tolist()}) classifies "
+            f"{hybrid:.1%}, naive Bayes {nb:.1%}, the largest class "
+            f"{chance:.1%}: the leave-one-out features "
+            f"{'mislead' if nb <= chance else 'do not help'} here; refitting "
+            "them on the plain features (leave_one_out_ is False).",
+            UserWarning, stacklevel=caller_stacklevel())
+        self.leave_one_out_ = False
+        return self._fit_weights(full, *args)
 
     def _fit_weights(self, A, X_lab, y_lab, w_lab, X_unl, w_unl, log_prior):
         """psi and Gamma by alternation from psi = theta, Gamma = (1, 0,
@@ -346,41 +443,46 @@ default="diag"
         self.bias_correction_ = copy.deepcopy(self.generative_)
         params = np.concatenate([[1.0, 0.0], log_prior])
         has_unlabeled = X_unl.shape[0] > 0
+        # Both blocks prepared once: every step reuses their layout.
+        data_lab = self.generative_.prepare(X_lab)
         if has_unlabeled:
-            A_unl = self.generative_.log_prob(X_unl)
-            # Prepared once: the psi-steps reuse its layout.
             data_unl = self.bias_correction_.prepare(X_unl)
-            B_unl = self.bias_correction_.log_prob(data_unl)
-        self.objectives_ = []
-        self.converged_ = False
+            A_unl = self.generative_.log_prob(data_unl)
+            R = _posterior(A_unl, A_unl, params)  # psi = theta to start
+        self.objectives_, self.posterior_changes_ = [], []
+        self.converged_ = not has_unlabeled
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):
             if has_unlabeled:
                 # psi-step: the hybrid's posteriors as soft labels.
-                S = _hybrid_scores(A_unl, B_unl, params)
-                R = np.exp(S - logsumexp(S, axis=1, keepdims=True))
                 psi = self.bias_correction_.fit(data_unl, R * w_unl[:, None])
                 B_unl = psi.log_prob(data_unl)
-            B = self.bias_correction_.log_prob(X_lab)
+            B = self.bias_correction_.log_prob(data_lab)
             params, objective = self._gamma_step(
                 params, A, B, y_lab, w_lab, fix_gamma2=not has_unlabeled)
-            # The alternation need not be monotone: a small change either
-            # way ends it (one step without unlabeled rows).
-            previous = self.objectives_[-1] if self.objectives_ else np.inf
+            if not np.isfinite(objective):
+                raise FloatingPointError(
+                    f"HybridClassifier: the objective became {objective} at "
+                    f"iteration {n_iter}: the combination weights or psi "
+                    "overflowed.")
+            self.objectives_.append(float(objective))
+            if not has_unlabeled:
+                break  # psi = theta: one Gamma-step is the whole fit
+            # The two steps climb two different objectives, so neither
+            # is monotone (the labeled rows' one falls as psi sharpens):
+            # the alternation has converged when the soft labels it feeds
+            # the psi-step stop moving (mean total variation).
+            new = _posterior(A_unl, B_unl, params)
+            change = w_unl @ np.abs(new - R).sum(axis=1) / (2 * w_unl.sum())
+            R = new
             self.converged_ = record_iteration(
-                self.objectives_, objective, n_iter, owner="HybridClassifier",
-                verbose=self.verbose, tol=self.tol,
-                hint="the combination weights or psi overflowed",
-                converged=not has_unlabeled or abs(objective - previous)
-                <= self.tol * abs(objective))
+                self.posterior_changes_, change, n_iter,
+                owner="HybridClassifier", verbose=self.verbose, tol=self.tol,
+                name="posterior change", kind="change")
             if self.converged_:
                 break
         if not self.converged_:
-            warnings.warn(
-                f"HybridClassifier did not converge in max_iter="
-                f"{self.max_iter} iterations; raise max_iter or tol.",
-                ConvergenceWarning,
-            )
+            warn_not_converged("HybridClassifier", self.max_iter)
         self.n_iter_ = n_iter
         self.objective_ = self.objectives_[-1]
         return params

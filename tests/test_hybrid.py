@@ -140,16 +140,18 @@ def test_leave_one_out_sparse_equals_dense():
 
 
 # -- objective ---------------------------------------------------------------
-def test_gamma_step_never_decreases_and_objective_converges():
+def test_gamma_step_never_decreases_and_alternation_converges():
     X, y, y_semi = corpus(seed=2)
-    clf = HybridClassifier(tol=1e-8, max_iter=200).fit(X, y_semi)
+    clf = HybridClassifier(tol=1e-6, max_iter=300).fit(X, y_semi)
     assert clf.converged_
-    assert clf.n_iter_ == len(clf.objectives_)
+    assert clf.n_iter_ == len(clf.objectives_) == len(clf.posterior_changes_)
     assert np.all(np.isfinite(clf.objectives_))
     assert clf.objective_ == clf.objectives_[-1]
-    if clf.n_iter_ > 1:
-        last = clf.objectives_[-1]
-        assert abs(last - clf.objectives_[-2]) <= 1e-8 * abs(last)
+    # The stopping rule: the soft labels of the unlabeled rows moved by at
+    # most tol at the last iteration, by more before.
+    changes = np.asarray(clf.posterior_changes_)
+    assert changes[-1] <= 1e-6 and np.all(changes[:-1] > 1e-6)
+    assert np.all((changes >= 0) & (changes <= 1))
     # The Gamma-step from any start never lowers the objective.
     lab = y_semi >= 0
     w = np.ones(lab.sum())
@@ -298,17 +300,94 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 def test_verbose_reports_every_iteration_as_the_em_loops_do(capsys):
     """The hybrid's alternation keeps the engine's book-keeping: one line
-    per iteration with the change, and a non-finite objective is an error
-    that names the estimator, not a silent NaN model."""
+    per iteration through the "probssl" logger, and a non-finite objective
+    is an error that names the estimator, not a silent NaN model."""
     X, _, y = corpus()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = HybridClassifier(verbose=1, max_iter=5, tol=0.0).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == clf.n_iter_ == len(clf.objectives_)
-    assert lines[0].startswith("HybridClassifier iteration   1: objective")
-    assert "(change" in lines[1]
+    assert len(lines) == clf.n_iter_ == len(clf.objectives_) == 5
+    assert lines[0].startswith(
+        "probssl: HybridClassifier iteration   1: posterior change")
+    assert "nan" not in lines[0]
     clf = HybridClassifier(max_iter=3)
     clf._gamma_step = lambda params, *args, **kwargs: (params, np.nan)
     with pytest.raises(FloatingPointError, match="HybridClassifier"):
         clf.fit(X, y)
+
+
+def test_tol_zero_runs_max_iter_and_the_change_rule_stops():
+    X, _, y = corpus(seed=4)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        clf = HybridClassifier(max_iter=7, tol=0.0).fit(X, y)
+    assert clf.n_iter_ == 7 and not clf.converged_
+    # A loose tol stops as soon as the posteriors move by less.
+    loose = HybridClassifier(tol=0.05).fit(X, y)
+    changes = np.asarray(loose.posterior_changes_)
+    assert loose.converged_ and changes[-1] <= 0.05
+    assert np.all(changes[:-1] > 0.05)
+
+
+# -- the leave-one-out safeguard ----------------------------------------------
+def test_safeguard_scores_naive_bayes_left_out_not_resubstituted():
+    """The safeguard compared the hybrid with naive Bayes re-substituted
+    (which has seen the rows: 100 % here, 99 % on 20 Newsgroups) and
+    refitted ordinary fits on the plain features. Now both are scored on
+    the labeled rows left out: naive Bayes' score is that of MultinomialNB
+    refitted without each row."""
+    X, y, y_semi = corpus(seed=3, n=500, n_labeled=24, n_features=400,
+                          concentration=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf = HybridClassifier(alpha=0.1).fit(X, y_semi)
+    lab = np.flatnonzero(y_semi >= 0)
+    hits = []
+    for i in lab:
+        rest = lab[lab != i]
+        nb = MultinomialNB(alpha=0.1).fit(X[rest], y[rest])
+        hits.append(nb.predict(X[i])[0] == y[i])
+    resub = MultinomialNB(alpha=0.1).fit(X[lab], y[lab]).score(X[lab], y[lab])
+    scores = clf.leave_one_out_scores_
+    assert scores["naive_bayes"] == pytest.approx(np.mean(hits))
+    assert scores["naive_bayes"] < resub
+    assert scores["chance"] == pytest.approx(1 / 3)
+    assert clf.leave_one_out_ is True
+
+
+def test_safeguard_skips_classes_with_one_labeled_row():
+    """A class's only row has nothing left of its class: naive Bayes left
+    out never gets it right, which is no evidence against the leave-one-out
+    features (on 20 Newsgroups with one row a class the plain refit scored
+    6 % on the test set, the leave-one-out fit 23-25 %)."""
+    X, y, y_semi = corpus(seed=5, n_labeled=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf = HybridClassifier().fit(X, y_semi)
+    assert clf.leave_one_out_ is True and clf.leave_one_out_scores_ is None
+
+
+def test_hybrid_beats_naive_bayes_on_20_newsgroups(newsgroups_archive):
+    """Nigam's 300-labeled split (seed 1 of ``probssl run fujino2005``'s
+    draws): the safeguard fired on this ordinary text and the refit scored
+    48.6 % against naive Bayes' 52.4 %; fixed, 61.2 %."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from probssl.datasets import load_20newsgroups
+    from probssl.experiments.nigam2000 import split_indices
+
+    train = load_20newsgroups("train", archive=newsgroups_archive)
+    test = load_20newsgroups("test", archive=newsgroups_archive)
+    vectorizer = CountVectorizer(stop_words="english", min_df=2)
+    X, X_test = (vectorizer.fit_transform(train.data),
+                 vectorizer.transform(test.data))
+    lab, unl = split_indices(train.target, 300, 10_000, 1)
+    nb = MultinomialNB(alpha=0.01).fit(X[lab], train.target[lab])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        hybrid = HybridClassifier(alpha=0.01).fit(
+            X[np.concatenate([lab, unl])],
+            np.concatenate([train.target[lab], np.full(unl.size, -1)]))
+    assert hybrid.leave_one_out_
+    gain = hybrid.score(X_test, test.target) - nb.score(X_test, test.target)
+    assert gain >= 0.03, gain

@@ -158,7 +158,7 @@ def test_equals_multinomialnb_string_labels():
     X_test = sample_docs(rng, theta, rng.integers(2, size=40))
 
     ours = EMNaiveBayes().fit(X, y_str)
-    ref = MultinomialNB().fit(X, y_str)
+    ref = MultinomialNB(alpha=0.01).fit(X, y_str)
     _assert_matches_multinomialnb(ours, ref, X_test)
     assert_array_equal(ours.classes_, ["ham", "spam"])
     assert ours.predict(X_test).dtype.kind == "U"
@@ -187,7 +187,7 @@ def test_prior_smoothing_is_laplace_on_class_counts(prior_smoothing):
     keep = np.r_[0:6, 6:8, 12:17]  # class sizes 6, 2, 5
     X, y = X[keep], y[keep]
     clf = EMNaiveBayes(prior_smoothing=prior_smoothing).fit(X, y)
-    ref = MultinomialNB().fit(X, y)
+    ref = MultinomialNB(alpha=0.01).fit(X, y)
     counts = np.array([6.0, 2.0, 5.0])
     expected = np.log(
         (counts + prior_smoothing) / (counts.sum() + 3 * prior_smoothing)
@@ -197,7 +197,7 @@ def test_prior_smoothing_is_laplace_on_class_counts(prior_smoothing):
         clf.feature_log_prob_, ref.feature_log_prob_, rtol=0, atol=ATOL
     )
     # Same model as MultinomialNB given the smoothed prior.
-    ref_prior = MultinomialNB(class_prior=np.exp(expected)).fit(X, y)
+    ref_prior = MultinomialNB(alpha=0.01, class_prior=np.exp(expected)).fit(X, y)
     X_test = sample_docs(np.random.default_rng(0), theta, np.arange(3))
     assert_allclose(
         clf.predict_proba(X_test), ref_prior.predict_proba(X_test),
@@ -209,7 +209,7 @@ def test_zero_weight_class_matches_multinomialnb():
     X, y, _, _ = make_corpus(seed=33, n_classes=3, n_labeled_per_class=5)
     sw = np.where(y == 2, 0.0, 1.0)
     ours = EMNaiveBayes().fit(X, y, sample_weight=sw)
-    ref = MultinomialNB().fit(X, y, sample_weight=sw)
+    ref = MultinomialNB(alpha=0.01).fit(X, y, sample_weight=sw)
     assert ours.class_log_prior_[2] == -np.inf
     _assert_matches_multinomialnb(ours, ref, X)
 
@@ -248,7 +248,7 @@ def test_empty_labeled_and_test_rows_match_multinomialnb():
     X[[0, 9, 20]] = 0.0  # empty documents, one per class
     X_test = np.vstack([np.zeros((2, X.shape[1])), X[:5]])
     ours = EMNaiveBayes().fit(sp.csr_matrix(X), y)
-    ref = MultinomialNB().fit(X, y)
+    ref = MultinomialNB(alpha=0.01).fit(X, y)
     _assert_matches_multinomialnb(ours, ref, X_test)
 
 
@@ -265,7 +265,7 @@ def test_unlabeled_weight_zero_is_supervised(dense):
     labeled = y >= 0
 
     ours = EMNaiveBayes(unlabeled_weight=0.0).fit(X, y)
-    ref = MultinomialNB().fit(X[labeled], y[labeled])
+    ref = MultinomialNB(alpha=0.01).fit(X[labeled], y[labeled])
     _assert_matches_multinomialnb(ours, ref, X_test)
     # ... while unlabeled_weight=1 does use the unlabeled rows.
     em = EMNaiveBayes().fit(X, y)
@@ -343,7 +343,7 @@ def test_lower_bound_is_the_map_objective(params):
         X,
         y,
         params.get("unlabeled_weight", 1.0),
-        params.get("alpha", 1.0),
+        params.get("alpha", 0.01),
         params.get("prior_smoothing", 0.0),
     )
     assert clf.lower_bound_ == pytest.approx(expected, rel=1e-10)
@@ -397,6 +397,7 @@ def test_labeled_rows_are_clamped_fixed_point(prior_smoothing):
     i_wrong = X_lab.shape[0]
 
     clf = EMNaiveBayes(
+        alpha=1.0,
         unlabeled_weight=lam,
         tol=1e-12,
         max_iter=500,
@@ -553,7 +554,7 @@ def test_all_empty_unlabeled_rows_leave_words_unchanged():
     X_all = sp.vstack([X, sp.csr_matrix((20, X.shape[1]))]).tocsr()
     y_all = np.concatenate([y, np.full(20, -1)])
     clf = EMNaiveBayes().fit(X_all, y_all)
-    ref = MultinomialNB().fit(X, y)
+    ref = MultinomialNB(alpha=0.01).fit(X, y)
     assert_allclose(
         clf.feature_log_prob_, ref.feature_log_prob_, rtol=0, atol=ATOL
     )
@@ -854,7 +855,7 @@ def test_max_iter_one_warns_and_is_not_converged():
     assert len(clf.lower_bounds_) == 1
     # One iteration = supervised naive Bayes on the labeled rows.
     labeled = y >= 0
-    ref = MultinomialNB().fit(X[labeled], y[labeled])
+    ref = MultinomialNB(alpha=0.01).fit(X[labeled], y[labeled])
     assert_allclose(
         clf.feature_log_prob_, ref.feature_log_prob_, rtol=0, atol=ATOL
     )
