@@ -38,8 +38,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp, xlogy
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._validation import unlabeled_mask
 
 __all__ = [
     "ActiveLearner",
@@ -907,6 +909,12 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.predict_proba(X)
 
     def score(self, X, y):
-        """Accuracy of the fitted estimator on (X, y)."""
+        """Accuracy of the fitted estimator on the labeled rows of (X, y);
+        rows with ``y == -1`` are ignored, as by the estimators' ``score``."""
         check_is_fitted(self, "estimator_")
-        return float(np.mean(self.estimator_.predict(X) == np.asarray(y)))
+        y = np.asarray(y)
+        rows = np.flatnonzero(~unlabeled_mask(y))
+        if not rows.size:
+            raise ValueError("score needs at least one labeled row (y != -1).")
+        pred = self.estimator_.predict(_safe_indexing(X, rows))
+        return float(np.mean(pred == y[rows]))
