@@ -90,9 +90,11 @@ def has_converged(history, tol, *, kind="objective", owner="EM",
     (``RuntimeWarning``) with by how much. ``kind="change"``: a distance
     between successive iterates (co-EM's label change, the hybrid's
     posterior change); converged when at most ``tol``. ``tol=0`` is never
-    converged: the loop runs all its iterations.
+    converged: the loop runs all its iterations. ``comparable=False``: the
+    last two values are not comparable (components were dropped between
+    them), so no decision.
     """
-    if len(history) < 2 and kind == "objective":
+    if not comparable or (len(history) < 2 and kind == "objective"):
         return False
     if kind == "change":
         return tol > 0 and history[-1] <= tol

@@ -616,7 +616,8 @@ def test_bernoulli_unlabeled_weight_zero_is_supervised(dense):
     lab = y >= 0
     Xf = X if dense else sp.csr_matrix(X)
     ours = EMNaiveBayes(
-        event_model="bernoulli", unlabeled_weight=0.0, binarize=0.5
+        event_model="bernoulli", unlabeled_weight=0.0, binarize=0.5,
+        alpha=1.0,
     ).fit(Xf, y)
     ref = BernoulliNB(binarize=0.5).fit(X[lab], y[lab])
     assert_allclose(

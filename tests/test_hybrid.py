@@ -44,7 +44,8 @@ def gaussian_data(seed=0, n=60, d=4, K=3):
 # -- reduction to naive Bayes --------------------------------------------------
 def test_psi_equal_theta_gamma2_zero_is_naive_bayes():
     X, y, y_semi = corpus()
-    clf = HybridClassifier(event_model="multinomial").fit(X, y_semi)
+    clf = HybridClassifier(event_model="multinomial", alpha=1.0).fit(
+        X, y_semi)
     lab = y_semi >= 0
     nb = MultinomialNB(alpha=1.0).fit(X[lab], y_semi[lab])
     clf.bias_correction_ = copy.deepcopy(clf.generative_)
@@ -108,7 +109,7 @@ def test_leave_one_out_equals_refit_without_row(name, kwargs, weighted):
     n = X.shape[0]
     rng = np.random.default_rng(3)
     w = rng.uniform(0.5, 2.0, size=n) if weighted else np.ones(n)
-    clf = HybridClassifier(event_model=name, **kwargs).fit(
+    clf = HybridClassifier(event_model=name, alpha=1.0, **kwargs).fit(
         X, y, sample_weight=w)
     K = len(clf.classes_)
     A = clf._generative_features(X, y, w)[1]
@@ -365,6 +366,26 @@ def test_safeguard_skips_classes_with_one_labeled_row():
         warnings.simplefilter("error", UserWarning)
         clf = HybridClassifier().fit(X, y_semi)
     assert clf.leave_one_out_ is True and clf.leave_one_out_scores_ is None
+
+
+def test_bernoulli_on_a_million_sparse_columns_is_never_silently_bad():
+    """The case that motivated the safeguard, at 10^6 columns and the
+    default alpha: naive Bayes left out scores 0 % (a row's absence from
+    its class lowers the probability of ~10^6 absent words there), so the
+    weights are refitted on the plain features, with a warning, and the
+    labeled rows are classified right."""
+    X, y_true = make_multinomial_mixture(n_samples=300, n_features=1_000_000,
+                                         n_classes=3, doc_length=50,
+                                         random_state=0)
+    X = sp.csr_matrix(X)
+    lab = np.concatenate([np.flatnonzero(y_true == c)[:10] for c in range(3)])
+    y = np.full(y_true.size, -1)
+    y[lab] = y_true[lab]
+    with pytest.warns(UserWarning, match="mislead here; refitting them"):
+        h = HybridClassifier(event_model="bernoulli").fit(X, y)
+    assert h.leave_one_out_ is False
+    assert h.leave_one_out_scores_["naive_bayes"] == 0.0
+    assert h.score(X[lab], y_true[lab]) == 1.0
 
 
 def test_hybrid_beats_naive_bayes_on_20_newsgroups(newsgroups_archive):
