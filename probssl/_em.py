@@ -11,9 +11,10 @@ source with the new parameters, which also yields their MAP objective::
 EM never decreases it. A run stops when the gain is at most
 ``tol * |objective|`` (a relative gain: the objective of a corpus grows
 with its size; :func:`has_converged`, the rule of every loop here: never
-on a decrease, never with ``tol=0``) or after ``max_iter`` E-steps; the final parameters are
-those of the last E-step, so the last objective is exactly theirs. With
-several starts (``n_init``) the run with the highest objective is kept.
+on a decrease, never with ``tol=0``) or after ``max_iter`` E-steps; the
+final parameters are those of the last E-step, so the last objective is
+exactly theirs. With several starts (``n_init``) the run with the
+highest objective is kept.
 """
 
 import copy

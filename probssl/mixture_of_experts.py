@@ -81,7 +81,8 @@ default="auto"
     random_state : int, RandomState instance or None, default=None
         Seeds the random starts (spread, k-means, random responsibilities).
     verbose : int, default=0
-        Print the objective at every iteration when positive.
+        Report the objective at every iteration when positive (one INFO
+        line on the ``"probssl"`` logger, printed to stdout by default).
     covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \
 default="diag"
         Covariance family of the Gaussian event model (scikit-learn's

@@ -57,7 +57,8 @@ class EMNaiveBayes(EMClassifier):
         each row's share is drawn from its position in the input, so that
         in-memory, chunked and Dask fits start alike).
     verbose : int, default=0
-        Print the objective at every iteration when positive.
+        Report the objective at every iteration when positive (one INFO
+        line on the ``"probssl"`` logger, printed to stdout by default).
     prior_smoothing : float, default=0.0
         Additive smoothing of the component (class) prior. ``0`` is the
         maximum-likelihood prior of scikit-learn's ``MultinomialNB``; ``1``

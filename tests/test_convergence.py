@@ -25,7 +25,7 @@ def corpus(seed=0, n=300, n_features=60):
     return X, y_semi
 
 
-# -- the rule ----------------------------------------------------------------
+# -- the rule -----------------------------------------------------------------
 def test_rule_on_an_objective():
     assert not has_converged([-100.0], 1e-2)
     assert has_converged([-100.0, -99.999], 1e-4)
@@ -46,7 +46,7 @@ def test_rule_on_a_change():
                              comparable=False)
 
 
-# -- tol=0 runs max_iter -----------------------------------------------------------
+# -- tol=0 runs max_iter ------------------------------------------------------
 def test_tol_zero_runs_exactly_max_iter_everywhere():
     """EM stopped once the (signed) gain reached <= 0: with tol=0 a run
     that had settled (gain 0) stopped after 3 iterations."""
@@ -90,7 +90,7 @@ def test_a_decreasing_objective_is_never_converged(monkeypatch):
     assert all(w.filename == __file__ for w in falls)
 
 
-# -- warnings point at the caller ------------------------------------------------
+# -- warnings point at the caller ---------------------------------------------
 @pytest.mark.parametrize("make", [
     lambda: EMNaiveBayes(max_iter=1),
     lambda: MixtureOfExperts(max_iter=1),
@@ -116,7 +116,7 @@ def test_co_em_warning_points_at_the_fit_line():
     assert ours and ours[0].filename == __file__
 
 
-# -- verbose through logging ------------------------------------------------------
+# -- verbose through logging --------------------------------------------------
 def test_verbose_goes_through_the_probssl_logger(caplog, capsys):
     X, y = corpus(seed=4)
     with caplog.at_level(logging.INFO, logger="probssl"):
