@@ -254,28 +254,31 @@ print(out.ravel().tolist(), any("compiling it again" in str(w.message)
 # -- chunk readers name the file ----------------------------------------------
 def test_chunk_errors_name_the_file(tmp_path):
     X, y = counts()
-    write_npz_chunks(tmp_path, X, y, 100, sample_weight=np.ones(y.size))
-    chunks = NpzChunks(tmp_path)
-    third = chunks.files[2]
-    np.save(third[:-4] + ".w.npy", np.ones(7))  # wrong length
-    with pytest.raises(ValueError, match=r"chunk 2 \(.*chunk_000002.npz\)"):
-        EMNaiveBayes().fit_chunks(chunks)
-    np.save(third[:-4] + ".w.npy", np.ones(100))
-    yb = y[200:].astype(float)
-    yb[4] = np.nan
-    np.save(third[:-4] + ".y.npy", yb)
+    w = np.ones(y.size)
+    w[205] = np.nan
+    write_npz_chunks(tmp_path, X, y, 100, sample_weight=w)
+    with pytest.raises(ValueError, match=r"chunk 2 \(.*chunk_000002.npz\)"
+                                         ".*NaN"):
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+    yb = y.astype(float)
+    yb[204] = np.nan
+    write_npz_chunks(tmp_path, X, yb, 100)
     with pytest.raises(ValueError, match="chunk_000002.npz.*NaN"):
-        EMNaiveBayes().fit_chunks(chunks)
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+    write_npz_chunks(tmp_path, X, y, 100)
+    chunks = NpzChunks(tmp_path)
     with open(chunks.files[1], "wb") as f:
         f.write(b"not a chunk")
-    with pytest.raises(ValueError, match="cannot read the chunk .*"
-                                         "chunk_000001.npz"):
+    with pytest.raises(ValueError, match=r"chunk 1 \(.*chunk_000001.npz\): "
+                                         "chunk_000001.npz is not the file"):
         EMNaiveBayes().fit_chunks(chunks)
     narrow = tmp_path / "narrow"
     write_npz_chunks(narrow, X[:100], y[:100], 100)
-    write_npz_chunks(narrow, X[100:, :20], y[100:], 200, start=1)
+    with pytest.raises(ValueError, match="chunk 1 would have 20 features"):
+        write_npz_chunks(narrow, X[100:, :20], y[100:], 200, start=1)
     with pytest.raises(ValueError, match="chunk 1 has 20 features"):
-        EMNaiveBayes().fit_chunks(NpzChunks(narrow))
+        EMNaiveBayes().fit_chunks([(X[:100], y[:100]),
+                                   (X[100:, :20], y[100:])])
     with pytest.raises(ValueError, match="no chunk"):
         EMNaiveBayes().fit_chunks([])
 
