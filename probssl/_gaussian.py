@@ -21,6 +21,8 @@ it); the generic parts of the protocol come from
 :class:`probssl._event_base.EventModel`.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
@@ -51,6 +53,27 @@ class DenseBlock:
 
     def row(self, i):
         return DenseBlock(self.X[i:i + 1])
+
+
+def warn_below_reg_covar(owner, variances, nk, reg_covar):
+    """Warn (once per model: ``owner._scale_checked``) when the data's
+    variances lie far below ``reg_covar``, which then swamps them: the
+    components see nearly no spread and predict near chance (features of
+    scale 1e-150 with the default 1e-6)."""
+    if getattr(owner, "_scale_checked", False) or reg_covar <= 0:
+        return
+    owner._scale_checked = True
+    variances = np.asarray(variances).reshape(-1, np.shape(variances)[-1])
+    if variances.shape[0] == nk.size:  # per component: weighted by mass
+        variances = (nk @ variances) / max(nk.sum(), 1e-300)
+    typical = float(np.median(variances))
+    if typical < 0.01 * reg_covar:
+        warnings.warn(
+            f"the data's variances (median {typical:.3g} per feature) are far "
+            f"below reg_covar={reg_covar:g}, which swamps them: the model "
+            "sees almost no spread and may predict near chance. Rescale X "
+            "(e.g. sklearn.preprocessing.StandardScaler) or lower "
+            "reg_covar.", UserWarning, stacklevel=2)
 
 
 def weighted_gram(U, w):
@@ -307,6 +330,8 @@ class FullGaussianEvents(DenseEvents):
         cov = self._shrunk(stats, means, cov)
         cov = cov.copy()
         d = means.shape[1]
+        warn_below_reg_covar(self, np.diagonal(cov, axis1=-2, axis2=-1),
+                             stats[2], self.reg_covar)
         cov[..., np.arange(d), np.arange(d)] += self.reg_covar
         prec_chol = self.cholesky_precisions(cov)
         self.means, self.covariances = means, cov

@@ -294,3 +294,63 @@ def test_fitting_leaves_the_input_untouched():
         assert_array_equal(got, want)
     b = EMNaiveBayes(alpha=0.5, tol=1e-12, max_iter=300).fit_chunks([(X, y)])
     assert_allclose(a.feature_log_prob_, b.feature_log_prob_, atol=1e-9)
+
+
+# -- overflow messages name their cause (issue 26) ------------------------------
+@pytest.mark.parametrize("make,fit_kw,cause", [
+    (lambda: EMNaiveBayes(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
+    (lambda: MixtureOfExperts(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
+    (lambda: EMNaiveBayes(), dict(sample_weight=np.full(300, 1e306)),
+     r"rows weigh up to 1e\+306: rescale sample_weight"),
+    (lambda: EMNaiveBayes(), dict(sample_weight=np.r_[1e308, np.ones(299)]),
+     r"rows weigh up to 1e\+308: rescale sample_weight"),
+    (lambda: EMNaiveBayes(unlabeled_weight=1e308), {},
+     r"rows weigh up to 1e\+308: rescale sample_weight \(or "
+     "unlabeled_weight\\)"),
+])
+def test_overflow_names_alpha_or_sample_weight(make, fit_kw, cause):
+    """Every one of these said "rescale X?" (or blamed a vanished class)."""
+    X, y = counts()
+    with pytest.raises(FloatingPointError, match=cause) as info:
+        make().fit(X, y, **fit_kw)
+    assert "rescale X" not in str(info.value)
+
+
+def test_overflow_of_chunks_names_the_weights_or_x():
+    X, y = counts()
+    with pytest.raises(FloatingPointError, match="weighted sums overflow "
+                                                 ".*sample_weight or X"):
+        EMNaiveBayes().fit_chunks([(X, y, np.full(300, 1e306))])
+
+
+def tiny_scale_blobs(scale):
+    rng = np.random.RandomState(0)
+    z = rng.randint(2, size=600)
+    X = (rng.randn(600, 5) + 1.5 * z[:, None]) * scale
+    y = np.where(rng.rand(600) < 0.2, z, -1)
+    return X, y, z
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full",
+                                             "tied"])
+def test_data_below_reg_covar_warns(covariance_type):
+    """Features of scale 1e-150 with the default reg_covar predicted at
+    chance, silently (GaussianNB: 97 % on these rows)."""
+    X, y, z = tiny_scale_blobs(1e-150)
+    est = EMNaiveBayes(event_model="gaussian",
+                       covariance_type=covariance_type)
+    with pytest.warns(UserWarning, match="far below reg_covar=1e-06") as rec:
+        est.fit(X, y)
+    assert sum("reg_covar" in str(w.message) for w in rec) == 1  # once
+    assert "StandardScaler" in str(rec[0].message)
+    # the advice works
+    est.set_params(reg_covar=1e-310).fit(X, y)
+    assert np.mean(est.predict(X) == z) > 0.9
+
+
+def test_data_at_reg_covar_scale_does_not_warn():
+    X, y, z = tiny_scale_blobs(1e-3)   # variances ~1e-6 = reg_covar
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = EMNaiveBayes(event_model="gaussian").fit(X, y)
+    assert np.mean(est.predict(X) == z) > 0.9
