@@ -94,11 +94,12 @@ class NpzChunks:
 
     Every pass checks the folder against its manifest: a chunk file the
     manifest does not list (a stale or foreign chunk), a file whose SHA-256
-    differs from the one written (truncated, damaged, edited or replaced),
-    a folder rewritten since this object was made (its id changed) or a
-    chunk whose files disagree in rows raises ``ValueError`` naming the
-    chunk and its file; a folder without a manifest raises
-    ``FileNotFoundError``.
+    differs from the one written (truncated, damaged, edited or replaced;
+    checked on the first pass, later passes check that each file's size,
+    modification time and inode are those of the first), a folder
+    rewritten since this object was made (its id changed) or a chunk whose
+    files disagree in rows raises ``ValueError`` naming the chunk and its
+    file; a folder without a manifest raises ``FileNotFoundError``.
     """
 
     def __init__(self, folder):
@@ -110,6 +111,7 @@ class NpzChunks:
         if not self.files:
             raise FileNotFoundError(f"no chunk in {self.folder!r} (its "
                                     f"{MANIFEST} lists none).")
+        self._seen = {}  # file name -> its status when its hash was checked
         self._check_listing(self.manifest)
 
     def _check_listing(self, manifest):
@@ -139,28 +141,44 @@ class NpzChunks:
             yield self._read_chunk(k, entry)
 
     def _read_chunk(self, k, entry):
+        """Chunk ``k``: on this object's first pass every file is checked
+        against its SHA-256; later passes check that its status (size,
+        modification time, inode) is still the one seen then, which costs
+        a stat instead of a hash of every byte."""
         where = f"chunk {k} ({self.files[k]})"
         arrays = {}
         for name, digest in entry["sha256"].items():
             path = os.path.join(self.folder, name)
             try:
-                with open(path, "rb") as f:
-                    data = f.read()
+                status = os.stat(path)
+                seen = self._seen.get(name)
+                status = (status.st_size, status.st_mtime_ns, status.st_ino)
+                if seen is not None and seen != status:
+                    raise ValueError(
+                        f"{where}: {name} changed between two passes (its "
+                        "size, time or inode differ from the first pass's).")
+                source = path
+                if seen is None:
+                    with open(path, "rb") as f:
+                        data = f.read()
+                    if _sha256(data) != digest:
+                        raise ValueError(
+                            f"{where}: {name} is not the file "
+                            "write_npz_chunks wrote (its SHA-256 differs from "
+                            f"the {MANIFEST}'s: truncated, damaged, or changed "
+                            "since it was written).")
+                    source = io.BytesIO(data)
             except OSError as exc:
                 raise ValueError(f"{where}: cannot read {name}: "
                                  f"{exc}") from None
-            if _sha256(data) != digest:
-                raise ValueError(
-                    f"{where}: {name} is not the file write_npz_chunks "
-                    f"wrote (its SHA-256 differs from the {MANIFEST}'s: "
-                    "truncated, damaged, or changed since it was written).")
             try:
                 arrays[name[len(entry["name"]):]] = (
-                    sp.load_npz(io.BytesIO(data)) if name.endswith(".npz")
-                    else np.load(io.BytesIO(data), allow_pickle=False))
+                    sp.load_npz(source) if name.endswith(".npz")
+                    else np.load(source, allow_pickle=False))
             except _READ_ERRORS as exc:
                 raise ValueError(f"{where}: cannot read {name}: "
                                  f"{exc}") from None
+            self._seen[name] = status
         X = arrays.get(".npz", arrays.get(".X.npy"))
         y, w = arrays.get(".y.npy"), arrays.get(".w.npy")
         if X is None or y is None:

@@ -1,6 +1,7 @@
 """Chunked (out-of-core) EM equals the in-memory EMNaiveBayes fit."""
 
 import subprocess
+import time
 import warnings
 import sys
 
@@ -403,6 +404,23 @@ def test_chunks_changed_between_passes_are_refused(corpus, tmp_path):
     with pytest.raises(ValueError, match=r"chunk 2 .*chunk_000002.y.npy is "
                                          "not the file"):
         EMNaiveBayes().fit_chunks(chunks)
+    # changed in place after the first pass (whose hashes matched)
+    write_npz_chunks(tmp_path, X, y, 200)
+    chunks = NpzChunks(tmp_path)
+    path = tmp_path / "chunk_000001.npz"
+
+    def flip_a_byte(n_iter, objective):
+        if n_iter == 2:
+            time.sleep(0.05)  # past the file system's clock tick
+            data = bytearray(path.read_bytes())
+            data[-30] ^= 0xFF
+            with open(path, "r+b") as f:
+                f.write(bytes(data))
+
+    with pytest.raises(ValueError, match=r"chunk 1 .*chunk_000001.npz "
+                                         "changed between two passes"):
+        EMNaiveBayes(max_iter=5, tol=0).fit_chunks(chunks,
+                                                    callback=flip_a_byte)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete_w"])
