@@ -13,7 +13,8 @@ Lost workers are recovered: blocks are recomputed from the array's graph,
 a pass's parameters are a task (recomputed if the worker holding them
 dies; scattered data would be lost for good), every task of a pass is held
 until its sum arrives, and a pass that still loses a task is run again (up
-to ``PASS_RETRIES`` times; then a ``RuntimeError`` says a worker was lost). Without a ``distributed.Client`` the same graph runs on Dask's local
+to ``PASS_RETRIES`` times; then a ``RuntimeError`` says a worker was lost).
+Without a ``distributed.Client`` the same graph runs on Dask's local
 scheduler (blocks persisted in this process). Dask is optional
 (``pip install "probssl[distributed]"``); this module is imported only
 when Dask input is given.

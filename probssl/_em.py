@@ -85,7 +85,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
             converged = record_iteration(
                 history, objective, n_iter, owner=owner, verbose=verbose,
-                tol=tol, callback=callback, hint=lambda: _diagnose(ev, mixing, source))
+                tol=tol, callback=callback,
+                hint=lambda: _diagnose(ev, mixing, source))
             if converged:
                 break
         result = Run(ev, mixing.state(), n_iter, converged, history)

@@ -164,9 +164,9 @@ class NpzChunks:
                     if _sha256(data) != digest:
                         raise ValueError(
                             f"{where}: {name} is not the file "
-                            "write_npz_chunks wrote (its SHA-256 differs from "
-                            f"the {MANIFEST}'s: truncated, damaged, or changed "
-                            "since it was written).")
+                            "write_npz_chunks wrote (its SHA-256 differs "
+                            f"from the {MANIFEST}'s: truncated, damaged, or "
+                            "changed since it was written).")
                     source = io.BytesIO(data)
             except OSError as exc:
                 raise ValueError(f"{where}: cannot read {name}: "

@@ -52,7 +52,8 @@ def main(argv=None):
         env = dict(os.environ, PROBSSL_RECORD_ACCURACY=tmp)
         code = subprocess.call(
             [sys.executable, "-m", "pytest", "-m", "accuracy", "-q",
-             "-p", "no:cacheprovider", str(ROOT / "tests" / "test_accuracy.py"),
+             "-p", "no:cacheprovider",
+             str(ROOT / "tests" / "test_accuracy.py"),
              *argv], cwd=ROOT, env=env)
         measured = {}
         for path in sorted(Path(tmp).glob("*.json")):

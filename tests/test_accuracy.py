@@ -99,7 +99,7 @@ def accuracy(est, X, y):
     return float(np.mean(est.predict(X) == y))
 
 
-# -- 20 Newsgroups -------------------------------------------------------------
+# -- 20 Newsgroups ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def news(newsgroups_archive):
     return newsgroups_features(newsgroups_archive)
@@ -123,7 +123,8 @@ def newsgroups_features(archive, n_dims=50):
     X, y = X[keep], train.target[keep]
     Xt, yt = Xt[keep_t], test.target[keep_t]
     tfidf = TfidfTransformer(sublinear_tf=True).fit(X)
-    svd = TruncatedSVD(n_dims, n_iter=3, random_state=0).fit(tfidf.transform(X))
+    svd = TruncatedSVD(n_dims, n_iter=3, random_state=0).fit(
+        tfidf.transform(X))
     D, Dt = svd.transform(tfidf.transform(X)), svd.transform(
         tfidf.transform(Xt))
     return dict(X=X, y=y, Xt=Xt, yt=yt, D=D, Dt=Dt, U=normalize(D),
@@ -292,7 +293,7 @@ def test_active_learner_qbc(news):
     assert history[-1]["accuracy"] > history[0]["accuracy"]
 
 
-# -- Blum & Mitchell's course pages ---------------------------------------------
+# -- Blum & Mitchell's course pages -------------------------------------------
 def _html_text(raw):
     text = raw.decode("latin-1")
     return re.sub(r"<[^>]*>", " ", text)

@@ -341,7 +341,7 @@ def test_bernoulli_chunked_equals_in_memory(corpus, params):
     assert_allclose(b.predict_proba(X), ref.predict_proba(X), atol=TOL)
 
 
-# -- chunk folders say what they hold (issue 26) -------------------------------
+# -- chunk folders say what they hold (issue 26) ------------------------------
 def small(corpus, n=600):
     X, y, w = corpus
     return X[:n], y[:n], w[:n]

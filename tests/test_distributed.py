@@ -182,7 +182,7 @@ def test_gaussian_distributed_equals_in_memory(client):
                     atol=TOL)
 
 
-# -- a worker lost inside a pass (issue 26) --------------------------------------
+# -- a worker lost inside a pass (issue 26) -----------------------------------
 def killing_source(where, flag, on_pass=4):
     """A DaskSource whose ``on_pass``-th pass kills the worker that runs
     its first task of kind ``where`` ("map" or "sum"): once, in the middle

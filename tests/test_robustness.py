@@ -165,7 +165,7 @@ def test_a_non_finite_objective_says_why(monkeypatch):
         EMNaiveBayes().fit(X, y)
 
 
-# -- the hybrid's combination weights ---------------------------------------
+# -- the hybrid's combination weights -----------------------------------------
 def test_hybrid_never_worse_than_its_generative_part_on_labeled_rows():
     """Bernoulli on 10^5 sparse columns, 10 labels per class: with
     leave-one-out features Gamma went negative and scored 0 % on its own
@@ -296,7 +296,7 @@ def test_fitting_leaves_the_input_untouched():
     assert_allclose(a.feature_log_prob_, b.feature_log_prob_, atol=1e-9)
 
 
-# -- overflow messages name their cause (issue 26) ------------------------------
+# -- overflow messages name their cause (issue 26) ----------------------------
 @pytest.mark.parametrize("make,fit_kw,cause", [
     (lambda: EMNaiveBayes(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
     (lambda: MixtureOfExperts(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
