@@ -381,7 +381,7 @@ class GaussianEvents(DenseEvents):
         # E[x^2] - E[x]^2 cancels: what is left within rounding error of
         # E[x^2] is a zero variance (a feature constant in a component).
         spread[spread <= 16 * np.finfo(np.float64).eps * second] = 0.0
-        warn_below_reg_covar(self, spread, nk, self.reg_covar)
+        warn_below_reg_covar(self, spread, means, nk, self.reg_covar)
         variances = spread + self.reg_covar
         if self.covariance_type == "spherical":
             variances = variances.mean(axis=1)

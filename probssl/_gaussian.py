@@ -55,22 +55,24 @@ class DenseBlock:
         return DenseBlock(self.X[i:i + 1])
 
 
-def warn_below_reg_covar(owner, variances, nk, reg_covar):
-    """Warn (once per model: ``owner._scale_checked``) when the data's
-    variances lie far below ``reg_covar``, which then swamps them: the
-    components see nearly no spread and predict near chance (features of
-    scale 1e-150 with the default 1e-6)."""
+def warn_below_reg_covar(owner, variances, means, nk, reg_covar):
+    """Warn (once per model: ``owner._scale_checked``) when even the
+    largest variance of the data (about their mean, from the components'
+    ``variances``, ``means`` and masses ``nk``) lies far below
+    ``reg_covar``, which then swamps the data's spread: the model predicts
+    near chance (features of scale 1e-150 with the default 1e-6)."""
     if getattr(owner, "_scale_checked", False) or reg_covar <= 0:
         return
     owner._scale_checked = True
-    variances = np.asarray(variances).reshape(-1, np.shape(variances)[-1])
-    if variances.shape[0] == nk.size:  # per component: weighted by mass
-        variances = (nk @ variances) / max(nk.sum(), 1e-300)
-    typical = float(np.median(variances))
-    if typical < 0.01 * reg_covar:
+    share = nk / max(nk.sum(), 1e-300)
+    means = np.atleast_2d(means)
+    spread = (means - share @ means) ** 2
+    variances = np.broadcast_to(variances, means.shape)
+    largest = float(np.max(share @ (variances + spread)))
+    if largest < 0.01 * reg_covar:
         warnings.warn(
-            f"the data's variances (median {typical:.3g} per feature) are far "
-            f"below reg_covar={reg_covar:g}, which swamps them: the model "
+            f"the data's variances (at most {largest:.3g} per feature) are "
+            f"far below reg_covar={reg_covar:g}, which swamps them: the model "
             "sees almost no spread and may predict near chance. Rescale X "
             "(e.g. sklearn.preprocessing.StandardScaler) or lower "
             "reg_covar.", UserWarning, stacklevel=2)
@@ -331,7 +333,7 @@ class FullGaussianEvents(DenseEvents):
         cov = cov.copy()
         d = means.shape[1]
         warn_below_reg_covar(self, np.diagonal(cov, axis1=-2, axis2=-1),
-                             stats[2], self.reg_covar)
+                             means, stats[2], self.reg_covar)
         cov[..., np.arange(d), np.arange(d)] += self.reg_covar
         prec_chol = self.cholesky_precisions(cov)
         self.means, self.covariances = means, cov
