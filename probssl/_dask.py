@@ -9,20 +9,28 @@ the workers; every pass after that is one map of the per-block function of
 worker fetching them once) and one sum by a fixed binary tree of tasks, so
 that only the summed statistics reach the client.
 
-Lost workers are recovered by Dask: blocks are recomputed from the array's
-graph. Without a ``distributed.Client`` the same graph runs on Dask's local
+Lost workers are recovered: blocks are recomputed from the array's graph,
+a pass's parameters are a task (recomputed if the worker holding them
+dies; scattered data would be lost for good), every task of a pass is held
+until its sum arrives, and a pass that still loses a task is run again (up
+to ``PASS_RETRIES`` times; then a ``RuntimeError`` says a worker was lost).
+Without a ``distributed.Client`` the same graph runs on Dask's local
 scheduler (blocks persisted in this process). Dask is optional
 (``pip install "probssl[distributed]"``); this module is imported only
 when Dask input is given.
 """
 
-import time
+import warnings
+from concurrent.futures import CancelledError
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._sources import Source, add, prepare_block, scan_block
 from ._validation import check_n_rows
+
+#: Times a pass that lost a task to a dead worker is run again.
+PASS_RETRIES = 3
 
 
 def active_client(client=None):
@@ -67,6 +75,26 @@ def _call(block, func, args):
     return func(block, *args)
 
 
+def _value(value):
+    return value
+
+
+def _known_rows(a, name):
+    """The rows of Dask array ``a`` per block; refuses unknown sizes."""
+    if any(np.isnan(c) for c in a.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (NaN, e.g. after boolean "
+            f"indexing or from a DataFrame); call {name}.compute_chunk_sizes()"
+            " (or pass lengths=True to to_dask_array) first.")
+    return a.chunks[0]
+
+
+def _lost_worker_errors():
+    from distributed import KilledWorker
+
+    return (CancelledError, KilledWorker)
+
+
 class DaskSource(Source):
     """Row blocks of Dask arrays, held by the cluster."""
 
@@ -79,8 +107,18 @@ class DaskSource(Source):
                             f"{type(X).__name__}.")
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D, got shape {X.shape}.")
+        _known_rows(X, "X")
         X = X.rechunk({1: -1})  # whole rows in every block
-        check_n_rows(X.shape[0], "y", np.shape(y)[0])
+        for name, a in (("y", y), ("sample_weight", sample_weight)):
+            if a is None:
+                continue
+            if isinstance(a, da.Array):
+                _known_rows(a, name)
+            if np.ndim(a) != 1 and not (np.ndim(a) == 2
+                                        and np.shape(a)[1] == 1):
+                raise ValueError(f"{name} must be 1-D, got shape "
+                                 f"{np.shape(a)}.")
+            check_n_rows(X.shape[0], name, np.shape(a)[0])
         y = _row_chunked(y, X.chunks[0])
         w = _row_chunked(sample_weight, X.chunks[0])
         xb, yb = list(X.to_delayed()[:, 0]), list(y.to_delayed())
@@ -100,28 +138,39 @@ class DaskSource(Source):
         else:
             self.blocks = dask.persist(*prepared)
 
-    def _broadcast(self, value, retries=5):
-        """``value`` on the cluster once: each worker fetches it once for
-        all its tasks. (A ``broadcast=True`` scatter can block for good
-        when a worker dies while the scheduler still lists it.)"""
-        for attempt in range(retries):
-            try:
-                return self.client.scatter([value], hash=False, timeout=30)[0]
-            except (OSError, TimeoutError):  # the worker died meanwhile
-                time.sleep(0.5 * (attempt + 1))
-        return self.client.scatter([value], hash=False)[0]
-
     def reduce(self, func, *args, combine=add):
         import dask
 
         if self.client is None:
             parts = [dask.delayed(func)(b, *args) for b in self.blocks]
             return dask.compute(_tree_sum(parts, dask.delayed(combine)))[0]
-        args = self._broadcast(args)
-        parts = [self.client.submit(_call, b, func, args, pure=False)
-                 for b in self.blocks]
-        return _tree_sum(parts, lambda a, b: self.client.submit(
-            combine, a, b, pure=False)).result()
+        for attempt in range(PASS_RETRIES + 1):
+            try:
+                return self._pass(func, args, combine)
+            except _lost_worker_errors() as exc:
+                lost = exc
+        raise RuntimeError(
+            f"a Dask worker was lost during a pass of the fit, "
+            f"{PASS_RETRIES + 1} times in a row ({type(lost).__name__}: "
+            f"{lost}); check the workers' logs (memory limits?) and fit "
+            "again.") from lost
+
+    def _pass(self, func, args, combine):
+        """One map and tree sum on the cluster. Every future is held until
+        the sum arrives, so that the scheduler can recompute any of them
+        on another worker if the one that held it dies."""
+        held = []
+
+        def submit(*a):
+            held.append(self.client.submit(*a, pure=False))
+            return held[-1]
+
+        with warnings.catch_warnings():
+            # the parameters travel once, in the task that returns them
+            warnings.filterwarnings("ignore", message=".*[Ll]arge object")
+            params = submit(_value, args)
+        parts = [submit(_call, b, func, params) for b in self.blocks]
+        return _tree_sum(parts, lambda a, b: submit(combine, a, b)).result()
 
 
 def predict_dask(est, X, method="predict"):

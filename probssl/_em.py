@@ -166,7 +166,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             objective = stats.loglik + ev.log_prior() + mixing.log_prior()
             converged = record_iteration(
                 history, objective, n_iter, owner=owner, verbose=verbose,
-                tol=tol, callback=callback, hint=lambda: _diagnose(ev, mixing),
+                tol=tol, callback=callback,
+                hint=lambda: _diagnose(ev, mixing, source),
                 comparable=keep is None)
             if converged:
                 break
@@ -189,18 +190,52 @@ def warn_not_converged(owner, max_iter):
                   stacklevel=caller_stacklevel())
 
 
-def _diagnose(events, mixing):
-    """Why the objective is not finite, as far as the parameters tell."""
+def _largest_weight(source):
+    """The largest row weight (sample_weight x unlabeled_weight) of an
+    in-memory source; None where the rows are not at hand (chunks, Dask)."""
+    block = getattr(source, "block", None)
+    weights = getattr(block, "weights", None)
+    return float(weights.max()) if weights is not None and weights.size \
+        else None
+
+
+def _diagnose(events, mixing, source=None):
+    """Why the objective is not finite, as far as the parameters (and the
+    row weights of an in-memory ``source``) tell."""
+    big = np.finfo(np.float64).max
+    weight = _largest_weight(source)
+    # a weight this large overflows any sum it enters (x counts, x rows,
+    # x a log-likelihood of a few hundred)
+    heavy = weight is not None and weight > big / 1e6
+    weights_note = heavy and (f"rows weigh up to {weight:.3g}: rescale "
+                              "sample_weight (or unlabeled_weight)")
     bad = [name for name, v in vars(events).items()
            if isinstance(v, np.ndarray) and v.dtype.kind == "f"
            and name not in events._bounds and not np.isfinite(v).all()]
     if bad:
+        alpha = getattr(events, "alpha", None)
+        n_features = max((v.shape[0] for v in vars(events).values()
+                          if isinstance(v, np.ndarray) and v.ndim), default=1)
+        if alpha is not None and float(alpha) > big / (4.0 * n_features):
+            cause = (f"alpha={float(alpha):.3g} is too large: its pseudo-"
+                     f"counts over {n_features} features overflow float64; "
+                     "use a smaller alpha")
+        elif heavy:
+            cause = weights_note
+        elif weight is None:  # rows not at hand: either may be the cause
+            cause = ("the weighted sums overflow float64: rescale "
+                     "sample_weight or X?")
+        else:
+            cause = "rescale X?"
         return (f"the {events.name} model's parameters {bad} are not finite "
-                "(an overflow: rescale X?)")
+                f"(an overflow: {cause})")
     empty = np.flatnonzero(~np.isfinite(mixing.log_weights))
     if empty.size:
         return (f"component(s) {empty.tolist()} have no mass, so the rows "
                 "that may only take them have zero probability "
                 f"({mixing.hint})")
+    if heavy:
+        return ("a row's weight times its log-likelihood overflows float64: "
+                + weights_note)
     return ("a row has zero probability under every component it may take "
             f"({mixing.hint})")

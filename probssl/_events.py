@@ -43,7 +43,8 @@ import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
 from . import _kernels
-from ._gaussian import DenseEvents, FullGaussianEvents
+from ._gaussian import (DenseEvents, FullGaussianEvents,
+                        warn_below_reg_covar)
 from ._event_base import EventModel
 from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
@@ -380,6 +381,7 @@ class GaussianEvents(DenseEvents):
         # E[x^2] - E[x]^2 cancels: what is left within rounding error of
         # E[x^2] is a zero variance (a feature constant in a component).
         spread[spread <= 16 * np.finfo(np.float64).eps * second] = 0.0
+        warn_below_reg_covar(self, spread, means, nk, self.reg_covar)
         variances = spread + self.reg_covar
         if self.covariance_type == "spherical":
             variances = variances.mean(axis=1)

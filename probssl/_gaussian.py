@@ -21,6 +21,8 @@ it); the generic parts of the protocol come from
 :class:`probssl._event_base.EventModel`.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
@@ -51,6 +53,29 @@ class DenseBlock:
 
     def row(self, i):
         return DenseBlock(self.X[i:i + 1])
+
+
+def warn_below_reg_covar(owner, variances, means, nk, reg_covar):
+    """Warn (once per model: ``owner._scale_checked``) when even the
+    largest variance of the data (about their mean, from the components'
+    ``variances``, ``means`` and masses ``nk``) lies far below
+    ``reg_covar``, which then swamps the data's spread: the model predicts
+    near chance (features of scale 1e-150 with the default 1e-6)."""
+    if getattr(owner, "_scale_checked", False) or reg_covar <= 0:
+        return
+    owner._scale_checked = True
+    share = nk / max(nk.sum(), 1e-300)
+    means = np.atleast_2d(means)
+    spread = (means - share @ means) ** 2
+    variances = np.broadcast_to(variances, means.shape)
+    largest = float(np.max(share @ (variances + spread)))
+    if largest < 0.01 * reg_covar:
+        warnings.warn(
+            f"the data's variances (at most {largest:.3g} per feature) are "
+            f"far below reg_covar={reg_covar:g}, which swamps them: the model "
+            "sees almost no spread and may predict near chance. Rescale X "
+            "(e.g. sklearn.preprocessing.StandardScaler) or lower "
+            "reg_covar.", UserWarning, stacklevel=2)
 
 
 def weighted_gram(U, w):
@@ -307,6 +332,8 @@ class FullGaussianEvents(DenseEvents):
         cov = self._shrunk(stats, means, cov)
         cov = cov.copy()
         d = means.shape[1]
+        warn_below_reg_covar(self, np.diagonal(cov, axis1=-2, axis2=-1),
+                             means, stats[2], self.reg_covar)
         cov[..., np.arange(d), np.arange(d)] += self.reg_covar
         prec_chol = self.cholesky_precisions(cov)
         self.means, self.covariances = means, cov

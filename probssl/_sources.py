@@ -22,16 +22,15 @@ source is :mod:`probssl._dask`.
 """
 
 import functools
-import glob
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
 
-from ._cache import atomic_write
 from ._incremental import IncrementalPasses
+from ._npz_chunks import (NpzChunks, _chunk_items,  # noqa: F401
+                          _in_chunk, write_npz_chunks)
 from ._validation import (COUNT_MODELS, check_block, check_sparse_structure,
                           labels_of, merge_labels, resolve_event_model)
 
@@ -221,89 +220,6 @@ class InMemory(Source):
         return stats
 
 
-# -- chunks on disk -----------------------------------------------------------
-class NpzChunks:
-    """Re-iterable chunks from a folder written by :func:`write_npz_chunks`.
-
-    Every ``NAME.npz`` (a :func:`scipy.sparse.save_npz` CSR matrix) or
-    ``NAME.X.npy`` (a dense array) holds the rows of one chunk;
-    ``NAME.y.npy`` its labels (``-1``: unlabeled) and, optionally,
-    ``NAME.w.npy`` its sample weights. Chunks are read one at a time,
-    sorted by file name, every time the object is iterated.
-    """
-
-    def __init__(self, folder):
-        self.folder = os.fspath(folder)
-        self.files = sorted(glob.glob(os.path.join(self.folder, "*.npz"))
-                            + glob.glob(os.path.join(self.folder, "*.X.npy")))
-        if not self.files:
-            raise FileNotFoundError(f"no .npz or .X.npy chunk in "
-                                    f"{self.folder!r}")
-
-    def __len__(self):
-        return len(self.files)
-
-    def __iter__(self):
-        for path in self.files:
-            dense = path.endswith(".X.npy")
-            stem = path[: -len(".X.npy" if dense else ".npz")]
-            try:
-                X = (np.load(path, allow_pickle=False) if dense
-                     else sp.load_npz(path))
-                y = np.load(stem + ".y.npy", allow_pickle=False)
-                w = (np.load(stem + ".w.npy", allow_pickle=False)
-                     if os.path.exists(stem + ".w.npy") else None)
-            except (OSError, ValueError, KeyError, EOFError) as exc:
-                raise ValueError(f"cannot read the chunk {path!r} (or its "
-                                 f".y.npy / .w.npy): {exc}") from None
-            yield (X, y) if w is None else (X, y, w)
-
-
-def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
-    """Write (X, y[, sample_weight]) as chunks of ``chunk_rows`` rows.
-
-    Sparse X is written as ``chunk_{i:06d}.npz``, dense X as
-    ``chunk_{i:06d}.X.npy``, beside ``.y.npy`` / ``.w.npy``, with ``i``
-    counted from ``start`` (to append to a folder chunk by chunk). Every
-    file is written whole or not at all, a chunk's X file last: a write
-    that is interrupted leaves the chunks before it, which
-    :class:`NpzChunks` reads. Returns the number of chunks written.
-    """
-    os.makedirs(folder, exist_ok=True)
-    dense = not sp.issparse(X)
-    X = np.asarray(X) if dense else sp.csr_matrix(X)
-    save = np.save if dense else functools.partial(sp.save_npz,
-                                                   compressed=False)
-    y, step = np.asarray(y), int(chunk_rows)
-    starts = range(0, X.shape[0], step)
-    for i, lo in enumerate(starts, start):
-        rows = slice(lo, lo + step)
-        stem = os.path.join(os.fspath(folder), f"chunk_{i:06d}")
-        atomic_write(stem + ".y.npy", lambda f: np.save(f, y[rows]))
-        if sample_weight is not None:
-            atomic_write(stem + ".w.npy", lambda f: np.save(f, np.asarray(
-                sample_weight, dtype=np.float64)[rows]))
-        atomic_write(stem + (".X.npy" if dense else ".npz"),
-                     lambda f: save(f, X[rows]))
-    return len(starts)
-
-
-def _chunk_items(chunks):
-    """One pass over ``chunks``: a callable returning an iterator, or a
-    re-iterable (list, :class:`NpzChunks`); items (X, y) or (X, y, w)."""
-    source = chunks() if callable(chunks) else chunks
-    it = iter(source)
-    if it is source and not callable(chunks):
-        raise TypeError(
-            "chunks must be re-iterable (EM reads them once per iteration): "
-            "pass a list, an NpzChunks, or a callable returning an iterator.")
-    for k, item in enumerate(it):
-        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-            raise ValueError(f"chunk {k}: a chunk must be (X, y) or "
-                             "(X, y, sample_weight).")
-        yield k, item[0], item[1], item[2] if len(item) == 3 else None
-
-
 def scan_block(X, y, event_model):
     """What a first pass learns from one raw block: its labels, its size,
     whether it looks like counts, its document frequencies."""
@@ -313,15 +229,6 @@ def scan_block(X, y, event_model):
     return (labels_of(y), X.shape[0], model == "multinomial",
             document_frequency(X) if model in COUNT_MODELS else None,
             X.shape[1], np.asarray(X.sum(axis=0)).ravel())
-
-
-def _in_chunk(k, func, *args, files=()):
-    """``func(*args)``, its errors naming chunk ``k`` (and its file)."""
-    try:
-        return func(*args)
-    except (ValueError, TypeError) as exc:
-        name = f" ({files[k]})" if k < len(files) else ""
-        raise type(exc)(f"chunk {k}{name}: {exc}") from None
 
 
 class Chunks(Source):

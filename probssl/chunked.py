@@ -1,7 +1,7 @@
 """Out-of-core EM: chunks read one at a time (``fit_chunks`` of
 :class:`~probssl.EMNaiveBayes` and :class:`~probssl.MixtureOfExperts`)."""
 
-from ._sources import NpzChunks, write_npz_chunks
+from ._npz_chunks import NpzChunks, write_npz_chunks
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
 

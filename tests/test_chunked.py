@@ -1,6 +1,7 @@
 """Chunked (out-of-core) EM equals the in-memory EMNaiveBayes fit."""
 
 import subprocess
+import time
 import warnings
 import sys
 
@@ -338,3 +339,184 @@ def test_bernoulli_chunked_equals_in_memory(corpus, params):
                     atol=TOL)
     assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)
     assert_allclose(b.predict_proba(X), ref.predict_proba(X), atol=TOL)
+
+
+# -- chunk folders say what they hold (issue 26) ------------------------------
+def small(corpus, n=600):
+    X, y, w = corpus
+    return X[:n], y[:n], w[:n]
+
+
+def test_rewriting_a_folder_clears_its_older_chunks(corpus, tmp_path):
+    """Writing 3 chunks where 6 were: NpzChunks once read all 6 (stale and
+    new together) and fitted on twice the rows, silently."""
+    X, y, w = small(corpus)
+    (tmp_path / "notes.txt").write_text("kept")
+    assert write_npz_chunks(tmp_path, X, y, 100, sample_weight=w) == 6
+    assert write_npz_chunks(tmp_path, X[:300], y[:300], 100) == 3
+    chunks = NpzChunks(tmp_path)
+    assert len(chunks) == 3
+    assert sum(p[0].shape[0] for p in chunks) == 300
+    assert all(len(p) == 2 for p in chunks)  # no stale .w.npy read
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "chunk_000000.npz", "chunk_000000.y.npy", "chunk_000001.npz",
+        "chunk_000001.y.npy", "chunk_000002.npz", "chunk_000002.y.npy",
+        "manifest.json", "notes.txt"]
+
+
+def test_foreign_and_stale_chunks_are_refused(corpus, tmp_path):
+    X, y, _ = small(corpus)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_npz_chunks(a, X, y, 200)
+    write_npz_chunks(b, X[:, :50] * 2, y, 200)
+    # a chunk copied in from another folder, under a new name
+    for suffix in (".npz", ".y.npy"):
+        (a / f"chunk_000007{suffix}").write_bytes(
+            (b / f"chunk_000000{suffix}").read_bytes())
+    with pytest.raises(ValueError, match="chunk_000007.npz.* not listed"):
+        NpzChunks(a)
+    (a / "chunk_000007.npz").unlink()
+    chunks = NpzChunks(a)
+    # ... and under the name of one of its own chunks
+    (a / "chunk_000001.npz").write_bytes((b / "chunk_000001.npz").read_bytes())
+    with pytest.raises(ValueError, match=r"chunk 1 \(.*chunk_000001.npz\): "
+                                         "chunk_000001.npz is not the file"):
+        list(chunks)
+    # a stale chunk of an older write left beside a newer folder
+    (a / "manifest.json").unlink()
+    with pytest.raises(FileNotFoundError, match="no manifest.json .* 3 chunk"):
+        NpzChunks(a)
+
+
+def test_chunks_changed_between_passes_are_refused(corpus, tmp_path):
+    X, y, _ = small(corpus)
+    write_npz_chunks(tmp_path, X, y, 200)
+    chunks = NpzChunks(tmp_path)
+
+    def rewrite(n_iter, objective):
+        if n_iter == 1:
+            write_npz_chunks(tmp_path, X[::-1], y[::-1], 200)
+
+    with pytest.raises(ValueError, match="rewritten since this NpzChunks"):
+        EMNaiveBayes(max_iter=5, tol=0).fit_chunks(chunks, callback=rewrite)
+    chunks = NpzChunks(tmp_path)
+    np.save(tmp_path / "chunk_000002.y.npy", np.zeros(200, dtype=int))
+    with pytest.raises(ValueError, match=r"chunk 2 .*chunk_000002.y.npy is "
+                                         "not the file"):
+        EMNaiveBayes().fit_chunks(chunks)
+    # changed in place after the first pass (whose hashes matched)
+    write_npz_chunks(tmp_path, X, y, 200)
+    chunks = NpzChunks(tmp_path)
+    path = tmp_path / "chunk_000001.npz"
+
+    def flip_a_byte(n_iter, objective):
+        if n_iter == 2:
+            time.sleep(0.05)  # past the file system's clock tick
+            data = bytearray(path.read_bytes())
+            data[-30] ^= 0xFF
+            with open(path, "r+b") as f:
+                f.write(bytes(data))
+
+    with pytest.raises(ValueError, match=r"chunk 1 .*chunk_000001.npz "
+                                         "changed between two passes"):
+        EMNaiveBayes(max_iter=5, tol=0).fit_chunks(chunks,
+                                                    callback=flip_a_byte)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete_w"])
+@pytest.mark.parametrize("dense", [False, True])
+def test_damaged_chunk_names_its_file(corpus, tmp_path, damage, dense):
+    """A truncated chunk or a bad CRC gave a BadZipFile naming no chunk; a
+    deleted .w.npy was read as unweighted, silently."""
+    X, y, w = small(corpus)
+    write_npz_chunks(tmp_path, X.toarray() if dense else X, y, 200,
+                     sample_weight=w)
+    path = tmp_path / ("chunk_000001" + (".X.npy" if dense else ".npz"))
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    else:
+        (tmp_path / "chunk_000001.w.npy").unlink()
+    with pytest.raises(ValueError, match=r"chunk 1 \(.*chunk_000001"):
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+
+
+@pytest.mark.parametrize("chunk_rows,error", [
+    (0, ValueError), (-5, ValueError), (2.5, TypeError), ("3", TypeError),
+    (True, TypeError), (None, TypeError)])
+def test_bad_chunk_rows(corpus, tmp_path, chunk_rows, error):
+    """chunk_rows=0 gave "range() arg 3 must not be zero"; -5 wrote nothing
+    and returned 0; 2.5 and "3" were taken for 2 and 3."""
+    X, y, _ = small(corpus)
+    with pytest.raises(error, match="chunk_rows"):
+        write_npz_chunks(tmp_path, X, y, chunk_rows)
+    assert not list(tmp_path.iterdir())
+    assert write_npz_chunks(tmp_path, X, y, np.int64(250)) == 3
+
+
+@pytest.mark.parametrize("name", ["y", "sample_weight"])
+@pytest.mark.parametrize("extra", [1, 600, -1])
+def test_labels_or_weights_of_another_length(corpus, tmp_path, name, extra):
+    """A longer y or sample_weight was cut to X's rows, silently."""
+    X, y, w = small(corpus)
+    args = dict(y=y, sample_weight=w)
+    args[name] = np.resize(args[name], y.size + extra)
+    with pytest.raises(ValueError, match=f"{name} must have one entry per "
+                                         "row of X"):
+        write_npz_chunks(tmp_path, X, chunk_rows=100, **args)
+
+
+def test_appending_checks_the_folder(corpus, tmp_path):
+    X, y, _ = small(corpus)
+    write_npz_chunks(tmp_path, X[:200], y[:200], 100)
+    with pytest.raises(ValueError, match="start=7, but .* holds 2 chunk"):
+        write_npz_chunks(tmp_path, X[200:], y[200:], 100, start=7)
+    with pytest.raises(ValueError, match="start=1, but .* holds 2 chunk"):
+        write_npz_chunks(tmp_path, X[200:], y[200:], 100, start=1)
+    with pytest.raises(ValueError, match="start must be at least 0"):
+        write_npz_chunks(tmp_path, X, y, 100, start=-1)
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+        write_npz_chunks(tmp_path / "new", X, y, 100, start=3)
+    assert write_npz_chunks(tmp_path, X[200:], y[200:], 100, start=2) == 4
+    a = EMNaiveBayes().fit(X, y)
+    assert_same_fit(a, EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)))
+
+
+def test_text_labels_blame_their_chunk(corpus, tmp_path):
+    """Text labels in chunk 2 of numeric ones blamed chunk 0 (the labels
+    were merged as text, and chunk 0's numbers were then "not seen")."""
+    X, y, _ = small(corpus)
+    names = np.array(["a", "b", "c", "d"], dtype=object)
+    text = np.where(y >= 0, names[np.maximum(y, 0)], -1).astype(object)
+    write_npz_chunks(tmp_path, X[:200], y[:200], 100)
+    write_npz_chunks(tmp_path, X[200:], text[200:], 100, start=2)
+    with pytest.raises(TypeError, match=r"chunk 2 \(.*chunk_000002.npz\): "
+                                        "its labels are text, those of "
+                                        "chunk 0 are number"):
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+    parts = split(X, text, None, 100)
+    parts[3] = (parts[3][0], y[300:400])
+    with pytest.raises(TypeError, match="chunk 3: its labels are number"):
+        EMNaiveBayes().fit_chunks(parts)
+    # text labels (unlabeled -1) round-trip and fit as in memory
+    write_npz_chunks(tmp_path, X, text, 150)
+    assert_same_fit(EMNaiveBayes().fit(X, text),
+                    EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)))
+
+
+def test_manifest_damaged_or_missing(corpus, tmp_path):
+    X, y, _ = small(corpus)
+    write_npz_chunks(tmp_path, X, y, 300)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match="cannot read the chunk manifest"):
+        NpzChunks(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "other"}')
+    with pytest.raises(ValueError, match="not a probssl chunk manifest"):
+        NpzChunks(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no chunk folder"):
+        NpzChunks(tmp_path / "missing")
+    with pytest.raises(ValueError, match="X must be 2-D with at least one"):
+        write_npz_chunks(tmp_path, X[:0], y[:0], 100)

@@ -180,3 +180,107 @@ def test_gaussian_distributed_equals_in_memory(client):
     assert_allclose(b.lower_bounds_, ref.lower_bounds_, rtol=TOL)
     assert_allclose(b.predict_proba(Xd).compute(), ref.predict_proba(X),
                     atol=TOL)
+
+
+# -- a worker lost inside a pass (issue 26) -----------------------------------
+def killing_source(where, flag, on_pass=4):
+    """A DaskSource whose ``on_pass``-th pass kills the worker that runs
+    its first task of kind ``where`` ("map" or "sum"): once, in the middle
+    of the pass (the kill happens inside the task)."""
+    from probssl._dask import DaskSource
+    from probssl._sources import add
+
+    def kill_once(flag=flag):
+        import os
+        import signal
+
+        if not os.path.exists(flag):
+            open(flag, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    class Killing(DaskSource):
+        passes = 0
+
+        def reduce(self, func, *args, combine=add):
+            Killing.passes += 1
+            if Killing.passes == on_pass and where == "sum":
+                inner_combine = combine
+
+                def combine(a, b, inner=inner_combine, kill=kill_once):
+                    kill()
+                    return inner(a, b)
+            elif Killing.passes == on_pass and where == "map":
+                inner_func = func
+
+                def func(block, *a, inner=inner_func, kill=kill_once):
+                    kill()
+                    return inner(block, *a)
+            return super().reduce(func, *args, combine=combine)
+
+    return Killing
+
+
+@pytest.mark.timeout(180)  # the watchdog: a hang fails
+@pytest.mark.parametrize("where", ["sum", "map"])
+def test_worker_killed_inside_a_pass_recovers(client, corpus, tmp_path,
+                                              where):
+    """A worker killed during a pass's tree sum ended the fit in
+    FutureCancelledError ("lost dependencies": the pass's parameters were
+    scattered data, which Dask cannot recompute)."""
+    X, y, w, ref = corpus
+    Xd, yd, wd = dask_inputs(X, y, w, rows=300)
+    flag = str(tmp_path / "killed")
+    est = EMNaiveBayes(**KW)
+    est._validate_params()
+    b = est._fit_source(killing_source(where, flag), Xd, yd, wd,
+                        client=client)
+    assert os.path.exists(flag)  # a worker did die
+    assert_same_fit(ref, b)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_worker_lost_every_time_says_so(client, corpus, monkeypatch):
+    from distributed.client import FutureCancelledError
+
+    from probssl._dask import PASS_RETRIES, DaskSource
+
+    X, y, w, _ = corpus
+    Xd, yd, wd = dask_inputs(X, y, w)
+    calls = []
+
+    def lost(self, *args):
+        calls.append(1)
+        raise FutureCancelledError("add-1", reason="lost dependencies")
+
+    monkeypatch.setattr(DaskSource, "_pass", lost)
+    with pytest.raises(RuntimeError, match="a Dask worker was lost during a "
+                                           "pass of the fit") as info:
+        EMNaiveBayes(**KW).fit(Xd, yd, sample_weight=wd)
+    assert isinstance(info.value.__cause__, FutureCancelledError)
+    assert len(calls) == PASS_RETRIES + 1
+
+
+def test_unknown_chunk_sizes_and_wrong_lengths(corpus):
+    X, y, w, _ = corpus
+    Xd, yd, wd = dask_inputs(X, y, w, rows=500)
+    keep = da.from_array(np.arange(y.size) % 3 > 0, chunks=500)
+    est = EMNaiveBayes(**KW)
+    with pytest.raises(ValueError, match="X has unknown chunk sizes.*"
+                                         "compute_chunk_sizes"):
+        est.fit(Xd[keep], y[np.arange(y.size) % 3 > 0])
+    with pytest.raises(ValueError, match="y has unknown chunk sizes"):
+        est.fit(Xd, yd[yd > -5])
+    with pytest.raises(ValueError, match="sample_weight has unknown chunk"):
+        est.fit(Xd, yd, sample_weight=wd[wd > -1])
+    for bad in (w[:-1], np.r_[w, w], da.from_array(w[:-7], chunks=500)):
+        with pytest.raises(ValueError, match="X and sample_weight have "
+                                             "inconsistent numbers of rows"):
+            est.fit(Xd, yd, sample_weight=bad)
+    with pytest.raises(ValueError, match="X and y have inconsistent"):
+        est.fit(Xd, y[:-3])
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        est.fit(Xd, np.c_[y, y])
+    known = Xd[keep]
+    known.compute_chunk_sizes()
+    assert EMNaiveBayes(**KW).fit(
+        known, y[np.arange(y.size) % 3 > 0]).n_iter_ > 0

@@ -165,7 +165,7 @@ def test_a_non_finite_objective_says_why(monkeypatch):
         EMNaiveBayes().fit(X, y)
 
 
-# -- the hybrid's combination weights ---------------------------------------
+# -- the hybrid's combination weights -----------------------------------------
 def test_hybrid_never_worse_than_its_generative_part_on_labeled_rows():
     """Bernoulli on 10^5 sparse columns, 10 labels per class: with
     leave-one-out features Gamma went negative and scored 0 % on its own
@@ -254,28 +254,31 @@ print(out.ravel().tolist(), any("compiling it again" in str(w.message)
 # -- chunk readers name the file ----------------------------------------------
 def test_chunk_errors_name_the_file(tmp_path):
     X, y = counts()
-    write_npz_chunks(tmp_path, X, y, 100, sample_weight=np.ones(y.size))
-    chunks = NpzChunks(tmp_path)
-    third = chunks.files[2]
-    np.save(third[:-4] + ".w.npy", np.ones(7))  # wrong length
-    with pytest.raises(ValueError, match=r"chunk 2 \(.*chunk_000002.npz\)"):
-        EMNaiveBayes().fit_chunks(chunks)
-    np.save(third[:-4] + ".w.npy", np.ones(100))
-    yb = y[200:].astype(float)
-    yb[4] = np.nan
-    np.save(third[:-4] + ".y.npy", yb)
+    w = np.ones(y.size)
+    w[205] = np.nan
+    write_npz_chunks(tmp_path, X, y, 100, sample_weight=w)
+    with pytest.raises(ValueError, match=r"chunk 2 \(.*chunk_000002.npz\)"
+                                         ".*NaN"):
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+    yb = y.astype(float)
+    yb[204] = np.nan
+    write_npz_chunks(tmp_path, X, yb, 100)
     with pytest.raises(ValueError, match="chunk_000002.npz.*NaN"):
-        EMNaiveBayes().fit_chunks(chunks)
+        EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
+    write_npz_chunks(tmp_path, X, y, 100)
+    chunks = NpzChunks(tmp_path)
     with open(chunks.files[1], "wb") as f:
         f.write(b"not a chunk")
-    with pytest.raises(ValueError, match="cannot read the chunk .*"
-                                         "chunk_000001.npz"):
+    with pytest.raises(ValueError, match=r"chunk 1 \(.*chunk_000001.npz\): "
+                                         "chunk_000001.npz is not the file"):
         EMNaiveBayes().fit_chunks(chunks)
     narrow = tmp_path / "narrow"
     write_npz_chunks(narrow, X[:100], y[:100], 100)
-    write_npz_chunks(narrow, X[100:, :20], y[100:], 200, start=1)
+    with pytest.raises(ValueError, match="chunk 1 would have 20 features"):
+        write_npz_chunks(narrow, X[100:, :20], y[100:], 200, start=1)
     with pytest.raises(ValueError, match="chunk 1 has 20 features"):
-        EMNaiveBayes().fit_chunks(NpzChunks(narrow))
+        EMNaiveBayes().fit_chunks([(X[:100], y[:100]),
+                                   (X[100:, :20], y[100:])])
     with pytest.raises(ValueError, match="no chunk"):
         EMNaiveBayes().fit_chunks([])
 
@@ -291,3 +294,63 @@ def test_fitting_leaves_the_input_untouched():
         assert_array_equal(got, want)
     b = EMNaiveBayes(alpha=0.5, tol=1e-12, max_iter=300).fit_chunks([(X, y)])
     assert_allclose(a.feature_log_prob_, b.feature_log_prob_, atol=1e-9)
+
+
+# -- overflow messages name their cause (issue 26) ----------------------------
+@pytest.mark.parametrize("make,fit_kw,cause", [
+    (lambda: EMNaiveBayes(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
+    (lambda: MixtureOfExperts(alpha=1e308), {}, r"alpha=1e\+308 is too large"),
+    (lambda: EMNaiveBayes(), dict(sample_weight=np.full(300, 1e306)),
+     r"rows weigh up to 1e\+306: rescale sample_weight"),
+    (lambda: EMNaiveBayes(), dict(sample_weight=np.r_[1e308, np.ones(299)]),
+     r"rows weigh up to 1e\+308: rescale sample_weight"),
+    (lambda: EMNaiveBayes(unlabeled_weight=1e308), {},
+     r"rows weigh up to 1e\+308: rescale sample_weight \(or "
+     "unlabeled_weight\\)"),
+])
+def test_overflow_names_alpha_or_sample_weight(make, fit_kw, cause):
+    """Every one of these said "rescale X?" (or blamed a vanished class)."""
+    X, y = counts()
+    with pytest.raises(FloatingPointError, match=cause) as info:
+        make().fit(X, y, **fit_kw)
+    assert "rescale X" not in str(info.value)
+
+
+def test_overflow_of_chunks_names_the_weights_or_x():
+    X, y = counts()
+    with pytest.raises(FloatingPointError, match="weighted sums overflow "
+                                                 ".*sample_weight or X"):
+        EMNaiveBayes().fit_chunks([(X, y, np.full(300, 1e306))])
+
+
+def tiny_scale_blobs(scale):
+    rng = np.random.RandomState(0)
+    z = rng.randint(2, size=600)
+    X = (rng.randn(600, 5) + 1.5 * z[:, None]) * scale
+    y = np.where(rng.rand(600) < 0.2, z, -1)
+    return X, y, z
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full",
+                                             "tied"])
+def test_data_below_reg_covar_warns(covariance_type):
+    """Features of scale 1e-150 with the default reg_covar predicted at
+    chance, silently (GaussianNB: 97 % on these rows)."""
+    X, y, z = tiny_scale_blobs(1e-150)
+    est = EMNaiveBayes(event_model="gaussian",
+                       covariance_type=covariance_type)
+    with pytest.warns(UserWarning, match="far below reg_covar=1e-06") as rec:
+        est.fit(X, y)
+    assert sum("reg_covar" in str(w.message) for w in rec) == 1  # once
+    assert "StandardScaler" in str(rec[0].message)
+    # the advice works
+    est.set_params(reg_covar=1e-310).fit(X, y)
+    assert np.mean(est.predict(X) == z) > 0.9
+
+
+def test_data_at_reg_covar_scale_does_not_warn():
+    X, y, z = tiny_scale_blobs(1e-3)   # variances ~1e-6 = reg_covar
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = EMNaiveBayes(event_model="gaussian").fit(X, y)
+    assert np.mean(est.predict(X) == z) > 0.9
