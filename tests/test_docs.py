@@ -133,3 +133,16 @@ def test_citation_cff_is_valid_yaml_with_every_paper():
 
 def test_changelog_exists():
     assert (ROOT / "CHANGELOG.md").read_text("utf-8").startswith("# Changelog")
+
+
+def test_public_loaders_have_type_hints():
+    import typing
+
+    from probssl import datasets
+
+    for func in (datasets.load_20newsgroups, datasets.load_20newsgroups_by_article,
+                 datasets.load_demo_sample):
+        hints = typing.get_type_hints(func)   # resolves: no stale names
+        assert "return" in hints, func.__name__
+        params = set(func.__code__.co_varnames[:func.__code__.co_argcount])
+        assert params <= set(hints), func.__name__

@@ -3,7 +3,10 @@ number (Nigam et al. 2000) and the demo sample shipped with probssl."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import os
+from collections.abc import Sequence
 from numbers import Real
 
 import numpy as np
@@ -63,7 +66,7 @@ def _check_remove(remove):
     return remove
 
 
-def load_demo_sample():
+def load_demo_sample() -> tuple[Bunch, Bunch]:
     """A small sample of real 20 Newsgroups posts shipped with probssl.
 
     60 training and 25 test posts per newsgroup (1,200 and 500), drawn
@@ -129,8 +132,11 @@ def _bunch_from_raw(raw, subset, remove, source):
 
 
 def load_20newsgroups(
-    subset="train", archive=None, data_home=None, remove=("headers",)
-):
+    subset: str = "train",
+    archive: str | os.PathLike[str] | None = None,
+    data_home: str | os.PathLike[str] | None = None,
+    remove: str | Sequence[str] | None = ("headers",),
+) -> Bunch:
     """Load the 20 Newsgroups "bydate" corpus from a local archive.
 
     The archive ``20news-bydate.tar.gz`` (14 MB) is parsed once; the raw
@@ -252,8 +258,11 @@ def _article_number(filename):
 
 
 def load_20newsgroups_by_article(
-    test_fraction=0.2, archive=None, data_home=None, remove=("headers",)
-):
+    test_fraction: float = 0.2,
+    archive: str | os.PathLike[str] | None = None,
+    data_home: str | os.PathLike[str] | None = None,
+    remove: str | Sequence[str] | None = ("headers",),
+) -> tuple[Bunch, Bunch]:
     """All 20 Newsgroups posts, split in time by article number per group.
 
     The test set of Nigam et al. (2000): in every newsgroup, the last
