@@ -15,6 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 # The checkout's probssl, also when it is not installed.
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)   # _gallery_order
 # Gallery examples must run on one core of a shared machine, and draw
 # their figures without a display.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -31,6 +32,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax copied into _static: the pages render their equations
+    # without a network.
+    "sphinx-mathjax-offline",
     "sphinx.ext.intersphinx",
     "numpydoc",
     "myst_parser",
@@ -39,7 +43,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "results/**/results.md",
+exclude_patterns = ["_build", "_gallery_order.py", "**.ipynb_checkpoints", "results/**/results.md",
                     "results/**/README.md", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
@@ -74,7 +78,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.ExampleOrder",
     "show_memory": False,
     "min_reported_time": 1,
 }
@@ -87,6 +91,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"probssl {release}"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 5,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],

@@ -54,5 +54,5 @@ print(f"co-training (tempered product): {cot.score(views_test, test.target):.3f}
 # Co-EM (Nigam & Ghani 2000): every unlabeled row, with the other view's
 # probabilistic labels, alternating between the views.
 coem = CoEM(MultinomialNB(alpha=0.1), LogisticRegression(max_iter=200),
-            max_iter=3, view_weights="auto", random_state=0).fit(views, y)
+            max_iter=2, view_weights="auto", random_state=0).fit(views, y)
 print(f"co-EM (tempered product):       {coem.score(views_test, test.target):.3f}")
