@@ -1,6 +1,6 @@
 """
-The hybrid generative/discriminative classifier (Fujino et al. 2005)
-====================================================================
+Hybrid classifier (Fujino, Ueda & Saito 2005)
+=============================================
 
 :class:`~probssl.HybridClassifier` combines a naive Bayes model fit to the
 labeled rows with a *bias-correction* model fit to the unlabeled rows,
@@ -12,6 +12,7 @@ labeled set, against naive Bayes and EM naive Bayes.
 
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
@@ -52,3 +53,12 @@ for seed in range(3):
 # falls 3 points behind at 1,000.
 for name, values in scores.items():
     print(f"{name:15s} mean {np.mean(values):.3f}")
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for k, (name, values) in enumerate(scores.items()):
+    ax.bar(np.arange(3) + 0.27 * (k - 1), values, width=0.27, label=name)
+ax.set_xticks(range(3), [f"draw {seed}" for seed in range(3)])
+ax.set_ylabel("test accuracy")
+ax.set_ylim(0.4, 0.85)
+ax.legend(loc="upper left", ncols=3, fontsize="small")
+fig.tight_layout()

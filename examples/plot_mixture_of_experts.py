@@ -9,6 +9,7 @@ experiment is Breiman's waveform+noise data (3 classes, 21 informative and
 1,000 training points with 30 labeled, 1,000 test points.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.naive_bayes import GaussianNB
 
@@ -35,6 +36,13 @@ for algorithm in ("em1", "em2"):
           f"{bool(np.all(np.diff(moe.lower_bounds_) >= -1e-9 * abs(moe.lower_bound_)))})")
 for name, err in errors.items():
     print(f"{name:28s} test error {100 * err:.1f} %")
+
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.barh(list(errors), [100 * e for e in errors.values()])
+ax.axvline(13.4, color="k", linestyle=":", label="Bayes error (13.4 %)")
+ax.set_xlabel("test error (%)")
+ax.legend(loc="lower right")
+fig.tight_layout()
 
 # %%
 # Every component's class table: most components serve one class, some
