@@ -51,7 +51,6 @@ templates_path = ["_templates"]
 
 # -- API reference ----------------------------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # The docstrings cross-reference in prose ("array-like", "ndarray of shape
@@ -74,6 +73,9 @@ suppress_warnings = ["myst.xref_missing", "myst.header"]
 sphinx_gallery_conf = {
     "examples_dirs": os.path.join(ROOT, "examples"),
     "gallery_dirs": "auto_examples",
+    # "Examples using X" on every API page.
+    "doc_module": ("probssl",),
+    "backreferences_dir": "generated/backreferences",
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
