@@ -43,11 +43,16 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_gallery_order.py", "**.ipynb_checkpoints", "results/**/results.md",
+exclude_patterns = ["_build", "_gallery_order.py", "_results_figures.py", "**.ipynb_checkpoints", "results/**/results.md",
                     "results/**/README.md", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
 templates_path = ["_templates"]
+
+# -- The figures of every protocol run ---------------------------------------
+from _results_figures import write_results_figures  # noqa: E402
+
+write_results_figures(HERE)
 
 # -- API reference ----------------------------------------------------------
 autosummary_generate = True

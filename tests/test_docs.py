@@ -146,3 +146,17 @@ def test_public_loaders_have_type_hints():
         assert "return" in hints, func.__name__
         params = set(func.__code__.co_varnames[:func.__code__.co_argcount])
         assert params <= set(hints), func.__name__
+
+
+def test_every_results_figure_is_shown(monkeypatch):
+    # conf.py writes docs/results_figures.md from docs/results/*/: every
+    # protocol's plot is on a page, also those results.md does not show.
+    monkeypatch.syspath_prepend(str(DOCS))
+    from _results_figures import results_figures_page
+
+    page = results_figures_page(str(DOCS))
+    pngs = sorted(DOCS.glob("results/*/*.png"))
+    assert pngs
+    for png in pngs:
+        assert f"({png.relative_to(DOCS).as_posix()})" in page, png
+    assert "{include} results/mccallum1998/README.md" in page
