@@ -3,6 +3,7 @@ import os
 import pickle
 import re
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -381,58 +382,25 @@ def test_explicit_archive_missing(kind, tmp_path, cache_home, no_network):
     assert not no_network  # an explicit archive never falls back
 
 
-def test_nothing_found_warns_and_reports_paths(tmp_path, monkeypatch, no_network):
+def test_nothing_found_raises_and_says_where_to_put_it(
+    tmp_path, monkeypatch, no_network
+):
+    # A missing archive used to warn and call sklearn's fetch_20newsgroups,
+    # which downloads: now it is an error, and nothing touches the network.
     env_dir = tmp_path / "env_dir"
     env_dir.mkdir()
     monkeypatch.setenv("PROBSSL_DATA", str(env_dir))
     home = tmp_path / "home"
-    with pytest.warns(UserWarning, match="not found") as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         with pytest.raises(FileNotFoundError) as excinfo:
             load_20newsgroups("test", data_home=home, remove=("headers", "quotes"))
     message = str(excinfo.value)
-    tried = [
-        str(env_dir / "20news-bydate.tar.gz"),
-        str(home / "20news-bydate.tar.gz"),
-    ]
-    for path in tried:
-        assert path in message
-        assert any(path in str(w.message) for w in record)
+    for path in (env_dir / "20news-bydate.tar.gz", home / "20news-bydate.tar.gz"):
+        assert str(path) in message
     assert "PROBSSL_DATA" in message and "archive=" in message
-    assert "network is unreachable (test)" in message
-    assert isinstance(excinfo.value.__cause__, OSError)
-    assert no_network == [
-        dict(subset="test", remove=("headers", "quotes"), data_home=home,
-             shuffle=False)
-    ]  # fmt: skip
-
-
-def test_fallback_result_follows_probssl_conventions(tmp_path, monkeypatch):
-    root = tmp_path / "scikit_learn_data" / "20news_home"
-    # scikit-learn order: file names sorted as strings, absolute paths.
-    names = [
-        "20news-bydate-train/alt.atheism/10",
-        "20news-bydate-train/alt.atheism/9",
-        "20news-bydate-train/sci.space/5",
-        "20news-bydate-test/alt.atheism/11",
-    ]
-
-    def fetch(**kwargs):
-        return Bunch(
-            data=[f"text of {n}" for n in names],
-            target=np.array([0, 0, 1, 0], dtype=np.int32),
-            target_names=["alt.atheism", "sci.space"],
-            filenames=np.array([str(root / n) for n in names]),
-            DESCR="sklearn",
-        )
-
-    monkeypatch.setattr(sklearn.datasets, "fetch_20newsgroups", fetch)
-    with pytest.warns(UserWarning, match="falling back"):
-        bunch = load_20newsgroups("all", data_home=tmp_path / "home")
-    assert list(bunch.filenames) == [names[1], names[0], names[2], names[3]]
-    assert bunch.data == [f"text of {n}" for n in bunch.filenames]
-    assert bunch.target.dtype == np.int64
-    np.testing.assert_array_equal(bunch.target, [0, 0, 1, 0])
-    assert bunch.target_names == ["alt.atheism", "sci.space"]
+    assert "never downloads" in message
+    assert no_network == []
 
 
 # --------------------------------------------------------------------------

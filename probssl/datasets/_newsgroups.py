@@ -3,14 +3,15 @@ number (Nigam et al. 2000) and the demo sample shipped with probssl."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import os
-import warnings
+from collections.abc import Sequence
 from numbers import Real
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._archive import _SPLIT_FOLDERS, _member_sort_key
 from ._home import ARCHIVE_NAME, _find_archive
 from ._post_cache import _load_raw
 
@@ -65,7 +66,7 @@ def _check_remove(remove):
     return remove
 
 
-def load_demo_sample():
+def load_demo_sample() -> tuple[Bunch, Bunch]:
     """A small sample of real 20 Newsgroups posts shipped with probssl.
 
     60 training and 25 test posts per newsgroup (1,200 and 500), drawn
@@ -130,36 +131,12 @@ def _bunch_from_raw(raw, subset, remove, source):
     )
 
 
-def _bunch_from_sklearn(bunch, remove):
-    """Give the output of ``fetch_20newsgroups`` this module's conventions."""
-    # scikit-learn returns absolute paths in its own cache; keep the
-    # archive-relative tail so filenames look the same whatever the source.
-    filenames = [
-        "/".join(os.path.normpath(str(f)).split(os.sep)[-3:]) for f in bunch.filenames
-    ]
-    split_rank = {folder: i for i, folder in enumerate(_SPLIT_FOLDERS.values())}
-    order = sorted(
-        range(len(filenames)),
-        key=lambda i: (
-            split_rank.get(filenames[i].split("/")[0], 2),
-            _member_sort_key(filenames[i]),
-        ),
-    )
-    return Bunch(
-        data=[bunch.data[i] for i in order],
-        target=np.asarray(bunch.target, dtype=np.int64)[order],
-        target_names=list(bunch.target_names),
-        filenames=np.array([filenames[i] for i in order], dtype=str),
-        DESCR=_DESCR.format(
-            source="sklearn.datasets.fetch_20newsgroups",
-            removed=", ".join(remove) or "none",
-        ),
-    )
-
-
 def load_20newsgroups(
-    subset="train", archive=None, data_home=None, remove=("headers",)
-):
+    subset: str = "train",
+    archive: str | os.PathLike[str] | None = None,
+    data_home: str | os.PathLike[str] | None = None,
+    remove: str | Sequence[str] | None = ("headers",),
+) -> Bunch:
     """Load the 20 Newsgroups "bydate" corpus from a local archive.
 
     The archive ``20news-bydate.tar.gz`` (14 MB) is parsed once; the raw
@@ -173,9 +150,8 @@ def load_20newsgroups(
        folder holding ``20news-bydate.tar.gz``;
     3. ``<data_home>/20news-bydate.tar.gz``.
 
-    If it is in none of these places, a warning is emitted and the loader
-    falls back to :func:`sklearn.datasets.fetch_20newsgroups` (with the same
-    ``data_home``), which may download the data.
+    If it is in none of these places, ``FileNotFoundError`` lists the
+    paths tried. Nothing is ever downloaded.
 
     Parameters
     ----------
@@ -220,7 +196,7 @@ def load_20newsgroups(
         If ``subset`` or ``remove`` is invalid, or the archive is corrupt.
     FileNotFoundError
         If ``archive`` is given but does not exist, or if the archive is
-        found nowhere and the scikit-learn fallback fails as well.
+        found nowhere; the message names the paths tried.
 
     Notes
     -----
@@ -258,27 +234,17 @@ def load_20newsgroups(
         raw = _load_raw(archive_path, data_home)
         return _bunch_from_raw(raw, subset, remove, source=archive_path)
 
-    warnings.warn(
-        f"The 20 Newsgroups archive {ARCHIVE_NAME!r} was not found at any of "
-        f"{tried}; falling back to sklearn.datasets.fetch_20newsgroups, which "
-        "may download it. Set PROBSSL_DATA or pass archive= to load it offline.",
-        stacklevel=2,
+    # No fallback to sklearn.datasets.fetch_20newsgroups: it downloads, and
+    # probssl promises to run offline.
+    raise FileNotFoundError(
+        f"The 20 Newsgroups archive {ARCHIVE_NAME!r} was not found; paths "
+        f"tried: {tried}. probssl never downloads it: put the file at one of "
+        "these paths (the last is the data folder, $PROBSSL_HOME or "
+        "~/.cache/probssl by default), or point the environment variable "
+        "PROBSSL_DATA or the archive= argument at the file or its folder. "
+        "The archive is the 'bydate' version from "
+        "http://qwone.com/~jason/20Newsgroups/ (14 MB)."
     )
-    import sklearn.datasets
-
-    try:
-        bunch = sklearn.datasets.fetch_20newsgroups(
-            subset=subset, remove=remove, data_home=data_home, shuffle=False
-        )
-    except Exception as exc:
-        raise FileNotFoundError(
-            f"The 20 Newsgroups archive {ARCHIVE_NAME!r} was not found. Paths "
-            f"tried: {tried}. Point the environment variable PROBSSL_DATA or "
-            "the archive= argument at the file (or at its folder). The "
-            "fallback sklearn.datasets.fetch_20newsgroups failed too: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    return _bunch_from_sklearn(bunch, remove)
 
 
 # --------------------------------------------------------------------------
@@ -292,8 +258,11 @@ def _article_number(filename):
 
 
 def load_20newsgroups_by_article(
-    test_fraction=0.2, archive=None, data_home=None, remove=("headers",)
-):
+    test_fraction: float = 0.2,
+    archive: str | os.PathLike[str] | None = None,
+    data_home: str | os.PathLike[str] | None = None,
+    remove: str | Sequence[str] | None = ("headers",),
+) -> tuple[Bunch, Bunch]:
     """All 20 Newsgroups posts, split in time by article number per group.
 
     The test set of Nigam et al. (2000): in every newsgroup, the last

@@ -100,6 +100,7 @@ def make_multinomial_mixture(
         ``n_components = n_classes * n_components_per_class``:
 
         class_prior : ndarray of shape (n_classes,)
+            Prior probability of every class.
         component_weights : ndarray of shape (n_components,)
             Mixing weight of every component (sums to one).
         feature_prob : ndarray of shape (n_components, n_features)
