@@ -9,20 +9,99 @@ import numpy as np
 
 from . import _kernels
 
+# name -> event-model class, filled by :func:`register` (the models of
+# probssl._events register when it is imported).
+EVENT_MODELS = {}
+
+
+def register(cls):
+    """Make ``cls`` an ``event_model`` the estimators accept, by its
+    ``name`` (a class decorator). ``cls.from_params(**hyper)`` builds it
+    from the estimators' hyper-parameters."""
+    if cls.name in EVENT_MODELS:
+        raise ValueError(f"an event model is already called {cls.name!r}.")
+    EVENT_MODELS[cls.name] = cls
+    return cls
+
+
+def event_class(name):
+    """The registered class of the event model called ``name``."""
+    if not EVENT_MODELS:
+        from . import _events  # noqa: F401  (registers the built-in models)
+    try:
+        return EVENT_MODELS[name]
+    except KeyError:
+        raise ValueError(f"event_model must be one of {tuple(EVENT_MODELS)} "
+                         f"or 'auto', got {name!r}.") from None
+
 
 class EventModel:
     """The generic parts of the event-model protocol: E-step through
     ``log_prob``, one-block fit, component selection and the column order
-    (kept in ``order``; ``_feature_params`` hold a feature axis first)."""
+    (kept in ``order``; ``_feature_params`` hold a feature axis first).
+
+    A model also declares what it is, for the estimators, the sources and
+    active learning to read (class attributes):
+
+    ``sparse_input``
+        takes sparse X (else a ``TypeError`` asks for dense X);
+    ``non_negative``
+        X must be non-negative (counts);
+    ``counts``
+        a model of counts (``tol="auto"``: 1e-4 rather than 1e-6);
+    ``column_order``
+        its blocks order the columns by decreasing document frequency
+        (the source sets ``order`` and ``col_nnz``);
+    ``centred``
+        its blocks shift the rows by the column means (the source sets
+        ``shift``);
+    ``incremental``
+        in memory, the incremental passes of :mod:`probssl._incremental`
+        apply (they read ``log_stats``, ``log_norm``, ``bound``);
+    ``spherical``
+        a k-means start normalises its centres (spherical k-means);
+    ``committee(stats)``
+        the posterior of the parameters given the statistics, for query by
+        committee (None: no closed form, active learning bootstraps);
+    ``loo_log_prob(...)``
+        leave-one-out log-densities (the hybrid, leave-one-out accuracy).
+    """
+
+    name = None
+    sparse_input = True
+    non_negative = False
+    counts = False
+    column_order = False
+    centred = False
+    incremental = False
+    spherical = True
 
     order = col_nnz = None  # the block layout, set by the source
     fitted_attributes = ()  # parameters an estimator shows as NAME_
     _log_prior = 0.0
     _bounds = ()  # arrays that may hold inf by design (no parameters)
+    _feature_stats = ()  # statistics with a feature axis first (ordered)
     shared = False  # parameters shared by all components (tied)
+
+    @classmethod
+    def from_params(cls, **hyper):
+        """The model from the estimators' hyper-parameters (``alpha``,
+        ``binarize``, ``covariance_type``, ``reg_covar``, ``shrinkage``),
+        taking the ones it uses."""
+        return cls()
 
     def log_prior(self):
         return self._log_prior
+
+    def committee(self, stats):
+        """The parameter posterior given ``stats`` (see
+        :mod:`probssl._committees`), or None: no closed form."""
+        return None
+
+    def naive_bayes_attributes(self):
+        """scikit-learn's names for these parameters (``NAME`` shown as
+        ``NAME_`` by a one-component-per-class naive Bayes)."""
+        return {}
 
     def e_step(self, block, table, row_class, weights, resp, row_loglik):
         _kernels.table_posterior(self.log_prob(block), table, row_class,
@@ -69,6 +148,13 @@ class EventModel:
             if value is not None:
                 setattr(self, name, np.ascontiguousarray(value[perm]))
         vars(self).pop("log_theta", None)  # caches of the parameters
+
+    def stats_in_input_order(self, stats):
+        """A copy of ``stats`` (from blocks this model prepared) with their
+        feature axes in the input's column order."""
+        inverse = None if self.order is None else np.argsort(self.order)
+        return [s[inverse] if inverse is not None and i in self._feature_stats
+                else s.copy() for i, s in enumerate(stats)]
 
     def restore_order(self):
         """Parameters back in the input's column order (and blocks prepared

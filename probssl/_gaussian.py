@@ -150,6 +150,8 @@ class FullGaussianEvents(DenseEvents):
     """
 
     name = "gaussian"
+    sparse_input = spherical = False
+    centred = True
     fitted_attributes = ("means", "variances", "covariances")
 
     means = covariances = precisions_cholesky = None
@@ -385,3 +387,6 @@ class FullGaussianEvents(DenseEvents):
     def full_variances(self):
         """Variances broadcast to (K, d) (``GaussianNB``'s ``var_``)."""
         return np.broadcast_to(self.variances, self.means.shape)
+
+    def naive_bayes_attributes(self):
+        return {"theta": self.means, "var": self.full_variances()}

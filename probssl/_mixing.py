@@ -155,7 +155,7 @@ class Mixing:
             sums, counts = source.reduce(self._lloyd_step)
             previous, filled = self._centers.copy(), counts > 0
             self._centers[filled] = sums[filled] / counts[filled, None]
-            if events.name != "gaussian":
+            if events.spherical:
                 self._centers = normalize(self._centers)
             if np.abs(self._centers - previous).max() <= 1e-8 * max(
                     1.0, np.abs(previous).max()):  # the centres stopped

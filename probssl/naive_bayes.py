@@ -209,12 +209,9 @@ default="diag"
         self.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M),
                                           axis=1)
         counts = hasattr(self, "component_feature_log_prob_")
-        if self.event_model_ == "gaussian" and M == 1:
-            # GaussianNB's names, for drop-in use
-            self.theta_ = self.means_
-            self.var_ = self.events_.full_variances()
-        elif counts and M == 1:
-            self.feature_log_prob_ = self.component_feature_log_prob_
+        if M == 1:  # scikit-learn's names, for drop-in use
+            for name, value in self.events_.naive_bayes_attributes().items():
+                setattr(self, name + "_", value)
         elif counts:  # a class's word distribution: its components' mixture
             within = (log_pi.reshape(n_classes, M)
                       - self.class_log_prior_[:, None])

@@ -795,3 +795,82 @@ def test_gaussian_constant_feature_without_reg_covar_raise(
     clf = EMNaiveBayes(event_model="gaussian", reg_covar=1e-6).fit(Xc, y)
     assert np.all(np.isfinite(clf.predict_log_proba(X)))
     assert clf.var_[0, 1] == pytest.approx(1e-6, rel=1e-6)
+
+
+# -- capabilities and registration ---------------------------------------------
+def poisson_counts(seed=0, n=600):
+    rng = np.random.RandomState(seed)
+    rates = np.array([[6.0, 1.0, 0.2, 3.0, 0.5], [0.3, 4.0, 2.0, 0.5, 2.5]])
+    z = rng.randint(2, size=n)
+    X = rng.poisson(rates[z]).astype(float)
+    y = np.where(rng.rand(n) < 0.05, z, -1)
+    y[:2] = [0, 1]
+    return X, y, z, rates
+
+
+def test_poisson_event_model_is_one_registered_class(tmp_path):
+    """A model added as one class in probssl/_events.py: the estimators,
+    the sources (in memory, chunks), the tags and validation take it."""
+    from probssl._event_base import EVENT_MODELS
+    from probssl._events import PoissonEvents
+
+    assert EVENT_MODELS["poisson"] is PoissonEvents
+    X, y, z, rates = poisson_counts()
+    clf = EMNaiveBayes(event_model="poisson").fit(sp.csr_matrix(X), y)
+    assert clf.event_model_ == "poisson" and clf.converged_
+    assert clf.score(X, z) > 0.97
+    assert_allclose(clf.events_.rate.T, rates, rtol=0.15, atol=0.1)
+    # the MAP M-step on fully labeled rows, by hand
+    full = EMNaiveBayes(event_model="poisson", alpha=0.5).fit(X, z)
+    for k in range(2):
+        expect = (0.5 + X[z == k].sum(axis=0)) / (1.0 + (z == k).sum())
+        assert_allclose(full.events_.rate[:, k], expect, rtol=1e-12)
+    # out of core: the same model
+    chunked = EMNaiveBayes(event_model="poisson").fit_chunks(
+        [(X[:250], y[:250]), (X[250:], y[250:])])
+    assert_allclose(chunked.events_.rate, clf.events_.rate, rtol=1e-8)
+    # capabilities, not names: counts are non-negative, sparse is fine
+    tags = EMNaiveBayes(event_model="poisson").__sklearn_tags__()
+    assert tags.input_tags.sparse and tags.input_tags.positive_only
+    with pytest.raises(ValueError, match="Negative values"):
+        EMNaiveBayes(event_model="poisson").fit(-X, y)
+
+
+def test_poisson_objective_never_decreases():
+    X, y, _, _ = poisson_counts(seed=1)
+    clf = EMNaiveBayes(event_model="poisson", n_components_per_class=2,
+                       random_state=0, tol=0, max_iter=15).fit(X, y)
+    gains = np.diff(clf.lower_bounds_)
+    assert np.all(gains >= -1e-9 * np.abs(clf.lower_bounds_[1:]))
+
+
+def test_register_refuses_a_second_model_of_the_same_name():
+    from probssl._event_base import register
+    from probssl._events import PoissonEvents
+
+    class Again(PoissonEvents):
+        pass
+
+    with pytest.raises(ValueError, match="already called 'poisson'"):
+        register(Again)
+
+
+def test_no_event_model_names_compared_outside_the_models():
+    """What a model is comes from its capabilities: outside the event-model
+    modules no code compares event-model names."""
+    import pathlib
+    import re
+
+    import probssl
+
+    pattern = re.compile(
+        r"""(==|!=|\bin)\s*\(?["'](multinomial|bernoulli|gaussian|vmf|"""
+        r"""poisson)["']|["'](multinomial|bernoulli|gaussian|vmf|poisson)"""
+        r"""["']\s*(==|!=)|in\s+COUNT_MODELS""")
+    root = pathlib.Path(probssl.__file__).parent
+    own = {"_events.py", "_event_base.py", "_gaussian.py", "_vmf.py"}
+    hits = [f"{path.relative_to(root)}:{n}"
+            for path in root.rglob("*.py") if path.name not in own
+            for n, line in enumerate(path.read_text().splitlines(), 1)
+            if pattern.search(line)]
+    assert len(hits) <= 3, hits

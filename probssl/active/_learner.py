@@ -1,381 +1,21 @@
-"""Pool-based active learning with EM (McCallum & Nigam 1998).
-
-Labels are the expensive part; this module chooses which documents a
-person (or, in experiments, a :class:`SimulatedOracle`) labels next, and
-lets a semi-supervised model learn from the rest of the pool:
-
-* ``"random"``: the baseline;
-* ``"uncertainty"``: the rows the model is least sure of (entropy, margin
-  or least confidence of ``predict_proba``);
-* ``"qbc"``: query by committee. The committee is drawn from the posterior
-  of the fitted model's parameters: a Dirichlet over every class's (or
-  mixture component's) word distribution for multinomial naive Bayes
-  (:class:`~probssl.EMNaiveBayes`, :class:`~probssl.MixtureOfExperts`,
-  :class:`sklearn.naive_bayes.MultinomialNB`), a normal posterior of the
-  means for the Gaussian model (:class:`~probssl.EMNaiveBayes` with
-  ``event_model="gaussian"``, :class:`sklearn.naive_bayes.GaussianNB`), and
-  bootstrap refits for any other classifier with ``predict_proba``.
-  Disagreement is the mean KL divergence of the members' class posteriors
-  to the committee's mean posterior.
-
-Density weighting multiplies a row's score by how representative it is of
-the pool (McCallum & Nigam's ``exp(-beta * mean KL)``; cosine similarity for
-dense features). Everything is vectorised over the pool: a query on a
-10,000-document pool of 20 Newsgroups takes a fraction of a second.
-
-After every batch the model is refitted on the labeled rows and, for a
-semi-supervised model, on the still-unlabeled pool (``y == -1``). With
-``warm_start=True``, and an estimator that has a ``warm_start``
-hyper-parameter, refits start EM from the previous parameters (fewer
-iterations, but see the class's Notes: on 20 Newsgroups it keeps EM in the
-local optimum of the first few labels).
-"""
+"""The pool-based active learner and a simulated oracle (see
+:mod:`probssl.active`)."""
 
 import time
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import logsumexp, xlogy
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-__all__ = [
-    "ActiveLearner",
-    "SimulatedOracle",
-    "committee_disagreement",
-    "pool_density",
-    "uncertainty_scores",
-]
+from ._committees import posterior_committee
+from ._scores import (DENSITIES, UNCERTAINTIES, committee_disagreement,
+                      pool_density, uncertainty_scores)
 
 STRATEGIES = ("random", "uncertainty", "qbc")
-UNCERTAINTIES = ("entropy", "margin", "least_confidence")
-DENSITIES = ("auto", "kl", "cosine")
 UNLABELED = -1
-
-
-# -- scores over a pool (pure functions, vectorised) ------------------------
-def uncertainty_scores(proba, kind="entropy"):
-    """How unsure a model is of each row; larger is more uncertain.
-
-    Parameters
-    ----------
-    proba : ndarray of shape (n_samples, n_classes)
-        Posterior class probabilities (rows sum to 1).
-    kind : {"entropy", "margin", "least_confidence"}, default="entropy"
-        ``"entropy"``: ``-sum_c p log p``; ``"margin"``: ``p_(2) - p_(1)``
-        (minus the gap between the two most probable classes);
-        ``"least_confidence"``: ``1 - max_c p``.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    proba = np.asarray(proba, dtype=float)
-    if kind == "entropy":
-        return -xlogy(proba, proba).sum(axis=1)
-    if kind == "least_confidence":
-        return 1.0 - proba.max(axis=1)
-    if kind == "margin":
-        if proba.shape[1] < 2:
-            return np.zeros(proba.shape[0])
-        top2 = -np.partition(-proba, 1, axis=1)[:, :2]
-        return top2[:, 1] - top2[:, 0]
-    raise ValueError(f"uncertainty must be one of {UNCERTAINTIES}, got {kind!r}")
-
-
-def committee_disagreement(member_log_proba):
-    """Mean KL divergence of each member's posterior to the committee mean.
-
-    McCallum & Nigam's (1998) disagreement: ``(1/k) sum_m KL(P_m(C|x) ||
-    P_mean(C|x))``, the information radius of the committee. It is 0 when
-    all members agree and grows with how differently they classify.
-
-    Parameters
-    ----------
-    member_log_proba : ndarray of shape (n_members, n_samples, n_classes)
-        Every member's log posterior class probabilities.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    log_p = np.asarray(member_log_proba, dtype=float)
-    k = log_p.shape[0]
-    # In log space: members may put exp(-700) on a class, which a plain
-    # mean of probabilities would round to 0 and then log to -inf.
-    log_mean = logsumexp(log_p, axis=0) - np.log(k)
-    p = np.exp(log_p)
-    with np.errstate(invalid="ignore"):
-        kl = np.where(p > 0, p * (log_p - log_mean), 0.0).sum(axis=2)
-    return np.maximum(kl.mean(axis=0), 0.0)
-
-
-def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
-    """How representative each row is of the pool, in (0, 1].
-
-    ``"kl"`` (counts; McCallum & Nigam 1998, sec. 4): with ``p_h`` the word
-    distribution of row h, ``P`` the pool's word distribution and
-    ``q_i = smoothing * p_i + (1 - smoothing) * P``::
-
-        density_i = exp(-beta * mean_h KL(p_h || q_i))
-
-    Because KL is linear in its first argument, ``mean_h KL(p_h || q_i) =
-    mean_h sum_w p_hw log p_hw - sum_w pbar_w log q_iw`` with ``pbar`` the
-    mean of the ``p_h``: the average over all n² pairs is computed exactly
-    with one sparse matrix-vector product (O(non-zeros), no sampling).
-
-    ``"cosine"`` (any features, e.g. embeddings): ``exp(-beta * (1 - mean_h
-    cos(x_i, x_h)))``, again exact through the mean of the unit rows.
-
-    The result is divided by its maximum (the weighting only compares rows
-    of one pool), so the most representative row has density 1.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The pool.
-    method : {"auto", "kl", "cosine"}, default="auto"
-        ``"auto"``: ``"kl"`` for sparse or non-negative input, else
-        ``"cosine"``.
-    beta : float, default=3.0
-        Sharpness (the paper's value is 3).
-    smoothing : float, default=0.5
-        Weight of the row's own words in ``q_i`` (``"kl"`` only), in (0, 1).
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-    """
-    if method not in DENSITIES:
-        raise ValueError(f"density must be one of {DENSITIES}, got {method!r}")
-    if not 0 < smoothing < 1:
-        raise ValueError(f"density_smoothing must be in (0, 1), got {smoothing!r}")
-    n = X.shape[0]
-    if n == 0:
-        return np.zeros(0)
-    if method == "auto":
-        nonneg = (X.data.min() >= 0 if X.nnz else True) if sp.issparse(X) \
-            else np.asarray(X).min() >= 0
-        method = "kl" if nonneg else "cosine"
-    if method == "cosine":
-        from sklearn.preprocessing import normalize
-
-        unit = normalize(X if sp.issparse(X) else np.asarray(X, float))
-        mean_unit = np.asarray(unit.mean(axis=0)).ravel()
-        log_density = -beta * (1.0 - unit @ mean_unit)
-    else:
-        X = sp.csr_matrix(X, dtype=float)
-        lengths = np.asarray(X.sum(axis=1)).ravel()
-        if (X.data < 0).any():
-            raise ValueError("density='kl' needs non-negative counts")
-        words = np.asarray(X.sum(axis=0)).ravel()
-        if words.sum() <= 0:
-            return np.ones(n)  # nothing to compare: all rows alike
-        P = words / words.sum()
-        nonempty = lengths > 0
-        inv = np.divide(1.0, lengths, out=np.zeros(n), where=nonempty)
-        Pn = sp.diags(inv) @ X                 # rows p_i (empty rows: 0)
-        pbar = np.asarray(Pn.sum(axis=0)).ravel() / max(nonempty.sum(), 1)
-        # sum_w pbar_w log q_iw: the background part (1 - s) P for every
-        # word, plus a correction on the row's own words only (sparse).
-        logbg = np.zeros_like(P)
-        seen = P > 0
-        logbg[seen] = np.log((1 - smoothing) * P[seen])
-        base = pbar @ logbg
-        Q = Pn.copy()
-        Q.data = (np.log(smoothing * Q.data + (1 - smoothing) * P[Q.indices])
-                  - logbg[Q.indices])
-        cross = base + Q @ pbar
-        # An empty row has no words of its own: compare it with P itself.
-        cross[~nonempty] = pbar[seen] @ np.log(P[seen])
-        neg_entropy = (xlogy(Pn.data, Pn.data).sum()) / max(nonempty.sum(), 1)
-        log_density = -beta * (neg_entropy - cross)
-    return np.exp(log_density - log_density.max())
-
-
-# -- committees --------------------------------------------------------------
-def _softmax_rows(log_r):
-    return np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True))
-
-
-def _class_log_proba(log_joint, log_beta):
-    """log P(c | x) from component log joints (..., J) and log beta (J, C)."""
-    if log_beta is None:          # one component per class
-        out = log_joint
-    else:
-        out = logsumexp(log_joint[..., :, None] + log_beta, axis=-2)
-    return out - logsumexp(out, axis=-1, keepdims=True)
-
-
-class _Mixture:
-    """A fitted model as a mixture of J components with class tables.
-
-    ``log_beta`` (J, C) is log P(c | component) (None: component j is class
-    j). Naive Bayes has J = C; EMNaiveBayes with M components per class has
-    a block table; MixtureOfExperts its ``class_table_``.
-    """
-
-    def __init__(self, log_weights, log_beta):
-        self.log_weights = np.asarray(log_weights, float)
-        self.log_beta = log_beta
-
-    def training_resp(self, log_dens, y_index, unlabeled_weight):
-        """Responsibilities of the training rows (n, J): labeled rows on the
-        components of their class, unlabeled ones weighted."""
-        log_r = log_dens + self.log_weights
-        labeled = y_index >= 0
-        if self.log_beta is None:
-            mask = np.full(log_r.shape, -np.inf)
-            mask[np.flatnonzero(labeled), y_index[labeled]] = 0.0
-            log_r[labeled] += mask[labeled]
-        else:
-            log_r[labeled] += self.log_beta[:, y_index[labeled]].T
-        R = _softmax_rows(log_r)
-        R[~labeled] *= unlabeled_weight
-        return R
-
-
-class _DirichletCommittee(_Mixture):
-    """Multinomial components whose word distributions have the posterior
-    Dirichlet(``concentration``) (prior alpha plus expected word counts)."""
-
-    def __init__(self, log_weights, log_beta, concentration):
-        super().__init__(log_weights, log_beta)
-        self.concentration = np.asarray(concentration, float)   # (J, V)
-
-    @property
-    def posterior_mean(self):
-        return self.concentration / self.concentration.sum(axis=1,
-                                                            keepdims=True)
-
-    def sample(self, rng, size):
-        """(size, J, V) log word distributions drawn from the posterior."""
-        # Dirichlet = normalised Gamma draws; standard_gamma is vectorised
-        # over all members, components and words at once.
-        g = rng.standard_gamma(np.broadcast_to(
-            self.concentration, (size,) + self.concentration.shape))
-        g /= g.sum(axis=2, keepdims=True)
-        with np.errstate(divide="ignore"):
-            return np.log(g)
-
-    def member_log_proba(self, X, log_thetas):
-        k, J, V = log_thetas.shape
-        # One sparse x dense product for the whole committee. A word that
-        # drew exactly 0 (tiny concentration) gets the floor, not -inf*0.
-        W = np.maximum(log_thetas, -745.0).reshape(k * J, V)
-        log_joint = np.asarray(X @ np.ascontiguousarray(W.T))
-        log_joint = log_joint.reshape(X.shape[0], k, J).transpose(1, 0, 2)
-        return _class_log_proba(log_joint + self.log_weights, self.log_beta)
-
-
-class _GaussianCommittee(_Mixture):
-    """Gaussian components whose means have the normal posterior
-    N(mean, variance / n_eff) (flat prior, variances taken as known)."""
-
-    def __init__(self, log_weights, log_beta, means, variances, n_eff,
-                 covariance_type=None):
-        super().__init__(log_weights, log_beta)
-        self.means = np.asarray(means, float)
-        self.variances = _full_variances(variances, *self.means.shape,
-                                         covariance_type)
-        self.n_eff = np.maximum(np.asarray(n_eff, float), 1e-12)
-
-    @property
-    def posterior_mean(self):
-        return self.means
-
-    def sample(self, rng, size):
-        sd = np.sqrt(self.variances / self.n_eff[:, None])
-        return self.means + sd * rng.standard_normal((size,) + self.means.shape)
-
-    def log_density(self, X, means):
-        """(k, n, J) Gaussian log densities by matrix products (no n x J x d
-        array): sum_d (x - mu)^2 / v = x^2 . 1/v - 2 x . mu/v + mu^2 . 1/v."""
-        inv = 1.0 / self.variances                               # (J, d)
-        const = -0.5 * np.log(2 * np.pi * self.variances).sum(axis=1)
-        quad = (X * X) @ inv.T                                   # (n, J)
-        cross = np.einsum("nd,kjd->knj", X, means * inv)
-        mu2 = np.einsum("kjd,jd->kj", means * means, inv)
-        return const - 0.5 * (quad[None] - 2 * cross + mu2[:, None, :])
-
-    def member_log_proba(self, X, means):
-        log_joint = self.log_density(np.asarray(X, float), means)
-        return _class_log_proba(log_joint + self.log_weights, self.log_beta)
-
-
-def _full_variances(variances, J, d, covariance_type=None):
-    """Variances as (J, d): "diag" (J, d), "tied_diag" (d,), "spherical"
-    (J,)."""
-    v = np.asarray(variances, float)
-    if v.ndim == 2:
-        return np.broadcast_to(v, (J, d))
-    tied = covariance_type == "tied_diag" or (covariance_type is None
-                                         and v.size == d and J != d)
-    if tied:
-        return np.broadcast_to(v[None, :], (J, d))
-    return np.broadcast_to(v.reshape(J, 1), (J, d))
-
-
-def _log_identity_block(n_classes, M):
-    """log P(c | component) when component j belongs to class j // M."""
-    if M == 1:
-        return None
-    beta = np.full((n_classes * M, n_classes), -np.inf)
-    beta[np.arange(n_classes * M), np.arange(n_classes * M) // M] = 0.0
-    return beta
-
-
-def _posterior_committee(est, X, y_index, unlabeled_weight):
-    """The parameter posterior of a fitted naive Bayes / mixture model, or
-    None when the model is not one of those (the caller bootstraps)."""
-    name = type(est).__name__
-    module = type(est).__module__
-    event = getattr(est, "event_model_", None)
-    n_classes = len(est.classes_)
-    if module.startswith("sklearn.naive_bayes") and name == "MultinomialNB":
-        # scikit-learn keeps the counts: Dirichlet(alpha + counts) exactly.
-        alpha = np.asarray(est.alpha, float)
-        if alpha.ndim == 1 and alpha.size != est.feature_count_.shape[1]:
-            return None
-        return _DirichletCommittee(est.class_log_prior_, None,
-                                   est.feature_count_ + alpha)
-    if module.startswith("sklearn.naive_bayes") and name == "GaussianNB":
-        return _GaussianCommittee(np.log(est.class_prior_), None, est.theta_,
-                                  est.var_, est.class_count_, "diag")
-    if not module.startswith("probssl") or event not in ("multinomial",
-                                                          "gaussian"):
-        return None
-    if event == "gaussian" and est.get_params().get("covariance_type") in (
-            "full", "tied"):
-        return None  # full covariances: bootstrap committees
-    if hasattr(est, "component_log_prior_"):            # EMNaiveBayes
-        log_w = est.component_log_prior_
-        log_beta = _log_identity_block(n_classes, est.n_components_per_class)
-    elif hasattr(est, "class_table_"):                  # MixtureOfExperts
-        log_w = np.log(est.weights_)
-        with np.errstate(divide="ignore"):
-            log_beta = np.log(est.class_table_)
-    else:
-        return None
-    if event == "multinomial":
-        log_theta = est.component_feature_log_prob_
-        shell = _DirichletCommittee(log_w, log_beta, np.ones_like(log_theta))
-        # Expected counts from the model's posterior on its training rows:
-        # counts = R^T X, one sparse product, no loop over documents.
-        R = shell.training_resp(np.asarray(X @ log_theta.T), y_index,
-                                unlabeled_weight)
-        counts = np.asarray((X.T @ R).T)
-        shell.concentration = float(est.alpha) + counts
-        return shell
-    shell = _GaussianCommittee(log_w, log_beta, est.means_, est.variances_,
-                               np.ones(len(log_w)),
-                               est.get_params().get("covariance_type"))
-    dens = shell.log_density(np.asarray(X, float), shell.means[None])[0]
-    R = shell.training_resp(dens, y_index, unlabeled_weight)
-    shell.n_eff = np.maximum(R.sum(axis=0), 1e-12)
-    return shell
 
 
 # -- the oracle --------------------------------------------------------------
@@ -405,7 +45,7 @@ class SimulatedOracle:
 
 # -- the learner -------------------------------------------------------------
 def _is_semi_supervised(est):
-    from ._base import SemiSupervisedClassifier
+    from .._base import SemiSupervisedClassifier
 
     return isinstance(est, SemiSupervisedClassifier) or \
         type(est).__module__.startswith("sklearn.semi_supervised")
@@ -771,21 +411,11 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         """The model's parameter posterior, or None (then QBC bootstraps).
 
         Returns an object with ``sample(rng, size)``, ``posterior_mean`` and
-        ``member_log_proba(X, draws)``; computed from the fitted estimator
-        and its training rows.
+        ``member_log_proba(X, draws)``, from the fitted estimator's own
+        statistics (see :mod:`probssl.active._committees`).
         """
         check_is_fitted(self, "estimator_")
-        y_index = np.full(self.y_.size, -1, dtype=np.intp)
-        labeled = self.y_ != UNLABELED
-        # classes_ is sorted (np.unique) in probssl and scikit-learn.
-        y_index[labeled] = np.searchsorted(self.classes_, self.y_[labeled])
-        if self.semi_:
-            X, yi = self.X_, y_index
-        else:
-            X, yi = self.X_[labeled], y_index[labeled]
-        weight = float(self.estimator_.get_params().get("unlabeled_weight",
-                                                        1.0))
-        return _posterior_committee(self.estimator_, X, yi, weight)
+        return posterior_committee(self.estimator_)
 
     def committee_log_proba(self, X_pool):
         """(committee_size, n, n_classes) members' log posteriors."""
@@ -799,8 +429,6 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                     "models only); use committee='bootstrap' or 'auto'")
             return self._bootstrap_log_proba(X_pool)
         draws = posterior.sample(self.random_state_, self.committee_size)
-        if sp.issparse(X_pool) and isinstance(posterior, _GaussianCommittee):
-            X_pool = X_pool.toarray()
         return posterior.member_log_proba(X_pool, draws)
 
     def _bootstrap_log_proba(self, X_pool):

@@ -1,0 +1,74 @@
+"""Parameter posteriors of the event models, for query by committee.
+
+An event model's ``committee(stats)`` gives the posterior of its
+parameters given its statistics (McCallum & Nigam 1998, sec. 3): members
+are draws from it. Each posterior offers ``posterior_mean``,
+``sample(rng, size)`` (a stack of ``size`` draws) and ``log_prob(X,
+draws)``, the (size, n, K) log-densities of the rows under every draw;
+:mod:`probssl.active` turns them into class posteriors with the fitted
+mixing weights and class tables.
+"""
+
+import numpy as np
+
+
+class DirichletPosterior:
+    """Multinomial components whose word distributions have the posterior
+    Dirichlet(``concentration``) (K, V): the prior alpha plus the expected
+    word counts."""
+
+    def __init__(self, concentration):
+        self.concentration = np.ascontiguousarray(concentration, dtype=float)
+
+    @property
+    def posterior_mean(self):
+        return self.concentration / self.concentration.sum(axis=1,
+                                                            keepdims=True)
+
+    def sample(self, rng, size):
+        """(size, K, V) log word distributions drawn from the posterior."""
+        # Dirichlet = normalised Gamma draws; standard_gamma is vectorised
+        # over all members, components and words at once.
+        g = rng.standard_gamma(np.broadcast_to(
+            self.concentration, (size,) + self.concentration.shape))
+        g /= g.sum(axis=2, keepdims=True)
+        with np.errstate(divide="ignore"):
+            return np.log(g)
+
+    def log_prob(self, X, log_thetas):
+        k, J, V = log_thetas.shape
+        # One sparse x dense product for the whole committee. A word that
+        # drew exactly 0 (tiny concentration) gets the floor, not -inf*0.
+        W = np.maximum(log_thetas, -745.0).reshape(k * J, V)
+        log_joint = np.asarray(X @ np.ascontiguousarray(W.T))
+        return log_joint.reshape(X.shape[0], k, J).transpose(1, 0, 2)
+
+
+class GaussianMeansPosterior:
+    """Gaussian components whose means have the normal posterior
+    N(mean, variance / n_eff) (flat prior, the variances (K, d) taken as
+    known)."""
+
+    def __init__(self, means, variances, n_eff):
+        self.means = np.asarray(means, dtype=float)
+        self.variances = np.broadcast_to(variances, self.means.shape)
+        self.n_eff = np.maximum(np.asarray(n_eff, dtype=float), 1e-12)
+
+    @property
+    def posterior_mean(self):
+        return self.means
+
+    def sample(self, rng, size):
+        sd = np.sqrt(self.variances / self.n_eff[:, None])
+        return self.means + sd * rng.standard_normal((size,) + self.means.shape)
+
+    def log_prob(self, X, means):
+        """(k, n, K) Gaussian log densities by matrix products (no n x K x d
+        array): sum_d (x - mu)^2 / v = x^2 . 1/v - 2 x . mu/v + mu^2 . 1/v."""
+        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
+        inv = 1.0 / self.variances                               # (K, d)
+        const = -0.5 * np.log(2 * np.pi * self.variances).sum(axis=1)
+        quad = (X * X) @ inv.T                                   # (n, K)
+        cross = np.einsum("nd,kjd->knj", X, means * inv)
+        mu2 = np.einsum("kjd,jd->kj", means * means, inv)
+        return const - 0.5 * (quad[None] - 2 * cross + mu2[:, None, :])
