@@ -6,16 +6,63 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
+                          clone)
+from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import (check_is_fitted, column_or_1d,
+                                      validate_data)
 
+from .._validation import (NO_LABELS, check_n_rows, check_sparse_structure,
+                           labels_of, scored_rows, unlabeled_mask)
 from ._committees import posterior_committee
 from ._scores import (DENSITIES, UNCERTAINTIES, committee_disagreement,
                       pool_density, uncertainty_scores)
 
 STRATEGIES = ("random", "uncertainty", "qbc")
-UNLABELED = -1
+
+
+def _check_indices(indices, n_rows):
+    """Row indices as intp; floats only when integer-valued (no 0.7 -> 0)."""
+    arr = np.asarray(indices).ravel()
+    if arr.size and arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr) & (arr == np.floor(arr))):
+            bad = arr[~(np.isfinite(arr) & (arr == np.floor(arr)))][0]
+            raise ValueError(f"indices must be integers, got {bad!r}.")
+    elif arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"indices must be integers, got dtype {arr.dtype}.")
+    arr = arr.astype(np.intp)
+    if arr.size and (arr.min() < 0 or arr.max() >= n_rows):
+        raise ValueError(f"indices out of range of the {n_rows} training "
+                         "rows")
+    if np.unique(arr).size != arr.size:
+        raise ValueError("indices must be distinct")
+    return arr
+
+
+def _as_labels_of(y, labels, name="labels"):
+    """``labels`` in the dtype of ``y`` (widened for longer text labels);
+    refuses a cast that changes a value (1.7 into integer labels) and text
+    among numbers or numbers among text."""
+    labels = column_or_1d(np.asarray(labels), warn=True)
+    if unlabeled_mask(labels).any():
+        raise ValueError(f"{name} must not be -1 (that marks the pool)")
+    text_y, text_new = y.dtype.kind in "USO", labels.dtype.kind in "USO"
+    if y.dtype.kind == "O" or labels.size == 0:
+        return y, labels.astype(y.dtype)
+    if text_y != text_new:
+        raise TypeError(f"{name} are {'text' if text_new else 'numbers'} but "
+                        f"the learner's labels are "
+                        f"{'text' if text_y else 'numbers'} ({y.dtype}).")
+    if text_y:
+        dtype = np.result_type(y.dtype, labels.dtype)
+        return y.astype(dtype), labels.astype(dtype)
+    cast = labels.astype(y.dtype)
+    if not np.array_equal(cast, labels):
+        bad = labels[cast != labels][0]
+        raise ValueError(f"{name} must be of the learner's label type "
+                         f"{y.dtype}: {bad!r} is not.")
+    return y, cast
 
 
 # -- the oracle --------------------------------------------------------------
@@ -51,7 +98,7 @@ def _is_semi_supervised(est):
         type(est).__module__.startswith("sklearn.semi_supervised")
 
 
-class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
+class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Pool-based active learning around any probabilistic classifier.
 
     Fit on labeled rows and an unlabeled pool (``y == -1``); ``query``
@@ -224,6 +271,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
                 f"{type(self.estimator).__name__} has no predict_proba "
                 "(e.g. SVC(probability=True), or strategy='random')")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.estimator.__sklearn_tags__()
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.positive_only = inner.input_tags.positive_only
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    def _validated(self, X, reset=False):
+        check_sparse_structure(X)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64,
+                          reset=reset)
+        return sp.csr_matrix(X) if sp.issparse(X) else X
+
     # -- fitting ------------------------------------------------------------
     def fit(self, X, y):
         """Fit the estimator on labeled rows and the pool (``y == -1``).
@@ -233,23 +294,20 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Labeled rows and the unlabeled pool.
         y : array-like of shape (n_samples,)
-            Labels; ``-1`` marks a row of the pool. At least one row must
-            be labeled.
+            Labels (numbers or text, as the estimators take them); ``-1``
+            (or ``"-1"`` among text labels) marks a row of the pool. At
+            least one row must be labeled.
 
         Returns
         -------
         self : ActiveLearner
         """
         self._check_params()
-        X = check_array(X, accept_sparse="csr", dtype=np.float64)
-        if sp.issparse(X):
-            X = sp.csr_matrix(X)
-        y = np.asarray(y).ravel().copy()
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has "
-                             f"{y.shape[0]} labels")
-        if not np.any(y != UNLABELED):
-            raise ValueError("at least one row must be labeled (y != -1)")
+        X = self._validated(X, reset=True)
+        y = column_or_1d(np.asarray(y), warn=True).copy()
+        check_n_rows(X.shape[0], "y", y.shape[0])
+        if not labels_of(y).size:
+            raise ValueError(NO_LABELS)
         self.X_, self.y_ = X, y
         self.random_state_ = check_random_state(self.random_state)
         self.estimator_ = clone(self.estimator)
@@ -263,13 +321,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self._refit()
         return self
 
+    def _pool(self):
+        """Mask of the rows of ``X_`` still in the pool."""
+        return unlabeled_mask(self.y_)
+
     def _refit(self):
         est = self.estimator_
-        labeled = self.y_ != UNLABELED
+        pool = self._pool()
         if self.semi_:
             est.fit(self.X_, self.y_)
         else:
-            est.fit(self.X_[labeled], self.y_[labeled])
+            est.fit(self.X_[~pool], self.y_[~pool])
+        if unlabeled_mask(np.asarray(est.classes_)).any():
+            raise ValueError(
+                f"{type(est).__name__} learned the pool's marker -1 as a "
+                "class: it does not take unlabeled rows. Use "
+                "semi_supervised=False (or 'auto').")
         self.classes_ = est.classes_
         # Later refits continue EM from these parameters, when the
         # estimator can (a few iterations per round instead of a full fit).
@@ -287,27 +354,22 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         indices : array-like of int
             Rows of ``X_`` (as returned by ``query()``), all in the pool.
         labels : array-like
-            Their labels.
+            Their labels, of the type of the training labels (a float
+            answer into integer labels must be integer-valued).
 
         Returns
         -------
         self : ActiveLearner
         """
         check_is_fitted(self, "estimator_")
-        indices = np.asarray(indices, dtype=np.intp).ravel()
-        labels = np.asarray(labels).ravel()
+        indices = _check_indices(indices, self.y_.size)
+        labels = column_or_1d(np.asarray(labels), warn=True)
         if indices.shape != labels.shape:
             raise ValueError(f"{indices.size} indices but {labels.size} "
                              "labels")
-        if indices.size and (indices.min() < 0
-                             or indices.max() >= self.y_.size):
-            raise ValueError("indices out of range of the training rows")
-        if np.any(self.y_[indices] != UNLABELED):
+        if not np.all(self._pool()[indices]):
             raise ValueError("some rows are already labeled")
-        if np.any(labels == UNLABELED):
-            raise ValueError("labels must not be -1 (that marks the pool)")
-        if np.unique(indices).size != indices.size:
-            raise ValueError("indices must be distinct")
+        self.y_, labels = _as_labels_of(self.y_, labels)
         self.y_[indices] = labels
         return self._refit()
 
@@ -324,22 +386,16 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         self : ActiveLearner
         """
         check_is_fitted(self, "estimator_")
-        X = check_array(X, accept_sparse="csr", dtype=np.float64)
-        y = np.asarray(y).ravel()
-        if X.shape[0] != y.size:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.size} "
-                             "labels")
-        if X.shape[1] != self.X_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features, the learner "
-                             f"{self.X_.shape[1]}")
-        if np.any(y == UNLABELED):
-            raise ValueError("teach takes labeled rows; -1 is not a label")
+        X = self._validated(X)
+        y = column_or_1d(np.asarray(y), warn=True)
+        check_n_rows(X.shape[0], "y", y.shape[0])
+        self.y_, y = _as_labels_of(self.y_, y, "teach's labels")
         if sp.issparse(self.X_):
             self.X_ = sp.vstack([self.X_, sp.csr_matrix(X)], format="csr")
         else:
             self.X_ = np.vstack([self.X_, np.asarray(
                 X.toarray() if sp.issparse(X) else X)])
-        self.y_ = np.concatenate([self.y_, y.astype(self.y_.dtype)])
+        self.y_ = np.concatenate([self.y_, y])
         return self._refit()
 
     # -- querying -----------------------------------------------------------
@@ -357,17 +413,18 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         indices : ndarray of int
-            Rows of ``X_pool``, or of ``X_`` when ``X_pool`` is None.
+            Rows of ``X_pool``, or of ``X_`` when ``X_pool`` is None. Rows
+            of equal score are taken in a random order (``random_state``).
         """
         check_is_fitted(self, "estimator_")
         if X_pool is None:
-            rows = np.flatnonzero(self.y_ == UNLABELED)
+            rows = np.flatnonzero(self._pool())
             pool = self.X_[rows]
         else:
-            pool = check_array(X_pool, accept_sparse="csr", dtype=np.float64)
+            pool = self._validated(X_pool)
             rows = np.arange(pool.shape[0])
         n = self.batch_size if n_instances is None else n_instances
-        if not isinstance(n, Integral) or n < 1:
+        if not isinstance(n, Integral) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n_instances must be a positive integer, got {n!r}")
         if rows.size == 0:
             raise ValueError("the pool is empty: nothing left to query")
@@ -375,9 +432,14 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"cannot query {n} rows from a pool of "
                              f"{rows.size}")
         scores = self.score_pool(pool)
-        # Best first; ties keep pool order so a query is reproducible.
-        chosen = np.argsort(-scores, kind="stable")[:n]
-        return rows[chosen]
+        order = np.argsort(-scores, kind="stable")
+        # Equal scores (duplicate documents, empty ones) in a random order,
+        # not the pool's; drawn only when there are ties, so that a query
+        # without any uses the random stream as before.
+        if np.any(np.diff(scores[order]) == 0):
+            key = self.random_state_.random_sample(scores.size)
+            order = np.lexsort((key, -scores))
+        return rows[order[:n]]
 
     def score_pool(self, X_pool):
         """The ranking score of every row of ``X_pool`` (larger first).
@@ -385,6 +447,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
         Sets ``scores_`` and ``density_``. Random scores for ``"random"``.
         """
         check_is_fitted(self, "estimator_")
+        X_pool = self._validated(X_pool)
         rng = self.random_state_
         n = X_pool.shape[0]
         self.density_ = None
@@ -433,8 +496,8 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
     def _bootstrap_log_proba(self, X_pool):
         rng = self.random_state_
-        labeled = np.flatnonzero(self.y_ != UNLABELED)
-        pool_rows = np.flatnonzero(self.y_ == UNLABELED)
+        labeled = np.flatnonzero(~self._pool())
+        pool_rows = np.flatnonzero(self._pool())
         out = np.empty((self.committee_size, X_pool.shape[0],
                         len(self.classes_)))
         for m in range(self.committee_size):
@@ -485,7 +548,7 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
 
         def record(round_, query_time, fit_time):
             row = {"round": round_,
-                   "n_labeled": int((self.y_ != UNLABELED).sum()),
+                   "n_labeled": int((~self._pool()).sum()),
                    "query_time_s": query_time, "fit_time_s": fit_time,
                    "n_iter": getattr(self.estimator_, "n_iter_", None)}
             if X_test is not None:
@@ -527,14 +590,21 @@ class ActiveLearner(MetaEstimatorMixin, BaseEstimator):
     def predict(self, X):
         """The fitted estimator's predictions, shape (n_samples,)."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
+        return self.estimator_.predict(self._validated(X))
 
     def predict_proba(self, X):
         """The fitted estimator's class probabilities, (n_samples, n_classes)."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
+        return self.estimator_.predict_proba(self._validated(X))
 
-    def score(self, X, y):
-        """Accuracy of the fitted estimator on (X, y)."""
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the fitted estimator on the labeled rows of (X, y);
+        rows with ``y == -1`` are ignored, as the estimators' ``score``
+        does. ``y`` needs one entry per row of X."""
         check_is_fitted(self, "estimator_")
-        return float(np.mean(self.estimator_.predict(X) == np.asarray(y)))
+        X = self._validated(X)
+        y_index, rows, sample_weight = scored_rows(
+            np.asarray(self.classes_), y, X.shape[0], sample_weight)
+        pred = self.estimator_.predict(X[rows])
+        return float(accuracy_score(np.asarray(self.classes_)[y_index], pred,
+                                    sample_weight=sample_weight))

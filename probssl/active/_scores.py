@@ -83,7 +83,8 @@ def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
     cos(x_i, x_h)))``, again exact through the mean of the unit rows.
 
     The result is divided by its maximum (the weighting only compares rows
-    of one pool), so the most representative row has density 1.
+    of one pool), so the most representative row has density 1. An empty
+    row (no words, all zeros) represents nothing: its density is 0.
 
     Parameters
     ----------
@@ -141,8 +142,13 @@ def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
         Q.data = (np.log(smoothing * Q.data + (1 - smoothing) * P[Q.indices])
                   - logbg[Q.indices])
         cross = base + Q @ pbar
-        # An empty row has no words of its own: compare it with P itself.
-        cross[~nonempty] = pbar[seen] @ np.log(P[seen])
+        cross[~nonempty] = 0.0  # (set to density 0 below)
         neg_entropy = (xlogy(Pn.data, Pn.data).sum()) / max(nonempty.sum(), 1)
         log_density = -beta * (neg_entropy - cross)
-    return np.exp(log_density - log_density.max())
+    empty = (np.asarray(abs(X).sum(axis=1)).ravel() == 0 if sp.issparse(X)
+             else ~np.asarray(X).any(axis=1))
+    if empty.all():
+        return np.ones(n)  # nothing to compare: all rows alike
+    density = np.exp(log_density - log_density[~empty].max())
+    density[empty] = 0.0
+    return density
