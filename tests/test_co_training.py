@@ -10,7 +10,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl import EMNaiveBayes
 from probssl.co_training import VIEW_WEIGHT_GRID, CoEM, CoTraining, MultiView
@@ -280,25 +279,3 @@ def test_coem_dense_gaussian_nb():
     assert clf.fit(X, y_lab).score(X, y) > 0.9
 
 
-# -- scikit-learn compatibility -------------------------------------------
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen."
-    ),
-    "check_non_transformer_estimators_n_iter": (
-        "The check fits fully labeled data: with no unlabeled row there is "
-        "no round to run, and n_iter_ == 0 says so (as for max_iter=0)."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [
-        CoTraining(views="random", random_state=0),
-        CoEM(views="random", random_state=0, max_iter=3),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)

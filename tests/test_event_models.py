@@ -19,7 +19,6 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import BernoulliNB, GaussianNB
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl import EMNaiveBayes
 
@@ -691,29 +690,6 @@ def test_bernoulli_determinism_and_pickle():
     assert_allclose(
         c.predict_proba(X.toarray()), a.predict_proba(X), rtol=1e-12, atol=0
     )
-
-
-# -- 9. scikit-learn's estimator checks ------------------------------------------
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen. "
-        "scikit-learn skips this case by name for its own semi-supervised "
-        "estimators."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [
-        EMNaiveBayes(event_model="gaussian"),
-        EMNaiveBayes(event_model="bernoulli"),
-        EMNaiveBayes(event_model="multinomial"),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # -- 10. bad input -----------------------------------------------------------------
