@@ -296,6 +296,9 @@ class CoTraining(_BaseCoTraining):
         view could label a row in a round.
     view_weights_ : tuple of two floats
         The (a, b) used to predict.
+    n_per_class_ : ndarray of shape (n_classes,)
+        Rows of each class labeled per view and round (``n_per_class``
+        scaled by the class's share of the labeled rows).
     n_features_in_ : int
         Columns of X (single-matrix input only).
 

@@ -11,7 +11,11 @@ from ._mixing import Mixing
 
 
 class EMNaiveBayes(EMClassifier):
-    """Multinomial naive Bayes trained by EM on labeled and unlabeled rows.
+    """Naive Bayes trained by EM on labeled and unlabeled rows.
+
+    The class-conditional density is the ``event_model``'s: multinomial
+    (word counts, the paper's), Bernoulli, Poisson, Gaussian (dense
+    embeddings) or von Mises–Fisher (unit-norm rows).
 
     The semi-supervised naive Bayes of Nigam, McCallum, Thrun & Mitchell
     (2000): train naive Bayes on the labeled rows, then alternate an E-step
@@ -92,16 +96,36 @@ default="diag"
     class_log_prior_ : ndarray of shape (n_classes,)
         Log prior of each class (sum over its components).
     feature_log_prob_ : ndarray of shape (n_classes, n_features)
-        Log word probabilities of each class. With several components per
+        Count models: log word probabilities of each class. With several components per
         class, the class's word distribution is the mixture of its
         components' (the model itself predicts with the components).
     component_log_prior_ : ndarray of shape (n_classes * M,)
         Log mixing weight of every component; components
         ``c * M, ..., c * M + M - 1`` belong to class ``classes_[c]``.
     component_feature_log_prob_ : ndarray of shape (n_classes * M, n_features)
-        Log word probabilities of every component.
-    events_ : MultinomialEvents
-        The fitted event model (word probabilities, layout used by kernels).
+        Count models: log word probabilities of every component.
+    event_model_ : str
+        The event model fitted (``event_model`` with ``"auto"`` resolved).
+    events_ : event model
+        The fitted event model (e.g. ``MultinomialEvents``: word
+        probabilities in the layout the kernels read).
+    means_ : ndarray of shape (n_classes * M, n_features)
+        Component means (Gaussian models) or mean directions (vMF).
+    variances_ : ndarray
+        Gaussian variances: (n_classes * M, n_features) for "diag" and
+        "full" (the diagonal of the covariances), (n_features,) for
+        "tied_diag" and "tied", (n_classes * M,) for "spherical".
+    covariances_ : ndarray
+        Full covariances (``covariance_type`` "full": one (n_features,
+        n_features) matrix per component; "tied": one shared).
+    concentrations_ : ndarray of shape (n_classes * M,)
+        vMF concentrations (equal when tied).
+    theta_ : ndarray of shape (n_classes, n_features)
+        Gaussian models with one component per class: the means under
+        ``GaussianNB``'s name.
+    var_ : ndarray of shape (n_classes, n_features)
+        Gaussian models with one component per class: the variances per
+        class and feature, as ``GaussianNB.var_``.
     n_iter_ : int
         Number of EM iterations run.
     converged_ : bool

@@ -170,6 +170,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         One row per round of :meth:`simulate`.
     warm_started_ : bool
         Whether refits use the estimator's warm start.
+    semi_ : bool
+        Whether the estimator is fitted with the pool as unlabeled rows
+        (``semi_supervised`` with "auto" resolved).
+    random_state_ : RandomState
+        The generator of random queries, committees and tie-breaks.
+    n_features_in_ : int
+        Number of features seen during fit.
 
     Notes
     -----
