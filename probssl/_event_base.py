@@ -134,6 +134,35 @@ class EventModel:
             out[i, keep] = loo.m_step(s).log_prob(row)[0]
         return out
 
+    def leave_one_out(self, X, row_class, weights, n_components,
+                      X_extra=None, resp_extra=None):
+        """log p(x_i | k), shape (n, n_components), of every row of X with
+        the row left out of its component's statistics.
+
+        The statistics are those of X's rows on their components
+        (``row_class``, times ``weights``) plus, optionally, the
+        responsibilities ``resp_extra`` (already weighted) of the rows
+        ``X_extra`` (e.g. unlabeled rows' posteriors); the model refitted
+        from them gives every row's density, and :meth:`loo_log_prob`
+        the density refitted without the row (closed form where the model
+        has one). These parameters are not changed.
+        """
+        model = copy.deepcopy(self).restore_order()
+        block = model.prepare(X)
+        n = block.shape[0]
+        row_class = np.asarray(row_class, dtype=np.intp)
+        weights = np.asarray(weights, dtype=np.float64)
+        resp = np.zeros((n, n_components))
+        resp[np.arange(n), row_class] = weights
+        stats = model.new_stats(n_components, block.shape[1])
+        model.add_stats(stats, block, resp)
+        if X_extra is not None and resp_extra is not None and len(resp_extra):
+            model.add_stats(stats, model.prepare(X_extra), np.ascontiguousarray(
+                resp_extra, dtype=np.float64))
+        model.m_step(stats)
+        full = model.log_prob(block)
+        return model.loo_log_prob(block, stats, row_class, weights, full)
+
     def _loo_model(self):
         """A model to refit without a row (m_step replaces parameters)."""
         return copy.copy(self)

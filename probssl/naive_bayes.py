@@ -252,6 +252,66 @@ default="diag"
         n, M = resp.shape[0], self.n_components_per_class
         return resp.reshape(n, -1, M).sum(axis=2).argmax(axis=1)
 
+    def leave_one_out_score(self, X, y, sample_weight=None):
+        """Leave-one-out accuracy on the labeled rows of the training data.
+
+        Nigam et al.'s (2000, sec. 5.1) shortcut to choose ``unlabeled_weight``
+        without held-out labels: EM runs once on all the rows; each labeled
+        row is then classified by the model refitted from the final
+        statistics minus its own contribution (its counts and its weight in
+        the class prior; closed form for the count models, see the event
+        model's ``leave_one_out``). The statistics are those of the final
+        parameters on ``(X, y)``: labeled rows on their class, unlabeled rows
+        (``y == -1``) by their posterior times ``unlabeled_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training rows (``fit``'s input).
+        y : array-like of shape (n_samples,)
+            Their labels, ``-1`` for unlabeled rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            ``fit``'s row weights.
+
+        Returns
+        -------
+        float
+            The leave-one-out accuracy (weighted by ``sample_weight``).
+        """
+        from sklearn.metrics import accuracy_score
+        from sklearn.utils.validation import check_is_fitted
+
+        from ._validation import (check_n_rows, check_sample_weight,
+                                  encode_known_labels)
+
+        check_is_fitted(self)
+        if self.n_components_per_class != 1:
+            raise ValueError("leave_one_out_score needs "
+                             "n_components_per_class=1.")
+        X = self._validated(X)
+        y_index = encode_known_labels(self.classes_, y)
+        check_n_rows(X.shape[0], "y", y_index.shape[0])
+        sw = check_sample_weight(sample_weight, X)
+        lab = np.flatnonzero((y_index >= 0) & (sw > 0))
+        unl = np.flatnonzero((y_index < 0) & (sw > 0))
+        if not lab.size:
+            raise ValueError("leave_one_out_score needs labeled rows.")
+        C = len(self.classes_)
+        resp = np.zeros((0, C))
+        if unl.size and self.unlabeled_weight > 0:
+            resp = np.exp(self.predict_log_proba(X[unl])) * (
+                self.unlabeled_weight * sw[unl])[:, None]
+        y_lab, w_lab = y_index[lab], sw[lab]
+        loo = self.events_.leave_one_out(X[lab], y_lab, w_lab, C,
+                                         X[unl] if len(resp) else None, resp)
+        counts = (np.bincount(y_lab, weights=w_lab, minlength=C)
+                  + resp.sum(axis=0) + self.prior_smoothing)
+        own = np.zeros((lab.size, C))
+        own[np.arange(lab.size), y_lab] = w_lab
+        prior = np.log(np.maximum(counts - own, 1e-300))
+        pred = (loo + prior).argmax(axis=1)
+        return float(accuracy_score(y_lab, pred, sample_weight=w_lab))
+
     # -- prediction -----------------------------------------------------------
     def _joint_log_likelihood_checked(self, X):
         """log P(x, c) for validated X, summed over each class's components."""

@@ -850,3 +850,51 @@ def test_no_event_model_names_compared_outside_the_models():
             for n, line in enumerate(path.read_text().splitlines(), 1)
             if pattern.search(line)]
     assert len(hits) <= 3, hits
+
+
+# -- leave-one-out accuracy -------------------------------------------------------
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
+def test_leave_one_out_score_is_nigams_shortcut(lam):
+    """The estimator's own leave-one-out equals the protocol's hand-written
+    one (experiments.nigam2000.loo_accuracy), and, without unlabeled rows
+    counted, refitting without each labeled row."""
+    from probssl.datasets import make_multinomial_mixture
+    from probssl.experiments.nigam2000 import loo_accuracy
+
+    X, y_true = make_multinomial_mixture(n_samples=150, n_features=40,
+                                         n_classes=3, doc_length=30,
+                                         random_state=3)
+    X = sp.csr_matrix(X)
+    y = np.full(150, -1)
+    y[:30] = y_true[:30]
+    model = EMNaiveBayes(alpha=1.0, prior_smoothing=1.0, unlabeled_weight=lam,
+                         tol=1e-12, max_iter=500).fit(X, y)
+    ours = model.leave_one_out_score(X, y)
+    theirs = loo_accuracy(model, X[:30], y[:30], X[30:], lam, 1.0, 1.0)
+    assert ours == pytest.approx(theirs)
+    if lam == 0.0:
+        hits = [EMNaiveBayes(alpha=1.0, prior_smoothing=1.0).fit(
+            X[np.delete(np.arange(30), i)], np.delete(y[:30], i)).predict(
+                X[i])[0] == y[i] for i in range(30)]
+        assert ours == pytest.approx(np.mean(hits))
+
+
+@pytest.mark.parametrize("params", [
+    dict(event_model="gaussian"), dict(event_model="bernoulli"),
+    dict(event_model="poisson"),
+    dict(event_model="gaussian", covariance_type="full", reg_covar=1e-2)])
+def test_leave_one_out_score_equals_refits_for_every_model(params):
+    """Every event model's leave-one-out (closed form or generic) is a
+    refit without the row (unlabeled_weight=0: naive Bayes)."""
+    rng = np.random.RandomState(0)
+    if params["event_model"] == "gaussian":
+        X = np.vstack([rng.randn(15, 3) - 1, rng.randn(15, 3) + 1])
+    else:
+        X = np.vstack([rng.poisson([3, 1, 0.5], (15, 3)),
+                       rng.poisson([0.5, 1, 3], (15, 3))]).astype(float)
+    y = np.repeat([0, 1], 15)
+    y[::3] = 1 - y[::3]  # some rows the others do not explain
+    model = EMNaiveBayes(unlabeled_weight=0.0, **params).fit(X, y)
+    hits = [EMNaiveBayes(**params).fit(np.delete(X, i, 0), np.delete(y, i))
+            .predict(X[i:i + 1])[0] == y[i] for i in range(30)]
+    assert model.leave_one_out_score(X, y) == pytest.approx(np.mean(hits))
