@@ -72,3 +72,37 @@ class GaussianMeansPosterior:
         cross = np.einsum("nd,kjd->knj", X, means * inv)
         mu2 = np.einsum("kjd,jd->kj", means * means, inv)
         return const - 0.5 * (quad[None] - 2 * cross + mu2[:, None, :])
+
+
+class VMFDirectionsPosterior:
+    """von Mises–Fisher components whose mean directions have the posterior
+    vMF(r_k / |r_k|, kappa_k |r_k|) (a uniform prior on the sphere, the
+    concentrations taken as known; ``r_k``: the component's resultant,
+    ``sum_i r_ik x_i``); ``log_c``: the components' log-normalisers."""
+
+    def __init__(self, means, concentrations, resultant_lengths, log_c):
+        self.means = np.asarray(means, dtype=float)
+        self.concentrations = np.asarray(concentrations, dtype=float)
+        self.posterior_concentrations = np.maximum(
+            self.concentrations * np.asarray(resultant_lengths, float), 1e-8)
+        self.log_c = np.asarray(log_c, dtype=float)
+
+    @property
+    def posterior_mean(self):
+        return self.means
+
+    def sample(self, rng, size):
+        """(size, K, d) unit mean directions."""
+        from scipy.stats import vonmises_fisher
+
+        out = np.empty((size,) + self.means.shape)
+        for k, (mu, kappa) in enumerate(zip(self.means,
+                                            self.posterior_concentrations)):
+            out[:, k] = vonmises_fisher(mu, kappa).rvs(size, random_state=rng)
+        return out
+
+    def log_prob(self, X, directions):
+        k, K, d = directions.shape
+        W = (directions * self.concentrations[None, :, None]).reshape(k * K, d)
+        out = np.asarray(X @ W.T).reshape(X.shape[0], k, K)
+        return out.transpose(1, 0, 2) + self.log_c

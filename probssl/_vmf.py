@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln, ive, logsumexp
 
+from ._committees import VMFDirectionsPosterior
 from ._gaussian import DenseEvents
 
 # |norm - 1| above this is not a unit row (float16/32 embeddings pass).
@@ -204,6 +205,12 @@ class VMFEvents(DenseEvents):
     @property
     def means(self):
         return self._mu.T
+
+    def committee(self, stats):
+        """The mean directions' posterior, the concentrations as fitted."""
+        return VMFDirectionsPosterior(self.means, self.concentrations,
+                                      np.sqrt((stats[0]**2).sum(axis=0)),
+                                      self._log_c)
 
     def log_prob(self, X):
         """log f(x | mu_k, kappa_k), shape (n, K): one matrix product."""

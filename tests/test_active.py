@@ -346,37 +346,55 @@ def test_progress_bar_and_verbose(counts, capsys, monkeypatch):
 
 
 # -- errors ------------------------------------------------------------------
-def test_errors(counts):
+def _few_left(y, y_true):
+    """Labels with only 3 rows of the pool left."""
+    few = y.copy()
+    rows = np.flatnonzero(few == -1)[3:]
+    few[rows] = y_true[rows]
+    return few
+
+
+def _label_a_labeled_row(X, y, y_true):
+    done = np.flatnonzero(y != -1)[:1]
+    ActiveLearner(MultinomialNB()).fit(X, y).label(done, y_true[done])
+
+
+ERRORS = [
+    (ValueError, "pool is empty",
+     lambda X, y, t: ActiveLearner(MultinomialNB()).fit(X, t).query()),
+    (ValueError, "cannot query 5 rows from a pool of 3",
+     lambda X, y, t: ActiveLearner(MultinomialNB(), batch_size=5).fit(
+         X, _few_left(y, t)).query()),
+    (TypeError, "predict_proba", lambda X, y, t: ActiveLearner(SVC()).fit(X, y)),
+    (ValueError, "strategy", lambda X, y, t: ActiveLearner(
+        MultinomialNB(), strategy="greedy").fit(X, y)),
+    (ValueError, "batch_size", lambda X, y, t: ActiveLearner(
+        MultinomialNB(), batch_size=0).fit(X, y)),
+    (ValueError, "committee_size", lambda X, y, t: ActiveLearner(
+        MultinomialNB(), committee_size=1).fit(X, y)),
+    (ValueError, "(?i)at least one labeled row", lambda X, y, t: ActiveLearner(
+        MultinomialNB()).fit(X, np.full(X.shape[0], -1))),
+    (ValueError, "inconsistent numbers of rows", lambda X, y, t: ActiveLearner(
+        MultinomialNB()).fit(X, y[:-1])),
+    (ValueError, "already labeled", _label_a_labeled_row),
+    (ValueError, "committee='bootstrap'", lambda X, y, t: ActiveLearner(
+        LogisticRegression(), committee="posterior").fit(X, y).query()),
+]
+
+
+@pytest.mark.parametrize("exc, match, call", ERRORS,
+                         ids=[e[1][:30] for e in ERRORS])
+def test_errors(counts, exc, match, call):
     X, y_true = counts
     y = mask_labels(y_true, 2, random_state=0)
-    full = ActiveLearner(MultinomialNB()).fit(X, y_true)
-    with pytest.raises(ValueError, match="pool is empty"):
-        full.query()
-    few = y.copy()
-    few[np.flatnonzero(few == -1)[3:]] = y_true[np.flatnonzero(few == -1)[3:]]
-    with pytest.raises(ValueError, match="cannot query 5 rows from a pool "
-                                         "of 3"):
-        ActiveLearner(MultinomialNB(), batch_size=5).fit(X, few).query()
-    with pytest.raises(TypeError, match="predict_proba"):
-        ActiveLearner(SVC()).fit(X, y)
-    ActiveLearner(SVC(), strategy="random").fit(X, y).query()
-    with pytest.raises(ValueError, match="strategy"):
-        ActiveLearner(MultinomialNB(), strategy="greedy").fit(X, y)
-    with pytest.raises(ValueError, match="batch_size"):
-        ActiveLearner(MultinomialNB(), batch_size=0).fit(X, y)
-    with pytest.raises(ValueError, match="committee_size"):
-        ActiveLearner(MultinomialNB(), committee_size=1).fit(X, y)
-    with pytest.raises(ValueError, match="(?i)at least one labeled row"):
-        ActiveLearner(MultinomialNB()).fit(X, np.full(X.shape[0], -1))
-    with pytest.raises(ValueError, match="inconsistent numbers of rows"):
-        ActiveLearner(MultinomialNB()).fit(X, y[:-1])
-    learner = ActiveLearner(MultinomialNB()).fit(X, y)
-    done = np.flatnonzero(y != -1)[:1]
-    with pytest.raises(ValueError, match="already labeled"):
-        learner.label(done, y_true[done])
-    with pytest.raises(ValueError, match="committee='bootstrap'"):
-        ActiveLearner(LogisticRegression(), committee="posterior"
-                      ).fit(X, y).query()
+    with pytest.raises(exc, match=match):
+        call(X, y, y_true)
+
+
+def test_random_strategy_needs_no_probabilities(counts):
+    X, y_true = counts
+    y = mask_labels(y_true, 2, random_state=0)
+    assert ActiveLearner(SVC(), strategy="random").fit(X, y).query().size == 1
 
 
 # -- the protocol ------------------------------------------------------------
@@ -522,3 +540,31 @@ def test_empty_documents_are_never_the_densest(counts, dense):
     assert np.all(density[:5] == 0) and density[5:].max() == 1.0
     cos = pool_density(X.toarray() if dense else X, method="cosine")
     assert np.all(cos[:5] == 0) and cos[5:].max() == 1.0
+
+
+def test_vmf_committee_from_the_models_posterior():
+    """The vMF model's own posterior of its mean directions: members
+    scatter about the fitted directions, and a member with the fitted
+    directions is the fitted model."""
+    rng = np.random.RandomState(0)
+    centres = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    X = np.repeat(centres, 40, axis=0) + 0.3 * rng.randn(80, 3)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.full(80, -1)
+    y[[0, 1, 40, 41]] = [0, 0, 1, 1]
+    learner = ActiveLearner(EMNaiveBayes(event_model="vmf"), batch_size=3,
+                            random_state=0).fit(X, y)
+    post = learner.posterior_committee()
+    assert post is not None
+    est = learner.estimator_
+    draws = post.sample(np.random.RandomState(0), 2000)
+    np.testing.assert_allclose(np.linalg.norm(draws, axis=2), 1.0)
+    mean = draws.mean(axis=0)
+    np.testing.assert_allclose(mean / np.linalg.norm(mean, axis=1,
+                                                     keepdims=True),
+                               est.means_, atol=0.01)
+    member = post.member_log_proba(X, est.means_[None])[0]
+    np.testing.assert_allclose(np.exp(member), est.predict_proba(X),
+                               atol=1e-8)
+    picked = learner.query()
+    assert len(set(picked.tolist())) == 3
