@@ -4,6 +4,7 @@ protocol); in its own module so that the dense models of
 :mod:`probssl._events` dispatches, share it without an import cycle."""
 
 import copy
+import inspect
 
 import numpy as np
 
@@ -87,8 +88,9 @@ class EventModel:
     def from_params(cls, **hyper):
         """The model from the estimators' hyper-parameters (``alpha``,
         ``binarize``, ``covariance_type``, ``reg_covar``, ``shrinkage``),
-        taking the ones it uses."""
-        return cls()
+        taking the ones its ``__init__`` names."""
+        names = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in hyper.items() if k in names})
 
     def log_prior(self):
         return self._log_prior

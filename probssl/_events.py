@@ -188,10 +188,6 @@ class MultinomialEvents(EventModel):
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
 
-    @classmethod
-    def from_params(cls, alpha=1.0, **hyper):
-        return cls(alpha)
-
     def prepare(self, X):
         return X if isinstance(X, CountBlock) else CountBlock(
             X, self.order, self.col_nnz)
@@ -295,10 +291,6 @@ class BernoulliEvents(EventModel):
         self.alpha = float(alpha)
         self.binarize = binarize
 
-    @classmethod
-    def from_params(cls, alpha=1.0, binarize=0.0, **hyper):
-        return cls(alpha, binarize)
-
     def binary(self, X):
         """X as 0/1 (``x > binarize``; checked binary if ``binarize`` is
         None)."""
@@ -360,13 +352,7 @@ class PoissonEvents(EventModel):
 
     log_rate = rate = None
 
-    def __init__(self, alpha=1.0):
-        self.alpha = float(alpha)
-
-    @classmethod
-    def from_params(cls, alpha=1.0, **hyper):
-        return cls(alpha)
-
+    __init__ = MultinomialEvents.__init__
     prepare = MultinomialEvents.prepare
     new_stats = MultinomialEvents.new_stats
     add_stats = BernoulliEvents.add_stats
