@@ -9,6 +9,8 @@ draws)``, the (size, n, K) log-densities of the rows under every draw;
 mixing weights and class tables.
 """
 
+import copy
+
 import numpy as np
 
 
@@ -46,12 +48,15 @@ class DirichletPosterior:
 
 class GaussianMeansPosterior:
     """Gaussian components whose means have the normal posterior
-    N(mean, variance / n_eff) (flat prior, the variances (K, d) taken as
-    known)."""
+    N(mean, variance / n_eff) (flat prior, the variances taken as known);
+    members are the fitted diagonal model (``events``, a
+    :class:`probssl._events.GaussianEvents`) with drawn means, so their
+    densities are the model's own."""
 
-    def __init__(self, means, variances, n_eff):
-        self.means = np.asarray(means, dtype=float)
-        self.variances = np.broadcast_to(variances, self.means.shape)
+    def __init__(self, events, n_eff):
+        self.events = events
+        self.means = np.asarray(events.means, dtype=float)
+        self.variances = np.asarray(events.full_variances(), dtype=float)
         self.n_eff = np.maximum(np.asarray(n_eff, dtype=float), 1e-12)
 
     @property
@@ -63,15 +68,11 @@ class GaussianMeansPosterior:
         return self.means + sd * rng.standard_normal((size,) + self.means.shape)
 
     def log_prob(self, X, means):
-        """(k, n, K) Gaussian log densities by matrix products (no n x K x d
-        array): sum_d (x - mu)^2 / v = x^2 . 1/v - 2 x . mu/v + mu^2 . 1/v."""
+        """(k, n, K) log-densities under every member's means."""
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X, float)
-        inv = 1.0 / self.variances                               # (K, d)
-        const = -0.5 * np.log(2 * np.pi * self.variances).sum(axis=1)
-        quad = (X * X) @ inv.T                                   # (n, K)
-        cross = np.einsum("nd,kjd->knj", X, means * inv)
-        mu2 = np.einsum("kjd,jd->kj", means * means, inv)
-        return const - 0.5 * (quad[None] - 2 * cross + mu2[:, None, :])
+        member = copy.copy(self.events)
+        return np.stack([member._set(m, self.events.variances).log_prob(X)
+                         for m in means])
 
 
 class VMFDirectionsPosterior:

@@ -486,8 +486,7 @@ class GaussianEvents(DenseEvents):
 
     def committee(self, stats):
         """The means' normal posterior, the variances as fitted."""
-        return GaussianMeansPosterior(self.means, self.full_variances(),
-                                      stats[1])
+        return GaussianMeansPosterior(self, stats[1])
 
 register(VMFEvents)
 

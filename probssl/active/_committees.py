@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .._committees import DirichletPosterior, GaussianMeansPosterior
+from .._events import GaussianEvents
 
 
 def class_log_proba(log_joint, log_beta):
@@ -76,9 +77,9 @@ def posterior_committee(est):
             return Committee(DirichletPosterior(est.feature_count_ + alpha),
                              est.class_log_prior_, None)
         if name == "GaussianNB":
-            return Committee(GaussianMeansPosterior(
-                est.theta_, est.var_, est.class_count_),
-                np.log(est.class_prior_), None)
+            events = GaussianEvents("diag")._set(est.theta_, est.var_)
+            return Committee(GaussianMeansPosterior(events, est.class_count_),
+                             np.log(est.class_prior_), None)
         return None
     statistics = getattr(est, "_statistics", None)
     state = getattr(est, "_mixing_state", None)
