@@ -18,7 +18,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.mixture._gaussian_mixture import (_compute_precision_cholesky,
                                                _estimate_gaussian_parameters)
 
-from _helpers import fit_quiet
+from _helpers import fit_quiet, one_blas_thread  # noqa: F401 (fixture)
 from probssl import EMNaiveBayes, HybridClassifier, MixtureOfExperts
 from probssl._events import GaussianEvents, make_event_model
 from probssl._gaussian import FullGaussianEvents
@@ -43,17 +43,6 @@ def mixture(seed=0, C=3, d=4, n=3000, n_lab=30, offset=0.0, tied=False,
     return X, y_ssl, y, means, covs
 
 
-
-@pytest.fixture(autouse=True)
-def one_blas_thread():
-    """d x d products and Cholesky factors of a few hundred dimensions:
-    on a machine whose cores are busy, OpenBLAS's threads wait for each
-    other (test_high_dimension_and_constant_feature: 28 s against 2.6 s
-    with one thread, same results)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 # -- 1. GaussianMixture's M-step and log-density --------------------------------
 @pytest.mark.parametrize("covariance_type", ["full", "tied"])

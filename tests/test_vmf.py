@@ -17,7 +17,7 @@ from scipy.special import iv
 from scipy.stats import vonmises_fisher
 from sklearn.exceptions import ConvergenceWarning
 
-from _helpers import fit_quiet
+from _helpers import fit_quiet, one_blas_thread  # noqa: F401 (fixture)
 from probssl import CoTraining, EMNaiveBayes, HybridClassifier, \
     MixtureOfExperts, MultiView
 from probssl._vmf import (VMFEvents, log_bessel_iv, log_normalizer,
