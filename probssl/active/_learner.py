@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import (BaseEstimator, ClassifierMixin, MetaEstimatorMixin,
                           clone)
 from sklearn.metrics import accuracy_score
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import (check_is_fitted, column_or_1d,
                                       validate_data)
 
@@ -280,9 +280,13 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = self.estimator.__sklearn_tags__()
-        tags.input_tags.sparse = inner.input_tags.sparse
-        tags.input_tags.positive_only = inner.input_tags.positive_only
+        try:
+            inner = get_tags(self.estimator).input_tags
+        except AttributeError:  # not a scikit-learn estimator: no tags
+            inner = None
+        if inner is not None:
+            tags.input_tags.sparse = inner.sparse
+            tags.input_tags.positive_only = inner.positive_only
         tags.classifier_tags.poor_score = True
         return tags
 
