@@ -13,8 +13,11 @@ lets a semi-supervised model learn from the rest of the pool:
   (:class:`~probssl.EMNaiveBayes`, :class:`~probssl.MixtureOfExperts`,
   :class:`sklearn.naive_bayes.MultinomialNB`), a normal posterior of the
   means for the Gaussian model (:class:`~probssl.EMNaiveBayes` with
-  ``event_model="gaussian"``, :class:`sklearn.naive_bayes.GaussianNB`), and
-  bootstrap refits for any other classifier with ``predict_proba``.
+  ``event_model="gaussian"`` and a diagonal covariance,
+  :class:`sklearn.naive_bayes.GaussianNB`), a von Mises–Fisher posterior of
+  the mean directions for the vMF model, each given by the event model
+  itself from its statistics (:mod:`probssl._committees`), and bootstrap
+  refits for any other classifier with ``predict_proba``.
   Disagreement is the mean KL divergence of the members' class posteriors
   to the committee's mean posterior.
 
