@@ -11,6 +11,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.svm import SVC
 
+from _helpers import one_blas_thread  # noqa: F401 (fixture)
 from probssl import EMNaiveBayes
 from probssl.co_training import VIEW_WEIGHT_GRID, CoEM, CoTraining, MultiView
 
