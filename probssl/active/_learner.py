@@ -444,10 +444,11 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                              f"{rows.size}")
         scores = self.score_pool(pool)
         order = np.argsort(-scores, kind="stable")
-        # Equal scores (duplicate documents, empty ones) in a random order,
-        # not the pool's; drawn only when there are ties, so that a query
-        # without any uses the random stream as before.
-        if np.any(np.diff(scores[order]) == 0):
+        # Rows of equal score (duplicate documents, empty ones) across the
+        # cut are taken at random, not in pool order; drawn only then, so
+        # that a query whose choice no tie decides uses the random stream
+        # as before.
+        if n < scores.size and scores[order[n - 1]] == scores[order[n]]:
             key = self.random_state_.random_sample(scores.size)
             order = np.lexsort((key, -scores))
         return rows[order[:n]]
