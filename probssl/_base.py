@@ -19,8 +19,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._em import run_em
+from ._event_base import event_class
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
-from ._sources import Chunks, InMemory
+from ._sources import Chunks, Fitted, InMemory
 from ._validation import (check_input, check_not_dask, check_sample_weight,
                           check_semi_supervised_y, scored_rows)
 
@@ -54,27 +55,44 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.event_model != "gaussian"
-        # "auto" takes real-valued dense input (Gaussian); counts must not
-        # be negative.
-        tags.input_tags.positive_only = self.event_model == "multinomial"
+        # "auto" takes sparse counts (multinomial) and real-valued dense
+        # input (Gaussian) alike.
+        auto = self.event_model == "auto"
+        model = None if auto else event_class(self.event_model)
+        tags.input_tags.sparse = auto or model.sparse_input
+        tags.input_tags.positive_only = not auto and model.non_negative
         # As MultinomialNB, which these models equal on fully labeled
         # counts with one component per class.
         tags.classifier_tags.poor_score = True
         return tags
 
-    def _validate_fit(self, X, y, sample_weight):
-        """Validate fit's input; set ``event_model_``, ``classes_`` and
-        ``n_features_in_``. Returns ``(X, y_index, sample_weight)`` with
-        ``y_index`` -1 on unlabeled rows."""
+    def _check_fit_input(self, X, y, sample_weight):
+        """Validate fit's input: ``(X, y_index, sample_weight, fitted)``
+        with ``y_index`` -1 on unlabeled rows and ``fitted`` the
+        :class:`probssl._sources.Fitted` (classes, event model, features)
+        to set."""
         check_not_dask(self, X, y, sample_weight)
-        X, self.event_model_ = check_input(self, X, self.event_model,
-                                           reset=True)
-        self.classes_, y_index = check_semi_supervised_y(y, X.shape[0])
+        X, event_model = check_input(self, X, self.event_model, reset=True)
+        classes, y_index = check_semi_supervised_y(y, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X)
         if not np.any(sample_weight[y_index >= 0] > 0):
             raise ValueError("Every labeled row has sample_weight 0: "
                              "nothing to learn from.")
+        return X, y_index, sample_weight, Fitted(classes, event_model,
+                                                 X.shape[1], X.shape[0])
+
+    def _set_input_attributes(self, fitted):
+        self.classes_ = fitted.classes
+        self.event_model_ = fitted.event_model
+        self.n_features_in_ = fitted.n_features
+
+    def _validate_fit(self, X, y, sample_weight):
+        """Validate fit's input; set ``event_model_``, ``classes_`` and
+        ``n_features_in_``. Returns ``(X, y_index, sample_weight)`` with
+        ``y_index`` -1 on unlabeled rows."""
+        X, y_index, sample_weight, fitted = self._check_fit_input(
+            X, y, sample_weight)
+        self._set_input_attributes(fitted)
         return X, y_index, sample_weight
 
     def _validated(self, X):
@@ -186,11 +204,11 @@ class EMClassifier(SemiSupervisedClassifier):
             return self._fit_source(DaskSource, X, y, sample_weight)
         return self._fit_source(InMemory, X, y, sample_weight)
 
-    def _tol(self):
+    def _tol(self, events):
         # "auto": Nigam et al.'s ~10 iterations for counts; dense models'
         # components separate slowly, so they run closer to convergence.
-        counts = self.event_model_ in ("multinomial", "bernoulli")
-        return self.tol if self.tol != "auto" else 1e-4 if counts else 1e-6
+        return (self.tol if self.tol != "auto" else
+                1e-4 if events.counts else 1e-6)
 
     def _guess(self, source):
         """The most probable class of every row of ``fit``'s input."""
@@ -227,27 +245,33 @@ class EMClassifier(SemiSupervisedClassifier):
                 self.n_features_in_)
 
     def _fit_source(self, make_source, *args, callback=None, **kwargs):
-        """Fit by EM over ``make_source(self, *args, new_events, **kwargs)``
-        (which sets ``classes_``, ``event_model_`` and ``n_features_in_``);
-        ``transduction_`` when it is in memory."""
+        """Fit by EM over ``make_source(self, *args, new_events,
+        unlabeled_weight, **kwargs)`` (whose ``fitted`` gives ``classes_``,
+        ``event_model_`` and ``n_features_in_``); ``transduction_`` when it
+        is in memory."""
         # What a warm start continues from; then no attribute of an
         # earlier fit survives (another event model sets other ones).
         previous = ((self._fitted_on(), self.events_, self._mixing_state)
                     if self.warm_start and hasattr(self, "events_") else None)
         for name in [a for a in vars(self) if a.endswith("_")]:
             delattr(self, name)
-        source = make_source(self, *args, self._new_events, **kwargs)
+        source = make_source(self, *args, self._new_events,
+                             float(getattr(self, "unlabeled_weight", 1.0)),
+                             **kwargs)
+        self._set_input_attributes(source.fitted)
         # a warm start only on the same classes, model and features
         warm = previous[1:] if previous and previous[0] == self._fitted_on() \
             else None
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         run = run_em(source.events_template, self._mixing(len(self.classes_),
                                                           seed), source,
-                     max_iter=self.max_iter, tol=self._tol(),
+                     max_iter=self.max_iter, tol=self._tol(source.events_template),
                      n_init=getattr(self, "n_init", 1), verbose=self.verbose,
                      owner=type(self).__name__, warm=warm, callback=callback)
         self.events_ = run.events
         self._mixing_state = run.mixing
+        # The statistics of the final parameters (committees, leave-one-out)
+        self._statistics = run.stats
         self.n_iter_ = run.n_iter
         self.converged_ = run.converged
         self.lower_bound_ = run.history[-1]

@@ -35,7 +35,7 @@ import time
 import warnings
 
 __all__ = ["CacheWarning", "atomic_write", "read_entry", "write_entry",
-           "file_sha256", "remove_orphans", "data_home_path"]
+           "file_sha256", "hash_file", "remove_orphans", "data_home_path"]
 
 MAGIC = b"\nPROBSSL-CACHE\n"
 _FOOTER = 17  # 16 hex digits and a newline: the trailer's length
@@ -268,6 +268,15 @@ def read_entry(path, kind, meta=None, stacklevel=2):
 _FILE_DIGESTS = {}
 
 
+def hash_file(path, h):
+    """Feed the content of the file ``path`` to the hash object ``h`` (the
+    one file reader of every digest here); returns ``h``."""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h
+
+
 def file_sha256(path):
     """SHA-256 (hex) of a file's content, memoized per process.
 
@@ -278,9 +287,6 @@ def file_sha256(path):
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
     digest = _FILE_DIGESTS.get(key)
     if digest is None:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        digest = _FILE_DIGESTS[key] = h.hexdigest()
+        digest = _FILE_DIGESTS[key] = hash_file(path,
+                                                hashlib.sha256()).hexdigest()
     return digest

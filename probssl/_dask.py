@@ -98,7 +98,8 @@ def _lost_worker_errors():
 class DaskSource(Source):
     """Row blocks of Dask arrays, held by the cluster."""
 
-    def __init__(self, est, X, y, sample_weight, events, client=None):
+    def __init__(self, est, X, y, sample_weight, events, unlabeled_weight=1.0,
+                 client=None):
         import dask
         import dask.array as da
 
@@ -127,8 +128,11 @@ class DaskSource(Source):
         scans = [dask.delayed(scan_block)(xi, yi, est.event_model)
                  for xi, yi in zip(xb, yb)]
         scans = dask.compute(*scans, scheduler=self.client)
-        events = self._from_scans(est, scans, events)
-        prepared = [dask.delayed(_kept_block)(xi, yi, wi, est, events, o)
+        events = self._from_scans(scans, est.event_model, events,
+                                  unlabeled_weight)
+        name = type(est).__name__
+        prepared = [dask.delayed(_kept_block)(xi, yi, wi, name, self.fitted,
+                                              events, o)
                     for xi, yi, wi, o in zip(xb, yb, wb, self.offsets)]
         if self.client is not None:
             from distributed import wait

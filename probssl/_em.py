@@ -74,9 +74,10 @@ def caller_stacklevel():
     return level
 
 
-# The outcome of one EM run: the event model, the mixing part's state, and
-# the objective after every iteration.
-Run = namedtuple("Run", "events mixing n_iter converged history")
+# The outcome of one EM run: the event model, the mixing part's state, the
+# objective after every iteration, and the statistics of the last E-step
+# (those of the final parameters; the event model's in input column order).
+Run = namedtuple("Run", "events mixing n_iter converged history stats")
 
 
 def has_converged(history, tol, *, kind="objective", owner="EM",
@@ -142,7 +143,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
     """Fit ``events`` (an event model, copied per start) and ``mixing`` by
     EM over ``source``; ``warm``: a fitted ``(events, mixing state)`` to
     start from (an E-step first) instead of the mixing part's start.
-    Returns the best :class:`Run`, its event model in input column order.
+    Returns the best :class:`Run`, its event model and statistics in input
+    column order.
     """
     best = None
     for run in range(1 if warm else mixing.n_runs(n_init)):
@@ -171,7 +173,7 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
                 comparable=keep is None)
             if converged:
                 break
-        result = Run(ev, mixing.state(), n_iter, converged, history)
+        result = Run(ev, mixing.state(), n_iter, converged, history, stats)
         # A later start must win by more than rounding (runs that reach the
         # same optimum tie, and the first is kept whatever the blocking).
         if best is None or result.history[-1] > best.history[-1] + 1e-12 * abs(
@@ -179,6 +181,8 @@ def run_em(events, mixing, source, *, max_iter, tol, n_init=1, verbose=0,
             best = result
     if not best.converged:
         warn_not_converged(owner, max_iter)
+    best.stats.events = best.events.stats_in_input_order(best.stats.events)
+    best.stats.changed = None
     best.events.restore_order()
     return best
 

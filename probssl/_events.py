@@ -33,6 +33,13 @@ cache locality; the parameters carry that order explicitly (``order``:
 | multinomial | counts         | X.T @ R, lengths @ R               |
 | bernoulli   | binary (> b)   | X.T @ R, R.sum(0)                  |
 | gaussian    | dense reals    | R.T @ [X*X, X], R.sum(0)           |
+| poisson     | counts         | X.T @ R, R.sum(0)                  |
+| vmf         | unit rows      | X.T @ R, R.sum(0)                  |
+
+A model is one class registered by name (:func:`register`): what it is
+(sparse input, counts, column order, ...) it declares as class attributes
+(see :class:`probssl._event_base.EventModel`), which the estimators, the
+sources and active learning read.
 """
 
 import contextlib
@@ -43,13 +50,14 @@ import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
 from . import _kernels
+from ._committees import DirichletPosterior, GaussianMeansPosterior
 from ._gaussian import (DenseEvents, FullGaussianEvents,
                         warn_below_reg_covar)
-from ._event_base import EventModel
+from ._event_base import EVENT_MODELS, EventModel, register
 from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
 
-EVENT_MODELS = ("multinomial", "bernoulli", "gaussian", "vmf")
+__all__ = ["EVENT_MODELS", "COVARIANCE_TYPES", "make_event_model"]
 # scikit-learn's meanings; "tied" is one shared FULL covariance (before
 # issue 17 it was one shared diagonal, now "tied_diag").
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical", "tied_diag")
@@ -151,6 +159,7 @@ class GaussianBlock:
         return GaussianBlock(self.XX[i:i + 1, self.n_features:])
 
 
+@register
 class MultinomialEvents(EventModel):
     """K multinomials over V words with a symmetric Dirichlet prior.
 
@@ -170,6 +179,8 @@ class MultinomialEvents(EventModel):
     """
 
     name = "multinomial"
+    non_negative = counts = column_order = incremental = True
+    _feature_stats = (0,)
     _feature_params = ("log_stats", "col_sums", "bound")
     _bounds = ("bound",)
 
@@ -249,7 +260,15 @@ class MultinomialEvents(EventModel):
         """log theta as (K, V), scikit-learn's orientation (a view)."""
         return self.log_theta.T
 
+    def naive_bayes_attributes(self):
+        return {"feature_log_prob": self.feature_log_prob}
 
+    def committee(self, stats):
+        """Dirichlet(alpha + expected word counts) per component."""
+        return DirichletPosterior(self.alpha + stats[0].T)
+
+
+@register
 class BernoulliEvents(EventModel):
     """K products of Bernoullis: the presence or absence of every word.
 
@@ -263,6 +282,8 @@ class BernoulliEvents(EventModel):
     """
 
     name = "bernoulli"
+    counts = column_order = True
+    _feature_stats = (0,)
     _feature_params = ("log_p", "log_1mp")
 
     log_p = log_1mp = None
@@ -310,7 +331,47 @@ class BernoulliEvents(EventModel):
         """log p as (K, V), as ``BernoulliNB.feature_log_prob_``."""
         return self.log_p.T
 
+    naive_bayes_attributes = MultinomialEvents.naive_bayes_attributes
 
+
+@register
+class PoissonEvents(EventModel):
+    """K products of Poissons: every count ``x_w ~ Poisson(lambda[w, k])``.
+
+    With a Gamma(alpha + 1, 1) prior on every rate the MAP M-step is::
+
+        lambda[w, k] = (alpha + sum_i x_iw r[i, k]) / (1 + sum_i r[i, k])
+
+    and ``log p(x | k) = x . log lambda_k - sum_w lambda[w, k]`` up to
+    ``-sum_w log x_w!`` (a term in x only): one sparse product.
+    """
+
+    name = "poisson"
+    non_negative = counts = column_order = True
+    _feature_stats = (0,)
+    _feature_params = ("log_rate", "rate")
+
+    log_rate = rate = None
+
+    __init__ = MultinomialEvents.__init__
+    prepare = MultinomialEvents.prepare
+    new_stats = MultinomialEvents.new_stats
+    add_stats = BernoulliEvents.add_stats
+
+    def m_step(self, stats, changed=None):
+        S, nk = stats
+        self.rate = (self.alpha + S) / (1.0 + nk)
+        self.log_rate = np.log(self.rate)
+        self._log_prior = float((self.alpha * self.log_rate
+                                 - self.rate).sum())
+        return self
+
+    def log_prob(self, X):
+        return (self.prepare(X).dot(np.ascontiguousarray(self.log_rate))
+                - self.rate.sum(axis=0))
+
+
+@register
 class GaussianEvents(DenseEvents):
     """K Gaussians with diagonal covariances, for dense embeddings.
 
@@ -327,9 +388,19 @@ class GaussianEvents(DenseEvents):
     """
 
     name = "gaussian"
+    sparse_input = spherical = False
+    centred = True
     fitted_attributes = ("means", "variances")
 
     means = variances = shift = None
+
+    @classmethod
+    def from_params(cls, covariance_type="diag", reg_covar=1e-6,
+                    shrinkage=None, **hyper):
+        """The full / tied models for those covariance types."""
+        if covariance_type in ("full", "tied"):
+            return FullGaussianEvents(covariance_type, reg_covar, shrinkage)
+        return cls(covariance_type, reg_covar)
 
     def __init__(self, covariance_type="diag", reg_covar=1e-6):
         if covariance_type not in ("diag", "tied_diag", "spherical"):
@@ -412,17 +483,21 @@ class GaussianEvents(DenseEvents):
         out += self._const
         return out
 
-def make_event_model(name, *, alpha=1.0, binarize=0.0, covariance_type="diag",
-                     reg_covar=1e-6, shrinkage=None):
-    """The event model called ``name`` with the relevant hyper-parameters
-    (vMF: one concentration shared when ``covariance_type`` is tied)."""
+    def naive_bayes_attributes(self):
+        return {"theta": self.means, "var": self.full_variances()}
+
+    def committee(self, stats):
+        """The means' normal posterior, the variances as fitted."""
+        return GaussianMeansPosterior(self, stats[1])
+
+register(VMFEvents)
+
+
+def make_event_model(name, **hyper):
+    """The event model called ``name`` from the estimators'
+    hyper-parameters (``alpha``, ``binarize``, ``covariance_type``,
+    ``reg_covar``, ``shrinkage``; each model takes the ones it uses)."""
     if name not in EVENT_MODELS:
-        raise ValueError(f"event_model must be one of {EVENT_MODELS} or "
-                         f"'auto', got {name!r}.")
-    if name == "vmf":
-        return VMFEvents(shared=covariance_type in ("tied", "tied_diag"))
-    if name == "gaussian" and covariance_type in ("full", "tied"):
-        return FullGaussianEvents(covariance_type, reg_covar, shrinkage)
-    return (MultinomialEvents(alpha) if name == "multinomial" else
-            BernoulliEvents(alpha, binarize) if name == "bernoulli" else
-            GaussianEvents(covariance_type, reg_covar))
+        raise ValueError(f"event_model must be one of {tuple(EVENT_MODELS)} "
+                         f"or 'auto', got {name!r}.")
+    return EVENT_MODELS[name].from_params(**hyper)

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import cholesky, solve_triangular
 
+from ._em import caller_stacklevel
 from ._event_base import EventModel
 
 SHRINKAGE_HELP = "None, a float in [0, 1] or 'auto'"
@@ -75,7 +76,7 @@ def warn_below_reg_covar(owner, variances, means, nk, reg_covar):
             f"far below reg_covar={reg_covar:g}, which swamps them: the model "
             "sees almost no spread and may predict near chance. Rescale X "
             "(e.g. sklearn.preprocessing.StandardScaler) or lower "
-            "reg_covar.", UserWarning, stacklevel=2)
+            "reg_covar.", UserWarning, stacklevel=caller_stacklevel())
 
 
 def weighted_gram(U, w):
@@ -175,6 +176,8 @@ class FullGaussianEvents(DenseEvents):
     """
 
     name = "gaussian"
+    sparse_input = spherical = False
+    centred = True
     fitted_attributes = ("means", "variances", "covariances")
 
     means = covariances = precisions_cholesky = None
@@ -412,3 +415,6 @@ class FullGaussianEvents(DenseEvents):
     def full_variances(self):
         """Variances broadcast to (K, d) (``GaussianNB``'s ``var_``)."""
         return np.broadcast_to(self.variances, self.means.shape)
+
+    def naive_bayes_attributes(self):
+        return {"theta": self.means, "var": self.full_variances()}

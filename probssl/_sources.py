@@ -29,10 +29,11 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
+from ._event_base import event_class
 from ._npz_chunks import (NpzChunks, _chunk_items,  # noqa: F401
                           _in_chunk, write_npz_chunks)
-from ._validation import (COUNT_MODELS, check_block, check_sparse_structure,
-                          labels_of, merge_labels, resolve_event_model)
+from ._validation import (AUTO_MODELS, check_block, check_sparse_structure,
+                          labels_of, looks_like_counts, merge_labels)
 
 
 @dataclass
@@ -65,12 +66,11 @@ def add(a, b):
     return a + b if isinstance(a, Stats) else [x + y for x, y in zip(a, b)]
 
 
-def make_block(est, events, X, y_index, sample_weight, offset):
+def make_block(events, X, y_index, sample_weight, offset, unlabeled_weight):
     """The rows of positive weight of one validated block (``offset``: the
     position of its first row in the input; unlabeled rows weighted by
-    ``est.unlabeled_weight``, 1 when it has none)."""
-    weights = sample_weight * np.where(
-        y_index >= 0, 1.0, float(getattr(est, "unlabeled_weight", 1.0)))
+    ``unlabeled_weight``)."""
+    weights = sample_weight * np.where(y_index >= 0, 1.0, unlabeled_weight)
     active = weights > 0
     rows = offset + np.flatnonzero(active)
     if not active.all():
@@ -79,11 +79,13 @@ def make_block(est, events, X, y_index, sample_weight, offset):
                  np.ascontiguousarray(weights), rows)
 
 
-def prepare_block(X, y, w, est, events, offset):
-    """One raw block of rows checked as ``fit`` checks its input, then made
-    a :class:`Block` (``offset``: the position of its first row)."""
-    X, y_index, sw = check_block(est, X, y, w, est.classes_, est.event_model_)
-    return make_block(est, events, X, y_index, sw, offset)
+def prepare_block(X, y, w, name, fitted, events, offset):
+    """One raw block of rows checked as ``fit`` checks its input (``name``:
+    the estimator's), then made a :class:`Block` (``offset``: the position
+    of its first row; ``fitted``: the :class:`Fitted` the scans set up)."""
+    X, y_index, sw = check_block(name, X, y, w, fitted.classes,
+                                 fitted.event_model, fitted.n_features)
+    return make_block(events, X, y_index, sw, offset, fitted.unlabeled_weight)
 
 
 def kind_mass(block, resp, n_kinds):
@@ -122,8 +124,22 @@ def document_frequency(X):
     return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
 
 
+@dataclass
+class Fitted:
+    """What a source learns of its input before EM, for the estimator to
+    set (``classes_``, ``event_model_``, ``n_features_in_``) and to read
+    back (the rows' count)."""
+
+    classes: np.ndarray
+    event_model: str
+    n_features: int
+    n_rows: int
+    unlabeled_weight: float = 1.0
+
+
 class Source:
-    """What the sources share: the scan's results, and passes as reduces."""
+    """What the sources share: the scan's results (``fitted``), and passes
+    as reduces."""
 
     def _setup(self, events, doc_freq, mean):
         """Count models: columns by decreasing document frequency (the few
@@ -132,31 +148,31 @@ class Source:
         and ``mean`` compute them: each only for the model that needs it
         (counting a dense X's non-zeros takes a sparse copy of it)."""
         self.events_template = events
-        if events.name == "gaussian":
+        if events.centred:
             events.shift = mean()
-        elif events.name in COUNT_MODELS:
+        if events.column_order:
             freq = doc_freq()
             events.order = np.argsort(-freq, kind="stable")
             events.col_nnz = self.doc_freq = freq[events.order]
 
-    def _from_scans(self, est, scans, events, classes=None):
-        """Set up from the :func:`scan_block` results of every block (the
-        estimator's ``classes_``, ``event_model_``, ``n_features_in_``);
-        returns the model's blank events."""
+    def _from_scans(self, scans, event_model, events, unlabeled_weight,
+                    classes=None):
+        """Set up ``fitted`` from the :func:`scan_block` results of every
+        block; returns the model's blank events."""
         labels, sizes, counts, doc_freq, n_features, sums = zip(*scans)
         for k, d in enumerate(n_features):
             if d != n_features[0]:
                 raise ValueError(f"chunk {k} has {d} features, chunk 0 "
                                  f"has {n_features[0]}.")
         self.offsets = np.cumsum((0,) + sizes)
-        est.classes_ = (merge_labels(labels) if classes is None
-                        else np.unique(np.asarray(classes)))
-        # "auto" over blocks as over the whole input: multinomial when every
-        # block is sparse or non-negative integers, else Gaussian.
-        est.event_model_ = est.event_model if est.event_model != "auto" else (
-            "multinomial" if all(counts) else "gaussian")
-        est.n_features_in_ = n_features[0]
-        events = events(est.event_model_)
+        # "auto" over blocks as over the whole input: counts when every
+        # block looks like counts.
+        self.fitted = Fitted(
+            merge_labels(labels) if classes is None
+            else np.unique(np.asarray(classes)),
+            event_model if event_model != "auto" else AUTO_MODELS[all(counts)],
+            n_features[0], int(self.offsets[-1]), float(unlabeled_weight))
+        events = events(self.fitted.event_model)
         self._setup(events, lambda: sum(doc_freq),
                     lambda: sum(sums) / self.offsets[-1])
         return events
@@ -178,12 +194,15 @@ class InMemory(Source):
     multinomial model, the incremental passes of :mod:`probssl._incremental`
     (``resp`` and the statistics kept between passes)."""
 
-    def __init__(self, est, X, y, sample_weight, events):
-        self.X, self.y_index, sw = est._validate_fit(X, y, sample_weight)
-        events = events(est.event_model_)
+    def __init__(self, est, X, y, sample_weight, events, unlabeled_weight=1.0):
+        self.X, self.y_index, sw, self.fitted = est._check_fit_input(
+            X, y, sample_weight)
+        self.fitted.unlabeled_weight = float(unlabeled_weight)
+        events = events(self.fitted.event_model)
         self._setup(events, lambda: document_frequency(self.X),
                     lambda: self.X.mean(axis=0))
-        self.block = make_block(est, events, self.X, self.y_index, sw, 0)
+        self.block = make_block(events, self.X, self.y_index, sw, 0,
+                                self.fitted.unlabeled_weight)
         self.passes = None
 
     def reduce(self, func, *args, combine=None):
@@ -194,14 +213,14 @@ class InMemory(Source):
             self.block, self.passes.resp, n_kinds), loglik, changed)
 
     def start(self, events, mixing, run):
-        if events.name != "multinomial":
+        if not events.incremental:
             return super().start(events, mixing, run)
         self.passes = IncrementalPasses(self.block,
                                         mixing.initial_resp(self.block, run))
         return self._stats(self.passes.start(), 0.0, mixing.C + 1)
 
     def e_pass(self, events, table):
-        if events.name != "multinomial":
+        if not events.incremental:
             return super().e_pass(events, table)
         if self.passes is None:  # a warm start: nothing counted yet
             self.passes = IncrementalPasses(self.block, np.zeros((
@@ -225,28 +244,31 @@ def scan_block(X, y, event_model):
     whether it looks like counts, its document frequencies."""
     check_sparse_structure(X)
     X = check_array(X, accept_sparse="csr", dtype=np.float64)
-    model = resolve_event_model(X, event_model)
-    return (labels_of(y), X.shape[0], model == "multinomial",
-            document_frequency(X) if model in COUNT_MODELS else None,
+    counts = looks_like_counts(X)
+    model = event_class(event_model if event_model != "auto"
+                        else AUTO_MODELS[counts])
+    return (labels_of(y), X.shape[0], counts,
+            document_frequency(X) if model.column_order else None,
             X.shape[1], np.asarray(X.sum(axis=0)).ravel())
 
 
 class Chunks(Source):
     """Chunks read one at a time, validated and prepared every pass."""
 
-    def __init__(self, est, chunks, classes, events):
-        self.est, self.chunks = est, chunks
+    def __init__(self, est, chunks, classes, events, unlabeled_weight=1.0):
+        self.name, self.chunks = type(est).__name__, chunks
         self.files = getattr(chunks, "files", ())
         scans = [_in_chunk(k, scan_block, X, y, est.event_model,
                            files=self.files)
                  for k, X, y, w in _chunk_items(chunks)]
         if not scans:
             raise ValueError("chunks yielded no chunk.")
-        self._from_scans(est, scans, events, classes)
+        self._from_scans(scans, est.event_model, events, unlabeled_weight,
+                         classes)
 
     def blocks(self):
         for k, X, y, w in _chunk_items(self.chunks):
-            yield _in_chunk(k, prepare_block, X, y, w, self.est,
+            yield _in_chunk(k, prepare_block, X, y, w, self.name, self.fitted,
                             self.events_template, self.offsets[k],
                             files=self.files)
 

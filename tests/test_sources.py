@@ -14,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from _helpers import assert_same_model
 from probssl import EMNaiveBayes, MixtureOfExperts
 from probssl.chunked import NpzChunks, write_npz_chunks
 from probssl.datasets import make_multinomial_mixture
@@ -43,27 +44,6 @@ def reals():
     y = np.where(rng.rand(900) < 0.05, z % 3, -1)
     y[:3] = [0, 1, 2]
     return X, y, rng.uniform(0.5, 1.5, 900)
-
-
-def fitted_attributes(est):
-    names = ["lower_bounds_", "class_table_", "weights_", "means_",
-             "variances_", "component_feature_log_prob_"]
-    out = {n: getattr(est, n) for n in names if hasattr(est, n)}
-    if hasattr(est, "component_log_prior_"):
-        # probabilities: the log of a vanished component's prior (1e-16 or
-        # 1e-70) is rounding noise
-        out["prior"] = np.exp(est.component_log_prior_)
-    return out
-
-
-def assert_same(a, b):
-    assert a.n_iter_ == b.n_iter_
-    assert a.event_model_ == b.event_model_
-    assert_array_equal(a.classes_, b.classes_)
-    fa, fb = fitted_attributes(a), fitted_attributes(b)
-    assert fa.keys() == fb.keys()
-    for name in fa:
-        assert_allclose(fb[name], fa[name], rtol=TOL, atol=TOL, err_msg=name)
 
 
 CASES = [
@@ -113,7 +93,7 @@ def test_chunks_equal_in_memory(cls, model, params, counts, reals, tmp_path):
     a, b = fit_both(cls, model, params, data, tmp_path,
                     dense_chunks=model == "bernoulli")
     assert a.n_iter_ > 2
-    assert_same(a, b)
+    assert_same_model(a, b, TOL)
     X = data[0]
     assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=TOL)
 
@@ -122,7 +102,7 @@ def test_dense_and_sparse_chunks_of_counts_agree(counts, tmp_path):
     a, b = fit_both(MixtureOfExperts, "multinomial",
                     dict(n_components=5, init="kmeans", random_state=0),
                     counts, tmp_path / "dense", dense_chunks=True, rows=400)
-    assert_same(a, b)
+    assert_same_model(a, b, TOL)
     assert len(NpzChunks(tmp_path / "dense")) == 3
 
 
@@ -132,7 +112,7 @@ def test_auto_means_the_same_model_on_every_path(reals, tmp_path):
     a = EMNaiveBayes().fit(X, y)
     b = EMNaiveBayes().fit_chunks(NpzChunks(tmp_path))
     assert a.event_model_ == b.event_model_ == "gaussian"
-    assert_same(a, b)
+    assert_same_model(a, b, TOL)
 
 
 @pytest.mark.parametrize("cls, model, params", CASES)
@@ -146,7 +126,7 @@ def test_dask_equals_in_memory(cls, model, params, counts, reals):
         Xd = da.from_array(X, chunks=(300, -1), asarray=False)
         b = cls(**est.get_params()).fit(Xd, da.from_array(y, chunks=300),
                                         da.from_array(w, chunks=300))
-    assert_same(a, b)
+    assert_same_model(a, b, TOL)
 
 
 @pytest.mark.parametrize("cls, params", [

@@ -17,6 +17,7 @@ from scipy.special import iv
 from scipy.stats import vonmises_fisher
 from sklearn.exceptions import ConvergenceWarning
 
+from _helpers import fit_quiet, one_blas_thread  # noqa: F401 (fixture)
 from probssl import CoTraining, EMNaiveBayes, HybridClassifier, \
     MixtureOfExperts, MultiView
 from probssl._vmf import (VMFEvents, log_bessel_iv, log_normalizer,
@@ -39,12 +40,6 @@ def vmf_mixture(seed=0, C=3, d=10, kappas=(20.0, 50.0, 100.0), n=3000,
     for c in range(C):
         y_ssl[np.flatnonzero(y == c)[:n_lab]] = c
     return X, y_ssl, y, mus, np.asarray(kappas)
-
-
-def fit_quiet(est, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args)
 
 
 # -- 1. Bessel functions and the normaliser -----------------------------------------
