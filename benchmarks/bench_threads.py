@@ -82,12 +82,12 @@ def make_fit(which, X, y, n_jobs=None):
         clf = EMNaiveBayes(alpha=0.01, tol=0.0, max_iter=20)
 
     def fit():
-        from probssl import _threads
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if n_jobs is None:
                 return clf.fit(X, y)
+            from probssl import _threads
+
             with _threads.limit(n_jobs):
                 return clf.fit(X, y)
     return fit
@@ -146,9 +146,11 @@ def before_worker(args, which):
             f"print(json.dumps(min(b.timed(fit) for _ in "
             f"range({args.repeat}))))\n")
     env = dict(os.environ, PYTHONPATH=args.before)
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    run = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"the --before fit failed:\n{run.stderr}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):

@@ -273,13 +273,12 @@ class FullGaussianEvents(DenseEvents):
         def component(k):
             r = resp[:, k]
             U = np.subtract(X, shift[:, k])
+            first[k] = r @ U                        # sum_i r_i u_i
             if np.all(r >= 0):
-                s = np.sqrt(r)
-                V = np.multiply(U, s[:, None], out=None if auto else U)
-                first[k] = V.T @ s                  # sum_i r_i u_i
+                V = np.multiply(U, np.sqrt(r)[:, None],
+                                out=None if auto else U)
                 second[0, k] = V.T @ V              # a rank-k update
             else:                                   # a row taken out
-                first[k] = U.T @ r
                 second[0, k] = U.T @ (r[:, None] * U)
             if auto:
                 rU = r[:, None] * U
