@@ -131,6 +131,8 @@ def measure(which, X, y, repeat):
                 used_threads()
                 t = timed(fits[name])
                 threads = used_threads()
+            print(f"  {which} {name}: {t:.3f} s, threads {threads}, load "
+                  f"{os.getloadavg()[0]:.2f}", flush=True)
             if t < best[name][0]:
                 best[name] = (t, threads, os.getloadavg()[0])
     return best

@@ -31,7 +31,7 @@ import os
 import threading
 import time
 
-__all__ = ["limit", "ceiling", "choose", "busy_cores", "blas_controller",
+__all__ = ["limit", "uses_n_jobs", "ceiling", "choose", "busy_cores", "blas_controller",
            "single_blas", "run_tasks"]
 
 _FIT = threading.local()      # .n_jobs of the fit in this Python thread
@@ -89,6 +89,19 @@ def limit(n_jobs):
         yield n
     finally:
         _FIT.n_jobs = previous
+
+
+def uses_n_jobs(method):
+    """Run an estimator method under ``limit(self.n_jobs)`` (None for an
+    estimator without ``n_jobs``)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with limit(getattr(self, "n_jobs", None)):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _openmp_limit():
