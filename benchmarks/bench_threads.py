@@ -104,9 +104,12 @@ def setting(name):
         yield
 
 
-def timed(fn):
-    start = time.perf_counter()
+def timed(fn, cpu=None):
+    """Wall seconds of ``fn()``; its process CPU seconds into ``cpu``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     fn()
+    if cpu is not None:
+        cpu.append(time.process_time() - start_cpu)
     return time.perf_counter() - start
 
 
@@ -124,17 +127,19 @@ def measure(which, X, y, repeat):
     """{setting: (best seconds, threads used, loadavg)} in this state."""
     fits = {name: make_fit(which, X, y, -1 if name == "threads=all" else
                            None) for name in SETTINGS}
-    best = {name: (np.inf, "", 0.0) for name in SETTINGS}
+    best = {name: (np.inf, "", 0.0, 0.0) for name in SETTINGS}
     for _ in range(repeat):
         for name in SETTINGS:
+            cpu = []
             with setting(name):
                 used_threads()
-                t = timed(fits[name])
+                t = timed(fits[name], cpu)
                 threads = used_threads()
-            print(f"  {which} {name}: {t:.3f} s, threads {threads}, load "
-                  f"{os.getloadavg()[0]:.2f}", flush=True)
+            print(f"  {which} {name}: {t:.3f} s (CPU {cpu[0]:.3f} s), "
+                  f"threads {threads}, load {os.getloadavg()[0]:.2f}",
+                  flush=True)
             if t < best[name][0]:
-                best[name] = (t, threads, os.getloadavg()[0])
+                best[name] = (t, threads, os.getloadavg()[0], cpu[0])
     return best
 
 
@@ -199,25 +204,27 @@ def main(argv=None):
                     busy.kill()
                     busy.wait()
             rows.append((which, state, line, res, old))
-    print("\n| fit | state | setting | s | threads | load | / 1 thread "
-          "| / dgemm line |")
-    print("|---|---|---|---:|---|---:|---:|---:|")
+    print("\n| fit | state | setting | s | CPU s | threads | load "
+          "| / 1 thread | / dgemm line |")
+    print("|---|---|---|---:|---:|---|---:|---:|---:|")
     quiet = {}
     for which, state, line, res, old in rows:
         one = res["threads=1"][0]
-        for name, (t, threads, load_) in res.items():
+        for name, (t, threads, load_, cpu) in res.items():
             ratio = f"{t / line:.2f}" if line else ""
-            print(f"| {which} | {state} | {name} | {t:.3f} | {threads} | "
-                  f"{load_:.2f} | {t / one:.2f} | {ratio} |")
+            print(f"| {which} | {state} | {name} | {t:.3f} | {cpu:.3f} | "
+                  f"{threads} | {load_:.2f} | {t / one:.2f} | {ratio} |")
         if line:
-            print(f"| {which} | {state} | dgemm line | {line:.3f} | | | | |")
+            print(f"| {which} | {state} | dgemm line | {line:.3f} | | | | "
+                  "| |")
         if old is not None:
             print(f"| {which} | {state} | before ({args.before}) | "
-                  f"{old:.3f} | | | {old / one:.2f} | |")
+                  f"{old:.3f} | | | | {old / one:.2f} | "
+                  f"{old / line if line else float('nan'):.2f} |")
         quiet.setdefault(which, res["default"][0])
         if state == "busy":
             print(f"| {which} | busy / quiet (default) | | "
-                  f"{res['default'][0] / quiet[which]:.2f} | | | | |")
+                  f"{res['default'][0] / quiet[which]:.2f} | | | | | |")
 
 
 if __name__ == "__main__":
