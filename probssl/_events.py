@@ -117,7 +117,8 @@ def blas_threads(work):
     they save (a 500 x 384 Gaussian E-step: 1.9x faster); else the
     threads :func:`probssl._threads.choose` allows (n_jobs, the cores
     other processes leave free)."""
-    n = 1 if work < SMALL_PRODUCT else _threads.choose(blas=True)
+    n = 1 if work < SMALL_PRODUCT else _threads.choose(blas=True,
+                                                        dealt=False)
     if n >= (_threads.blas_limit() or n):
         return contextlib.nullcontext()
     return _threads.blas_controller().limit(limits=n, user_api="blas")

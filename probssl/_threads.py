@@ -14,15 +14,21 @@ Three limits, the smallest wins:
    ``numba.set_num_threads`` counts too;
 3. the machine: the CPUs this process may run on (its affinity mask).
 
-Below that ceiling, a fit left to its defaults also leaves out the cores
-other processes keep busy (:func:`busy_cores`: the CPU time the machine
-spent outside this process over the last fraction of a second, from
-``/proc/stat``): on a 2-core machine with one core taken by another
-process, two threads wait on the slow one at every join and a fit runs
-as slowly as on one thread or slower, while one thread has a core to
-itself. An explicit ``n_jobs`` or thread limit is obeyed as given.
-Results do not depend on the thread count (the kernels sum in a fixed
-order; :mod:`probssl._gaussian` splits rows into fixed blocks).
+Work split in equal shares across threads runs at the pace of the
+slowest: on a 2-core machine with one core taken by another process, two
+threads are no faster than one, multi-threaded BLAS slower. So the
+kernels' loops and the Gaussian models' products are dealt to the threads
+piece by piece as they come free (:func:`run_tasks`; the kernels through
+``numba.set_parallel_chunksize``): a thread on a busy core takes fewer
+pieces, and its share of that core adds to the others' rather than
+holding them up; that work takes every thread the limits allow. Work
+that cannot be dealt (a multi-threaded BLAS product) leaves out, when
+left to the defaults, the cores other processes keep busy
+(:func:`busy_cores`: the CPU time the machine spent outside this process
+over the last fraction of a second, from ``/proc/stat``). An explicit
+``n_jobs`` or thread limit is obeyed as given. Results do not depend on
+the thread count (the kernels sum in a fixed order; each task writes its
+own outputs, row blocks are fixed).
 """
 
 import collections
@@ -208,15 +214,20 @@ def busy_cores(now=None):
         return value
 
 
-def choose(blas=False):
-    """Threads for the next launch (or, with ``blas``, BLAS product).
+def choose(blas=False, dealt=True):
+    """Threads for the next launch (or, with ``blas``, BLAS work).
 
-    The ceiling (:func:`ceiling`) when the fit has an explicit ``n_jobs``;
-    else the ceiling less the cores other processes keep busy, a core
-    counting as busy from half its time on: never fewer than 1.
+    ``dealt``: the work is handed to the threads piece by piece as they
+    come free (the kernels, :func:`run_tasks`): then every thread the
+    ceiling allows (:func:`ceiling`), since a thread on a busy core only
+    takes fewer pieces, and its share of that core still adds to the
+    others'. Otherwise (a product BLAS splits in equal shares, where the
+    slowest share sets the time) the ceiling less the cores other
+    processes keep busy, a core counting as busy from half its time on;
+    never fewer than 1. An explicit ``n_jobs`` is obeyed as given.
     """
     top = ceiling(blas)
-    if top == 1 or getattr(_FIT, "n_jobs", None) is not None:
+    if dealt or top == 1 or getattr(_FIT, "n_jobs", None) is not None:
         return top
     busy = busy_cores()
     if busy is None:
@@ -260,7 +271,7 @@ def run_tasks(func, n_tasks, n_threads=None):
     busy core does fewer; each task must write only its own outputs, which
     then do not depend on the thread count or the timing."""
     if n_threads is None:
-        n_threads = choose(blas=True)
+        n_threads = choose(blas=True, dealt=True)
     n_threads = max(1, min(n_threads, n_tasks))
     TASK_RUNS[n_threads] += 1
     with single_blas():

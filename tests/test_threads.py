@@ -89,16 +89,31 @@ def test_n_jobs_and_numba_set_num_threads_cap_a_launch(monkeypatch):
     assert numba.get_num_threads() == before
 
 
-def test_busy_cores_leave_one_thread(monkeypatch):
+def test_busy_cores_leave_one_thread_to_an_equal_split(monkeypatch):
     monkeypatch.setattr(_threads, "cpu_count", lambda: 2)
     monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 1.0)
-    assert _threads.choose() == 1
+    assert _threads.choose(dealt=False) == 1
+    assert _threads.choose(dealt=True) == 2    # work dealt piece by piece
     with _threads.limit(2):       # an explicit n_jobs is obeyed as given
-        assert _threads.choose() == 2
+        assert _threads.choose(dealt=False) == 2
     monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 0.3)
-    assert _threads.choose() == 2
+    assert _threads.choose(dealt=False) == 2
     monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 5.0)
-    assert _threads.choose() == 1
+    assert _threads.choose(dealt=False) == 1
+
+
+def test_diagonal_gaussian_products_leave_busy_cores(monkeypatch):
+    from probssl._events import SMALL_PRODUCT, blas_threads
+
+    monkeypatch.setattr(_threads, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 1.0)
+    if (_threads.blas_limit() or 1) < 2:
+        pytest.skip("one BLAS thread")
+    with blas_threads(10 * SMALL_PRODUCT):
+        assert _threads.blas_limit() == 1
+    monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 0.0)
+    with blas_threads(10 * SMALL_PRODUCT):
+        assert _threads.blas_limit() == 2
 
 
 def test_busy_cores_counts_other_processes_only(monkeypatch):
@@ -158,7 +173,8 @@ def test_gaussian_results_do_not_depend_on_threads(monkeypatch,
     R = rng.dirichlet(np.full(4, 0.5), X.shape[0])
     out = []
     for n in (1, 2, 3):
-        monkeypatch.setattr(_threads, "choose", lambda blas=False, n=n: n)
+        monkeypatch.setattr(_threads, "choose",
+                            lambda blas=False, dealt=True, n=n: n)
         ev = FullGaussianEvents(covariance_type, 1e-4, shrinkage)
         ev.shift = X.mean(axis=0)
         stats = ev.new_stats(4, 12)
