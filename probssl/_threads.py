@@ -33,12 +33,13 @@ own outputs, row blocks are fixed).
 
 import collections
 import contextlib
+import numbers
 import os
 import threading
 import time
 
-__all__ = ["limit", "uses_n_jobs", "ceiling", "choose", "busy_cores", "blas_controller",
-           "single_blas", "run_tasks"]
+__all__ = ["limit", "uses_n_jobs", "ceiling", "choose", "busy_cores",
+           "blas_controller", "single_blas", "run_tasks"]
 
 _FIT = threading.local()      # .n_jobs of the fit in this Python thread
 _NUMBA_LIMIT = [None]         # set through threadpoolctl's controller
@@ -66,17 +67,9 @@ def resolve_n_jobs(n_jobs):
     -1 all CPUs, -2 all but one; 0 is an error."""
     if n_jobs is None:
         return None
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int):
-        try:
-            import numbers
-
-            if not isinstance(n_jobs, numbers.Integral) or isinstance(
-                    n_jobs, bool):
-                raise TypeError
-            n_jobs = int(n_jobs)
-        except TypeError:
-            raise TypeError(f"n_jobs must be None or an int, got "
-                            f"{n_jobs!r}.") from None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(f"n_jobs must be None or an int, got {n_jobs!r}.")
+    n_jobs = int(n_jobs)
     if n_jobs == 0:
         raise ValueError("n_jobs must be None, a positive int or a negative "
                          "int (-1: all CPUs), got 0.")
@@ -87,12 +80,15 @@ def resolve_n_jobs(n_jobs):
 @contextlib.contextmanager
 def limit(n_jobs):
     """Within the block, kernels and BLAS products of this Python thread
-    use at most ``n_jobs`` threads (None: the default choice)."""
+    use at most ``n_jobs`` threads (None: no further limit; a block inside
+    another keeps the outer limit when it is smaller, so that a model
+    fitted inside another's fit stays within the outer ``n_jobs``)."""
     n = resolve_n_jobs(n_jobs)
     previous = getattr(_FIT, "n_jobs", None)
-    _FIT.n_jobs = n
+    _FIT.n_jobs = previous if n is None else (
+        n if previous is None else min(n, previous))
     try:
-        yield n
+        yield _FIT.n_jobs
     finally:
         _FIT.n_jobs = previous
 

@@ -116,6 +116,18 @@ def test_diagonal_gaussian_products_leave_busy_cores(monkeypatch):
         assert _threads.blas_limit() == 2
 
 
+def test_an_inner_fit_keeps_the_outer_limit():
+    with _threads.limit(1):
+        with _threads.limit(None) as n:
+            assert n == 1
+        with _threads.limit(3) as n:
+            assert n == 1
+    with _threads.limit(3):
+        with _threads.limit(2) as n:
+            assert n == 2
+    assert getattr(_threads._FIT, "n_jobs", None) is None
+
+
 def test_busy_cores_counts_other_processes_only(monkeypatch):
     hz = os.sysconf("SC_CLK_TCK")
     readings = iter([(1000, 0, 3), (1000 + hz * 1.5, hz * 1.0, 1)])
@@ -212,3 +224,4 @@ def test_limit_before_the_kernels_load():
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                          capture_output=True, text=True).stdout
     assert out.strip().splitlines()[-1] == "[1]"
+
