@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -174,6 +175,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before", help="a checkout of older code")
     args = parser.parse_args(argv)
+    # A terminated run still kills its busy process and --before child
+    # (the finally blocks run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.cache:
         os.makedirs(os.path.dirname(args.cache), exist_ok=True)
     kinds = ("gaussian", "multinomial") if args.which == "both" else (

@@ -27,8 +27,9 @@ it); the generic parts of the protocol come from
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import cholesky, solve_triangular
 from scipy.linalg.blas import dtrmm as _dtrmm
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from . import _threads
 from ._event_base import EventModel
@@ -378,20 +379,29 @@ class FullGaussianEvents(DenseEvents):
     @staticmethod
     def cholesky_precisions(cov):
         """``P = L^-T`` of every covariance ``C = L L'`` (upper triangular),
-        as scikit-learn's ``_compute_precision_cholesky``."""
+        as scikit-learn's ``_compute_precision_cholesky``: one task per
+        component on one BLAS thread (LAPACK's factorisation on several
+        threads spins them against each other on a busy machine)."""
         single = cov.ndim == 2
         covs = cov[None] if single else cov
         out = np.empty_like(covs)
-        d = covs.shape[-1]
-        for k, c in enumerate(covs):
-            try:
-                L = cholesky(c, lower=True)
-            except np.linalg.LinAlgError:
-                raise FloatingPointError(
-                    "A Gaussian covariance is not positive definite (a "
-                    "component on fewer rows than features, or a constant "
-                    "feature); raise reg_covar or set shrinkage.") from None
-            out[k] = solve_triangular(L, np.eye(d), lower=True).T
+        failed = []
+
+        def component(k):
+            L, info = _dpotrf(covs[k], lower=1, clean=1)
+            if info == 0:
+                inv, info = _dtrtri(L, lower=1)
+            if info != 0:
+                failed.append(k)
+                return
+            out[k] = inv.T
+
+        _threads.run_tasks(component, covs.shape[0])
+        if failed:
+            raise FloatingPointError(
+                "A Gaussian covariance is not positive definite (a "
+                "component on fewer rows than features, or a constant "
+                "feature); raise reg_covar or set shrinkage.")
         return out[0] if single else out
 
     def _cache_log_prob_terms(self):
