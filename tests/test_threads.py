@@ -225,3 +225,26 @@ def test_limit_before_the_kernels_load():
                          capture_output=True, text=True).stdout
     assert out.strip().splitlines()[-1] == "[1]"
 
+
+@needs_two
+@pytest.mark.parametrize("name", ["EMNaiveBayes", "MixtureOfExperts",
+                                  "HybridClassifier"])
+def test_estimators_n_jobs(monkeypatch, name):
+    import scipy.sparse as sp
+
+    import probssl
+
+    _with_threads(monkeypatch, 2)
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.poisson(0.3, size=(300, 40)).astype(float))
+    y = np.full(300, -1)
+    y[:20] = np.arange(20) % 2
+    for n_jobs, expected in ((1, [1]), (None, [2]), (-1, [2])):
+        _threads.LAUNCHES.clear()
+        est = getattr(probssl, name)(n_jobs=n_jobs, max_iter=3)
+        with pytest.warns(Warning):   # no convergence in 3 iterations
+            est.fit(X, y)
+        est.predict_proba(X)
+        assert sorted(_threads.LAUNCHES) == expected
+    with pytest.raises(ValueError, match="n_jobs"):
+        getattr(probssl, name)(n_jobs=0).fit(X, y)
