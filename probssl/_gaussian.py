@@ -273,7 +273,12 @@ class FullGaussianEvents(DenseEvents):
 
         def component(k):
             r = resp[:, k]
-            U = np.subtract(X, shift[:, k])
+            rows = np.flatnonzero(r)
+            # Rows of weight 0 add nothing: a start from the labeled rows,
+            # or the labeled rows of the other classes, are left out.
+            Xk = X if rows.size > 0.75 * n else X[rows]
+            r = r if rows.size > 0.75 * n else r[rows]
+            U = np.subtract(Xk, shift[:, k])
             first[k] = r @ U                        # sum_i r_i u_i
             if np.all(r >= 0):
                 V = np.multiply(U, np.sqrt(r)[:, None],

@@ -248,3 +248,26 @@ def test_estimators_n_jobs(monkeypatch, name):
         assert sorted(_threads.LAUNCHES) == expected
     with pytest.raises(ValueError, match="n_jobs"):
         getattr(probssl, name)(n_jobs=0).fit(X, y)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_gaussian_statistics_skip_rows_of_weight_zero(covariance_type):
+    """A start from 200 labeled rows of 3,000 (the others weigh 0 for every
+    component) gives scikit-learn's estimates on those rows."""
+    from sklearn.mixture._gaussian_mixture import (
+        _estimate_gaussian_parameters)
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 6)) + 2.0
+    R = np.zeros((3000, 3))
+    rows = rng.choice(3000, 200, replace=False)
+    R[rows, np.arange(200) % 3] = 1.0
+    ev = FullGaussianEvents(covariance_type, 1e-4)
+    ev.shift = X.mean(axis=0)
+    stats = ev.new_stats(3, 6)
+    ev.add_stats(stats, ev.prepare(X), R)
+    ev.m_step(stats)
+    _, means, covs = _estimate_gaussian_parameters(X[rows], R[rows], 1e-4,
+                                                   covariance_type)
+    np.testing.assert_allclose(ev.means, means, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ev.covariances, covs, rtol=1e-10, atol=1e-12)
