@@ -232,7 +232,7 @@ def choose(blas=False, dealt=True):
     return max(1, min(top, free))
 
 
-# -- Python threads over BLAS tasks --------------------------------------------
+# -- Python threads over BLAS tasks -------------------------------------------
 _POOL = []  # one executor per process, made on first use
 
 
