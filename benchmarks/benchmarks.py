@@ -31,7 +31,10 @@ Data (generated once per ``asv run`` by ``setup_cache``):
     python benchmarks/asv_report.py      # ratio table without asv
 """
 
+import atexit
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -440,6 +443,84 @@ class SelfTrainingKBest(_Predicting):
 
     def predict_proba(self, model, X):
         return model.predict_proba(X[0])
+
+
+# --------------------------------------------------------------------------
+# Threads that fit the machine: quiet, and with another process on a core
+# --------------------------------------------------------------------------
+
+
+class _Threads:
+    """A fit under probssl's thread choice (``default``), one thread
+    (``threadpool_limits(1)``) and every CPU (``n_jobs=-1``), on a quiet
+    machine and with another process spinning on one core (``busy``:
+    started at the end of ``setup``, killed in ``teardown`` or at exit)."""
+
+    params = [["quiet", "busy"], ["default", "1", "all"]]
+    param_names = ["machine", "threads"]
+    timeout = 600
+    number = 1
+    repeat = (1, 3, 60.0)
+    warmup_time = 0
+    busy = None
+
+    def setup(self, machine, threads):
+        self.data()
+        self.fit(threads)  # warm-up: the kernels loaded in this process
+        if machine == "busy":
+            self.busy = subprocess.Popen([sys.executable, "-c",
+                                          "while True: pass"])
+            atexit.register(self.busy.kill)
+
+    def teardown(self, machine, threads):
+        if self.busy is not None:
+            self.busy.kill()
+            self.busy.wait()
+            self.busy = None
+
+    def fit(self, threads):
+        from threadpoolctl import threadpool_limits
+
+        from probssl import _threads
+
+        with _quiet():
+            if threads == "1":
+                with threadpool_limits(1):
+                    return self.model().fit(self.X, self.y)
+            with _threads.limit(-1 if threads == "all" else None):
+                return self.model().fit(self.X, self.y)
+
+    def time_fit(self, machine, threads):
+        self.fit(threads)
+
+
+class GaussianFullThreads(_Threads):
+    """Full covariances, shrinkage 0.5, 3 EM iterations, 4,000 x 384."""
+
+    def data(self):
+        y = np.random.default_rng(0).integers(N_CLASSES, size=4000)
+        self.X = _embeddings_for(y).astype(np.float64)
+        self.y = _mask(y)
+
+    def model(self):
+        from probssl import EMNaiveBayes
+
+        return EMNaiveBayes(event_model="gaussian", covariance_type="full",
+                            shrinkage=0.5, reg_covar=REG_COVAR, tol=0.0,
+                            max_iter=3)
+
+
+class MultinomialThreads(_Threads):
+    """Multinomial EM, 20 iterations, 20,000 synthetic documents."""
+
+    def data(self):
+        X, y = make_counts(20_000)
+        self.X, self.y = X, _mask(y)
+
+    def model(self):
+        from probssl import EMNaiveBayes
+
+        return EMNaiveBayes(alpha=ALPHA, tol=0.0, max_iter=20)
 
 
 SUITE = [

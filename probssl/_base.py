@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from . import _threads
 from ._em import run_em
 from ._event_base import event_class
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
@@ -101,6 +102,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         return X
 
     @_lazy_on_dask
+    @_threads.uses_n_jobs
     def predict_joint_log_proba(self, X):
         """Joint log-probability log P(x, c) of each row and class.
 
@@ -137,6 +139,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         jll = self.predict_joint_log_proba(X)  # (checks fitted first)
         return self.classes_[jll.argmax(axis=1)]
 
+    @_threads.uses_n_jobs
     def score(self, X, y, sample_weight=None):
         """Accuracy on the labeled rows of (X, y); rows with ``y == -1``
         are ignored. Labels not seen during fit raise ``ValueError``."""
@@ -177,6 +180,7 @@ class EMClassifier(SemiSupervisedClassifier):
                                 shrinkage=self.shrinkage)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_threads.uses_n_jobs
     def fit(self, X, y, sample_weight=None):
         """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
 
@@ -214,6 +218,7 @@ class EMClassifier(SemiSupervisedClassifier):
         """The most probable class of every row of ``fit``'s input."""
         return self._joint_log_likelihood_checked(source.X).argmax(axis=1)
 
+    @_threads.uses_n_jobs
     def fit_chunks(self, chunks, classes=None, callback=None):
         """Fit by EM over chunks of rows read one at a time (out of core).
 

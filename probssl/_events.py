@@ -49,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
-from . import _kernels
+from . import _kernels, _threads
 from ._committees import DirichletPosterior, GaussianMeansPosterior
 from ._gaussian import (DenseEvents, FullGaussianEvents,
                         warn_below_reg_covar)
@@ -117,21 +117,20 @@ class CountBlock:
         return out
 
 
-_BLAS = []  # threadpoolctl's controller, made on first use (it scans libs)
 SMALL_PRODUCT = 2e7  # multiply-adds under which one BLAS thread is faster
 
 
 def blas_threads(work):
     """One BLAS thread for a product of ``work`` multiply-adds below
     ``SMALL_PRODUCT``: there, waking OpenBLAS's threads costs more than
-    they save (a 500 x 384 Gaussian E-step: 1.9x faster); else as is."""
-    if work >= SMALL_PRODUCT:
+    they save (a 500 x 384 Gaussian E-step: 1.9x faster); else the
+    threads :func:`probssl._threads.choose` allows (n_jobs, the cores
+    other processes leave free)."""
+    n = 1 if work < SMALL_PRODUCT else _threads.choose(blas=True,
+                                                        dealt=False)
+    if n >= (_threads.blas_limit() or n):
         return contextlib.nullcontext()
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    return _threads.blas_controller().limit(limits=n, user_api="blas")
 
 
 class GaussianBlock:

@@ -13,8 +13,12 @@ from cancelling when the data sit far from the origin::
 
 (``u = x_i - m_k``; ``s`` the previous overall mean; ``w_i = sum_k r_ik``).
 Log-densities go through the Cholesky factor of each precision: one
-``(n, d) @ (d, d)`` product per component ("full") or one product for all
-("tied"), never an (n, K, d) array.
+triangular ``(n, d) @ (d, d)`` product per component ("full") or one
+product for all ("tied"), never an (n, K, d) array. The products run one
+BLAS thread each, as tasks (a component, or a fixed block of rows) dealt
+to the threads :mod:`probssl._threads` chooses: a core that another
+process keeps busy then costs the tasks it did not take, not a stalled
+multi-threaded product; results do not depend on the thread count.
 
 This module does not import :mod:`probssl._events` (which dispatches to
 it); the generic parts of the protocol come from
@@ -25,8 +29,11 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg.blas import dtrmm as _dtrmm
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dtrtri as _dtrtri
 
+from . import _threads
 from ._em import caller_stacklevel
 from ._event_base import EventModel
 
@@ -87,6 +94,40 @@ def weighted_gram(U, w):
         V = np.sqrt(w)[:, None] * U
         return V.T @ V
     return U.T @ (w[:, None] * U)  # a row taken out (leave-one-out)
+
+
+ROW_BLOCK = 2048  # rows per task of the tied model's products
+
+
+def row_blocks(n, size=ROW_BLOCK):
+    """Boundaries of fixed blocks of ``size`` rows (whatever the threads,
+    so that sums over blocks do not depend on them)."""
+    return np.append(np.arange(0, n, size), n)
+
+
+def row_block_gram(U, w):
+    """``U' diag(w) U`` as :func:`weighted_gram` of fixed row blocks,
+    computed on the threads one block at a time and summed in block order."""
+    bounds = row_blocks(U.shape[0])
+    if bounds.size <= 2:
+        with _threads.single_blas():
+            return weighted_gram(U, w)
+    parts = np.empty((bounds.size - 1, U.shape[1], U.shape[1]))
+
+    def block(b):
+        lo, hi = bounds[b], bounds[b + 1]
+        parts[b] = weighted_gram(U[lo:hi], w[lo:hi])
+
+    _threads.run_tasks(block, bounds.size - 1)
+    return parts.sum(axis=0)
+
+
+def _trmm(P, Y):
+    """``Y @ P`` in place for an upper triangular ``P`` and a C-ordered
+    ``Y``: BLAS ``trmm`` on the Fortran views (``P' Y'``)."""
+    out = _dtrmm(1.0, P.T, Y.T, side=0, lower=1, trans_a=0,
+                 overwrite_b=1)
+    return out.T
 
 
 def check_shrinkage(shrinkage):
@@ -246,21 +287,42 @@ class FullGaussianEvents(DenseEvents):
         if self._pooled:
             U = X - shift
             stats[0] += U.T @ resp
-            stats[1] += weighted_gram(U, resp.sum(axis=1))
+            stats[1] += row_block_gram(U, resp.sum(axis=1))
             return
         auto = self.shrinkage == "auto"
-        # Products into contiguous (d, d) slabs, added to the (d, d, K)
-        # layout (components last, as the engine selects them) once.
+        # One task per component (its products on one BLAS thread, its
+        # outputs its own), dealt to the threads one at a time: a thread
+        # on a busy core does fewer components instead of holding up a
+        # multi-threaded product. Products into contiguous (d, d) slabs,
+        # added to the (d, d, K) layout (components last, as the engine
+        # selects them) once.
         second = np.empty((3 if auto else 1, K, d, d))
-        for k in range(K):
-            U = X - shift[:, k]
-            rU = resp[:, k, None] * U
-            stats[0][:, k] += rU.sum(axis=0)
-            second[0, k] = weighted_gram(U, resp[:, k])
+        first = np.empty((K, d))
+
+        def component(k):
+            r = resp[:, k]
+            rows = np.flatnonzero(r)
+            # Rows of weight 0 add nothing: a start from the labeled rows,
+            # or the labeled rows of the other classes, are left out.
+            Xk = X if rows.size > 0.75 * n else X[rows]
+            r = r if rows.size > 0.75 * n else r[rows]
+            U = np.subtract(Xk, shift[:, k])
+            first[k] = r @ U                        # sum_i r_i u_i
+            if np.all(r >= 0):
+                V = np.multiply(U, np.sqrt(r)[:, None],
+                                out=None if auto else U)
+                second[0, k] = V.T @ V              # a rank-k update
+            else:                                   # a row taken out
+                second[0, k] = U.T @ (r[:, None] * U)
             if auto:
-                U2 = U * U
+                rU = r[:, None] * U
+                U2 = np.multiply(U, U, out=U)
                 np.dot(U2.T, rU, out=second[1, k])
-                np.dot(U2.T, resp[:, k, None] * U2, out=second[2, k])
+                np.multiply(U2, r[:, None], out=rU)
+                np.dot(U2.T, rU, out=second[2, k])
+
+        _threads.run_tasks(component, K)
+        stats[0] += first.T
         for j, s in enumerate(second):
             stats[1 if j == 0 else j + 2] += np.moveaxis(s, 0, -1)
 
@@ -352,20 +414,29 @@ class FullGaussianEvents(DenseEvents):
     @staticmethod
     def cholesky_precisions(cov):
         """``P = L^-T`` of every covariance ``C = L L'`` (upper triangular),
-        as scikit-learn's ``_compute_precision_cholesky``."""
+        as scikit-learn's ``_compute_precision_cholesky``: one task per
+        component on one BLAS thread (LAPACK's factorisation on several
+        threads spins them against each other on a busy machine)."""
         single = cov.ndim == 2
         covs = cov[None] if single else cov
         out = np.empty_like(covs)
-        d = covs.shape[-1]
-        for k, c in enumerate(covs):
-            try:
-                L = cholesky(c, lower=True)
-            except np.linalg.LinAlgError:
-                raise FloatingPointError(
-                    "A Gaussian covariance is not positive definite (a "
-                    "component on fewer rows than features, or a constant "
-                    "feature); raise reg_covar or set shrinkage.") from None
-            out[k] = solve_triangular(L, np.eye(d), lower=True).T
+        failed = []
+
+        def component(k):
+            L, info = _dpotrf(covs[k], lower=1, clean=1)
+            if info == 0:
+                inv, info = _dtrtri(L, lower=1)
+            if info != 0:
+                failed.append(k)
+                return
+            out[k] = inv.T
+
+        _threads.run_tasks(component, covs.shape[0])
+        if failed:
+            raise FloatingPointError(
+                "A Gaussian covariance is not positive definite (a "
+                "component on fewer rows than features, or a constant "
+                "feature); raise reg_covar or set shrinkage.")
         return out[0] if single else out
 
     def _cache_log_prob_terms(self):
@@ -390,21 +461,37 @@ class FullGaussianEvents(DenseEvents):
     # -- densities ---------------------------------------------------------------
     def log_prob(self, X):
         """log N(x | mu_k, C_k), shape (n, K)."""
-        X = self.prepare(X).X - self._center
-        d = X.shape[1]
+        X = self.prepare(X).X
+        n, d = X.shape
         if self.covariance_type == "tied":
-            Y = X @ self._W
-            out = Y[:, d:] - 0.5 * np.einsum("ij,ij->i", Y[:, :d],
-                                             Y[:, :d])[:, None]
+            # X @ [P | P P' mu'] by row blocks (one BLAS thread each).
+            out = np.empty((n, self._W.shape[1] - d))
+            bounds = row_blocks(n)
+
+            def block(b):
+                lo, hi = bounds[b], bounds[b + 1]
+                Y = (X[lo:hi] - self._center) @ self._W
+                np.subtract(Y[:, d:], 0.5 * np.einsum(
+                    "ij,ij->i", Y[:, :d], Y[:, :d])[:, None], out=out[lo:hi])
+
+            _threads.run_tasks(block, bounds.size - 1)
             out += self._const
             return out
         K = self.means.shape[0]
-        out = np.empty((X.shape[0], K))
-        for k in range(K):
-            Y = X @ self.precisions_cholesky[k]
+        Xc = X - self._center
+        out = np.empty((K, n))
+
+        def component(k):
+            # (x - c) @ P_k with P_k upper triangular: a triangular
+            # product (trmm, half a general product's multiply-adds) in
+            # place on a copy, in Fortran terms P_k' (x - c)'.
+            Y = _trmm(self.precisions_cholesky[k], Xc.copy())
             Y -= self._MP[k]
-            out[:, k] = -0.5 * np.einsum("ij,ij->i", Y, Y)
-        out += self._const
+            np.einsum("ij,ij->i", Y, Y, out=out[k])
+
+        _threads.run_tasks(component, K)
+        out *= -0.5
+        out = out.T + self._const
         return out
 
     @property

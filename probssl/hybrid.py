@@ -10,6 +10,7 @@ from scipy.special import logsumexp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from . import _threads
 from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
 from ._em import caller_stacklevel, record_iteration, warn_not_converged
 from ._events import (COVARIANCE_TYPES, EVENT_MODELS, blas_threads,
@@ -138,6 +139,10 @@ default="diag"
         ``"auto"``).
     binarize : float or None, default=0.0
         Threshold of the Bernoulli event model (values above are present).
+    n_jobs : int or None, default=None
+        Threads of the kernels and BLAS products during ``fit`` and
+        prediction (``-1``: every CPU, ``-2``: all but one); None: every
+        CPU that ``threadpoolctl``'s limits allow.
 
     Attributes
     ----------
@@ -255,6 +260,7 @@ default="diag"
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "shrinkage": SHRINKAGE_CONSTRAINT,
         "binarize": [None, Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -271,6 +277,7 @@ default="diag"
         covariance_type="diag",
         binarize=0.0,
         shrinkage=None,
+        n_jobs=None,
     ):
         self.event_model = event_model
         self.alpha = alpha
@@ -284,6 +291,7 @@ default="diag"
         self.covariance_type = covariance_type
         self.binarize = binarize
         self.shrinkage = shrinkage
+        self.n_jobs = n_jobs
 
     def _new_events(self):
         return make_event_model(
@@ -340,6 +348,7 @@ default="diag"
         return x, -f1
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_threads.uses_n_jobs
     def fit(self, X, y, sample_weight=None):
         """Fit on labeled rows and unlabeled rows (``y == -1``).
 

@@ -98,6 +98,10 @@ default="diag"
         When True and the estimator is fitted (same classes, features and
         event model), ``fit`` starts EM from the fitted parameters (an
         E-step first) instead of ``init``.
+    n_jobs : int or None, default=None
+        Threads of the kernels and BLAS products during ``fit`` and
+        prediction (``-1``: every CPU, ``-2``: all but one); None: every
+        CPU that ``threadpoolctl``'s limits allow.
 
     Attributes
     ----------
@@ -234,6 +238,7 @@ default="diag"
         "algorithm": [StrOptions({"em1", "em2"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"labeled", "kmeans", "random"})],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -253,6 +258,7 @@ default="diag"
         binarize=0.0,
         warm_start=False,
         shrinkage=None,
+        n_jobs=None,
     ):
         self.n_components = n_components
         self.event_model = event_model
@@ -269,6 +275,7 @@ default="diag"
         self.binarize = binarize
         self.warm_start = warm_start
         self.shrinkage = shrinkage
+        self.n_jobs = n_jobs
 
     def _mixing(self, n_classes, seed):
         J = n_classes if self.n_components is None else int(self.n_components)

@@ -94,6 +94,10 @@ default="diag"
         event model), ``fit`` starts EM from the fitted parameters (an
         E-step first) instead of naive Bayes on the labeled rows: a refit
         after a few more labels costs a few iterations (active learning).
+    n_jobs : int or None, default=None
+        Threads of the kernels and BLAS products during ``fit`` and
+        prediction (``-1``: every CPU, ``-2``: all but one); None: every
+        CPU that ``threadpoolctl``'s limits allow.
 
     Attributes
     ----------
@@ -194,6 +198,7 @@ default="diag"
         "unlabeled_weight": [Interval(Real, 0, None, closed="left")],
         "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
         "prior_smoothing": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -212,6 +217,7 @@ default="diag"
         binarize=0.0,
         warm_start=False,
         shrinkage=None,
+        n_jobs=None,
     ):
         self.alpha = alpha
         self.unlabeled_weight = unlabeled_weight
@@ -227,6 +233,7 @@ default="diag"
         self.binarize = binarize
         self.warm_start = warm_start
         self.shrinkage = shrinkage
+        self.n_jobs = n_jobs
 
     def _mixing(self, n_classes, seed):
         owner = np.repeat(np.arange(n_classes), self.n_components_per_class)

@@ -9,8 +9,8 @@ E-step and the NumPy helpers that prepare kernel input.
 Every kernel takes plain NumPy arrays (the three arrays of a CSR matrix,
 dense parameter blocks) and writes into preallocated outputs, so the
 estimators stay free of loops and the kernels free of estimator logic.
-Threads, fork safety and the on-disk cache: :mod:`probssl._kernels._numba`.
-``numba.set_num_threads`` sets the threads.
+Threads, fork safety and the on-disk cache: :mod:`probssl._kernels._numba`;
+how many threads a launch takes: :mod:`probssl._threads`.
 """
 
 import numpy as np

@@ -19,10 +19,12 @@ OpenMP is not fork-safe (a fit in a ``multiprocessing`` fork child after a
 fit in the parent hangs), so in a fork child the kernels run serially: a
 pool of processes is the parallelism there. Launches from several Python
 threads are serialised by a lock (each launch is itself parallel), which
-keeps the thread-unsafe ``workqueue`` layer safe too.
-``numba.set_num_threads`` sets the threads.
+keeps the thread-unsafe ``workqueue`` layer safe too. How many threads a
+launch takes: :mod:`probssl._threads` (``n_jobs``, threadpoolctl's limits,
+``numba.set_num_threads``, and the cores other processes leave free).
 """
 
+import contextlib
 import functools
 import os
 import threading
@@ -33,6 +35,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .. import _threads
 from . import SATURATED
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -71,7 +74,7 @@ def parallel_kernel(func):
     @functools.wraps(func)
     def launch(*args):
         k = serial if _FORKED else kernel
-        with _LAUNCH:
+        with _LAUNCH, _team(k is kernel, len(args[0])):
             try:
                 return k(*args)
             except Exception as exc:
@@ -85,6 +88,34 @@ def parallel_kernel(func):
 
     launch.kernel = kernel
     return launch
+
+
+@contextlib.contextmanager
+def _team(parallel, n_iterations):
+    """The launch's threads (:func:`probssl._threads.choose`, at most what
+    ``numba.set_num_threads`` allows), dealt the loop's iterations (every
+    kernel's ``prange`` runs over its first argument) in about 64 pieces
+    on demand rather than in equal shares, so that a thread on a core
+    another process keeps busy takes fewer pieces instead of holding up
+    the join; Numba's per-thread settings are restored afterwards."""
+    if not parallel:
+        yield
+        return
+    before = numba.get_num_threads()
+    n = min(before, _threads.choose())
+    _threads.LAUNCHES[n] += 1
+    chunk = numba.get_parallel_chunksize()
+    if n != before:
+        numba.set_num_threads(n)
+    if n > 1:
+        numba.set_parallel_chunksize(max(1, n_iterations // 64))
+    try:
+        yield
+    finally:
+        if n > 1:
+            numba.set_parallel_chunksize(chunk)
+        if n != before:
+            numba.set_num_threads(before)
 
 
 def _cache_failure(exc):
