@@ -179,6 +179,9 @@ def check_out_folder(out, name="out"):
 
     Checked before any work, so that a run does not fail at its end.
     """
+    if not str(os.fspath(out)).strip():
+        raise ValueError(f"{name} '': expected a folder name (an empty one "
+                         "would write into the current folder)")
     path = os.path.abspath(os.fspath(out))
     probe = path
     while not os.path.exists(probe):
@@ -196,6 +199,64 @@ def check_out_folder(out, name="out"):
         raise ValueError(f"{name} {os.fspath(out)!r}: the folder {probe!r} is "
                          "not writable")
     return path
+
+
+CHECKSUM_FIELD = "checksum"
+# Fields of a stored row that hold a fraction in [0, 1].
+FRACTIONS = ("accuracy", "macro_f1", "breakeven", "error")
+
+
+def row_checksum(row):
+    """SHA-256 (16 hex digits) of a stored row without its checksum."""
+    body = {k: v for k, v in row.items() if k != CHECKSUM_FIELD}
+    text = json.dumps(body, sort_keys=True, default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_row(row):
+    """Why a result row is not sound (types, ranges), or None."""
+    import math
+
+    if not isinstance(row.get("method"), str):
+        return f"method {row.get('method')!r} is not a name"
+    for name in ("n_labeled", "seed"):
+        v = row.get(name, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return f"{name} {v!r} is not a count"
+    if "accuracy" not in row:
+        return "it has no accuracy"
+    for name in FRACTIONS:
+        if name not in row:
+            continue
+        v = row[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                not math.isfinite(v) or not 0 <= v <= 1:
+            return f"{name} {v!r} is not a fraction in [0, 1]"
+    v = row.get("fit_time_s", 0)
+    if v is not None and (isinstance(v, bool) or not isinstance(
+            v, (int, float)) or not v >= 0):
+        return f"fit_time_s {v!r} is not a time"
+    return None
+
+
+def _checked(rows, path):
+    """``rows`` if every checksummed row is intact and sound; else
+    ``ValueError`` naming the file and the row (the store is refused
+    whole: one damaged row puts every other in doubt)."""
+    for i, row in enumerate(rows):
+        if CHECKSUM_FIELD not in row:
+            continue  # an older probssl's row: kept, never reused
+        why = (None if row[CHECKSUM_FIELD] == row_checksum(row)
+               else "its checksum does not match (edited or damaged)")
+        why = why or check_row(row)
+        if why:
+            raise ValueError(
+                f"The results file {path} is damaged: row {i} "
+                f"({row.get('method')!r}, n_labeled={row.get('n_labeled')!r},"
+                f" seed={row.get('seed')!r}): {why}. Its rows are not "
+                "reused and it is not overwritten; move it away (or run "
+                "with another --out) and run again.")
+    return rows
 
 
 def _load_rows(path):
@@ -220,7 +281,7 @@ def _load_rows(path):
         raise ValueError(
             f"The results file {path} is not a list of result rows; move it "
             "away (it is not overwritten) and run again.")
-    return rows
+    return _checked(rows, path)
 
 
 class ResultStore:
@@ -283,7 +344,7 @@ class ResultStore:
     {'method': 'NB', 'seed': 0, 'accuracy': 0.5}
     """
 
-    def __init__(self, out, settings, key=None):
+    def __init__(self, out, settings, key=None, fresh=False):
         if not isinstance(settings, dict):
             raise TypeError(f"settings must be a dict, got "
                             f"{type(settings).__name__}")
@@ -298,6 +359,13 @@ class ResultStore:
             self.path = os.path.join(self.out, RESULTS_JSON)
             remove_orphans(self.out, [RESULTS_JSON, RESULTS_CSV])
             self._split(_load_rows(self.path))
+            if fresh and self.rows:
+                # --fresh: this settings' rows are recomputed; dropped from
+                # the file now, before any worker adds its new ones.
+                with _sigint_deferred(), self._locked():
+                    self._split(_load_rows(self.path))
+                    self.rows = []
+                    self._write()
             unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
             if unknown:
                 # Otherwise the user sees every row recomputed, not why.
@@ -351,10 +419,14 @@ class ResultStore:
         """
         if not isinstance(row, dict):
             raise TypeError(f"a row must be a dict, got {type(row).__name__}")
-        if SETTINGS_FIELD in row:
-            raise ValueError(f"a row may not have a {SETTINGS_FIELD!r} field "
-                             "(the store adds the settings itself)")
+        for name in (SETTINGS_FIELD, CHECKSUM_FIELD):
+            if name in row:
+                raise ValueError(f"a row may not have a {name!r} field (the "
+                                 "store adds it itself)")
         row = _canonical(row)
+        why = check_row(row) if "accuracy" in row else None
+        if why:
+            raise ValueError(f"refusing to store a result row: {why}")
         if self.out is None:
             self._merge_into(self.rows, row)
             return dict(row)
@@ -394,7 +466,8 @@ class ResultStore:
         mine, other = [], []
         for r in stored:
             if r.get(SETTINGS_FIELD) == self.settings:
-                r = {k: v for k, v in r.items() if k != SETTINGS_FIELD}
+                r = {k: v for k, v in r.items()
+                     if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)}
                 self._merge_into(mine, r)
             else:
                 other.append(r)
@@ -406,8 +479,11 @@ class ResultStore:
         self.rows, self.other_rows = mine, other
 
     def _stored_rows(self):
-        return self.other_rows + [{**r, SETTINGS_FIELD: self.settings}
-                                  for r in self.rows]
+        mine = []
+        for r in self.rows:
+            r = {**r, SETTINGS_FIELD: self.settings}
+            mine.append({**r, CHECKSUM_FIELD: row_checksum(r)})
+        return self.other_rows + mine
 
     def _write(self):
         stored = self._stored_rows()
@@ -419,7 +495,8 @@ class ResultStore:
         flat = []
         for r in stored:
             s = r.get(SETTINGS_FIELD)
-            flat.append({**{k: v for k, v in r.items() if k != SETTINGS_FIELD},
+            flat.append({**{k: v for k, v in r.items()
+                            if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)},
                          "settings_id": sid if s == self.settings else
                          (settings_id(s) if s is not None else "")})
         fields = list(dict.fromkeys(k for r in flat for k in r))
