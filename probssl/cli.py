@@ -76,13 +76,14 @@ def protocol_parser(name, proto, dispatches=()):
         p.add_argument(f"--{d.option}", choices=list(d.choices),
                        default=d.default, help=d.help or
                        f"which variant (default: {d.default})")
-    for opt in proto.options:
+    for opt in [o for o in proto.options if o.cli]:
         default = opt.default
         if isinstance(default, (tuple, list)):
             default = ",".join(map(str, default))
         p.add_argument(f"--{opt.flag}", dest=opt.name, default=None,
                        metavar=opt.metavar or opt.flag.upper(),
-                       help=f"{opt.help} (default: {default})")
+                       help=opt.help if default in (None, "") else
+                       f"{opt.help} (default: {default})")
     p.add_argument("--out", default=None, help="results folder (default: "
                    f"{proto.out or 'results/' + name})")
     p.add_argument("--jobs", default="1",
@@ -129,12 +130,12 @@ def _run(args, parser):
     ns, unknown = sub.parse_known_args(args.rest)
     if unknown:
         flag = unknown[0].split("=")[0]
-        mine = [f"--{o.flag}" for o in proto.options]
-        sub.error(f"{flag} is not an option of {name}"
+        mine = [f"--{o.flag}" for o in proto.options if o.cli]
+        sub.error(f"{flag} is not supported by {name}"
                   + (f" (its options: {', '.join(mine)}; see probssl run "
                      f"{name} --help)" if flag.startswith("-") else ""))
     given = {o.name: getattr(ns, o.name) for o in proto.options
-             if getattr(ns, o.name) is not None}
+             if o.cli and getattr(ns, o.name) is not None}
     try:
         jobs = integer(1, MAX_JOBS)(ns.jobs)
     except ValueError as exc:

@@ -18,6 +18,8 @@ class Option:
     parse: Callable[[str], Any]
     help: str = ""
     metavar: Optional[str] = None
+    # False: settable from Python only (an in-memory corpus), not a flag.
+    cli: bool = True
 
     @property
     def flag(self):
@@ -86,17 +88,20 @@ def choice(*values):
     return parse
 
 
-def names(known):
-    """A comma-separated tuple of names among ``known`` (in given order)."""
+def names(known, what="name"):
+    """A comma-separated tuple of names among ``known`` (in given order;
+    ``known`` may be a function returning them, called on use)."""
     def parse(text):
+        choices = known() if callable(known) else known
         given = tuple(dict.fromkeys(p.strip() for p in str(text).split(",")
                                     if p.strip()))
         if not given:
-            raise ValueError(f"expected one or more of {', '.join(known)}")
-        unknown = [g for g in given if g not in known]
+            raise ValueError(f"expected one or more of "
+                             f"{', '.join(choices)}")
+        unknown = [g for g in given if g not in choices]
         if unknown:
-            raise ValueError(f"unknown {unknown[0]!r}; choose from "
-                             f"{', '.join(known)}")
+            raise ValueError(f"unknown {what} {unknown[0]!r}; choose from "
+                             f"{', '.join(choices)}")
         return given
     return parse
 

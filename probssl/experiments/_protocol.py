@@ -68,6 +68,7 @@ class Protocol:
     figure: Optional[Callable] = None
     notes: str = ""
     out: Optional[str] = None
+    constants: Mapping = field(default_factory=dict)
 
     def option_map(self):
         return {o.name: o for o in self.options}
@@ -125,7 +126,7 @@ def seeds_option(default, help="random draws 0 ... seeds - 1", hi=1000):
 
 
 def methods_option(known, default=None, help="comma-separated methods"):
-    return Option("methods", tuple(default or known), names(known),
+    return Option("methods", tuple(default or known), names(known, "method"),
                   f"{help}: any of {', '.join(known)}", metavar="M,M,...")
 
 
@@ -200,7 +201,7 @@ def parse_settings(proto, given):
     if unknown:
         raise ValueError(f"--{unknown[0].replace('_', '-')} is not an option "
                          f"of {proto.name}")
-    s = {"protocol": proto.name}
+    s = {"protocol": proto.name, **proto.constants}
     for name, opt in known.items():
         value = given.get(name, opt.default)
         if isinstance(value, str) and (name in given):

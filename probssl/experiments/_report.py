@@ -1,4 +1,4 @@
-"""Result rows to CSV, JSON and Markdown; shared by the protocols.
+"""The results store of ``probssl run`` (see :mod:`.engine`).
 
 :class:`ResultStore` keeps the rows of ``probssl run`` on disk as they are
 finished: ``results.json`` (the record) and ``results.csv`` (the same rows
@@ -12,15 +12,14 @@ import hashlib
 import io
 import json
 import os
-import sys
 import signal
 import threading
 import warnings
-from collections import defaultdict
 
 import numpy as np
 
 from .._cache import atomic_write, file_sha256, remove_orphans
+from ._rows import CHECKSUM_FIELD, check_row, checked_rows, row_checksum
 
 try:  # POSIX; elsewhere concurrent writers are not serialized
     import fcntl
@@ -201,64 +200,6 @@ def check_out_folder(out, name="out"):
     return path
 
 
-CHECKSUM_FIELD = "checksum"
-# Fields of a stored row that hold a fraction in [0, 1].
-FRACTIONS = ("accuracy", "macro_f1", "breakeven", "error")
-
-
-def row_checksum(row):
-    """SHA-256 (16 hex digits) of a stored row without its checksum."""
-    body = {k: v for k, v in row.items() if k != CHECKSUM_FIELD}
-    text = json.dumps(body, sort_keys=True, default=_plain)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def check_row(row):
-    """Why a result row is not sound (types, ranges), or None."""
-    import math
-
-    if not isinstance(row.get("method"), str):
-        return f"method {row.get('method')!r} is not a name"
-    for name in ("n_labeled", "seed"):
-        v = row.get(name, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            return f"{name} {v!r} is not a count"
-    if "accuracy" not in row:
-        return "it has no accuracy"
-    for name in FRACTIONS:
-        if name not in row:
-            continue
-        v = row[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
-                not math.isfinite(v) or not 0 <= v <= 1:
-            return f"{name} {v!r} is not a fraction in [0, 1]"
-    v = row.get("fit_time_s", 0)
-    if v is not None and (isinstance(v, bool) or not isinstance(
-            v, (int, float)) or not v >= 0):
-        return f"fit_time_s {v!r} is not a time"
-    return None
-
-
-def _checked(rows, path):
-    """``rows`` if every checksummed row is intact and sound; else
-    ``ValueError`` naming the file and the row (the store is refused
-    whole: one damaged row puts every other in doubt)."""
-    for i, row in enumerate(rows):
-        if CHECKSUM_FIELD not in row:
-            continue  # an older probssl's row: kept, never reused
-        why = (None if row[CHECKSUM_FIELD] == row_checksum(row)
-               else "its checksum does not match (edited or damaged)")
-        why = why or check_row(row)
-        if why:
-            raise ValueError(
-                f"The results file {path} is damaged: row {i} "
-                f"({row.get('method')!r}, n_labeled={row.get('n_labeled')!r},"
-                f" seed={row.get('seed')!r}): {why}. Its rows are not "
-                "reused and it is not overwritten; move it away (or run "
-                "with another --out) and run again.")
-    return rows
-
-
 def _load_rows(path):
     """The rows of a ``results.json``; ``ValueError`` naming it if damaged."""
     try:
@@ -281,7 +222,7 @@ def _load_rows(path):
         raise ValueError(
             f"The results file {path} is not a list of result rows; move it "
             "away (it is not overwritten) and run again.")
-    return _checked(rows, path)
+    return checked_rows(rows, path)
 
 
 class ResultStore:
@@ -554,114 +495,3 @@ class _sigint_deferred:
     def __exit__(self, *exc):
         if self.old is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
-
-
-def write_rows(rows, out):
-    """``results.csv`` and ``results.json`` in folder ``out`` (atomically).
-
-    Every row is written, as given; for rows written as they are finished
-    and reused on re-run, use :class:`ResultStore`.
-    """
-    os.makedirs(out, exist_ok=True)
-    rows = _canonical(list(rows))
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(os.path.join(out, RESULTS_CSV), buf.getvalue().encode())
-    atomic_write(os.path.join(out, RESULTS_JSON),
-                 json.dumps(rows, indent=1).encode())
-
-
-def mean_std_table(rows, keys, metrics=("accuracy", "macro_f1"),
-                   extra=None):
-    """Markdown table of ``metrics`` (mean ± std over seeds, in %) for each
-    distinct value of ``keys``, in order of first appearance. ``extra``
-    maps a key tuple to more cells (e.g. published figures)."""
-    groups = defaultdict(list)
-    for row in rows:
-        groups[tuple(row[k] for k in keys)].append(row)
-    header = list(keys) + list(metrics) + ["fit time (s)", "seeds"]
-    if extra:
-        header += extra["columns"]
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "---|" * len(header)]
-    for key, group in groups.items():
-        cells = [str(v) for v in key]
-        for m in metrics:
-            vals = 100 * np.array([r[m] for r in group])
-            cells.append(f"{vals.mean():.1f} ± {vals.std():.1f}")
-        cells.append(f"{np.mean([r['fit_time_s'] for r in group]):.2f}")
-        cells.append(str(len(group)))
-        if extra:
-            cells += extra["cells"](key)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png",
-                 quiet=False):
-    """``results.md`` (atomically) and, when matplotlib is installed, the
-    plot ``plot(rows, path)`` (else a line on standard error, unless
-    ``quiet``); the ResultStore wrote the rows already."""
-    from probssl._cache import atomic_write
-
-    atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
-    if plot is None:
-        return
-    try:
-        plot(rows, os.path.join(out, plot_name))
-    except ImportError:
-        if not quiet:
-            print("matplotlib is not installed: no plot (pip install "
-                  "'probssl[plot]').", file=sys.stderr)
-
-
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (ImportError without
-    matplotlib: the plots are optional)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def run_tasks(func, tasks, jobs=1):
-    """The rows of ``func(*task)`` for every task, flattened in task order;
-    ``jobs`` > 1 runs them in processes (joblib gives each worker its share
-    of the cores' threads; every worker adds its rows to the store)."""
-    if jobs == 1:
-        results = [func(*t) for t in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=jobs)(delayed(func)(*t) for t in tasks)
-    return [row for rows in results for row in rows]
-
-
-def finish_main(parser, out, call, summarize):
-    """How a protocol's ``python -m`` script ends, as ``probssl run`` does:
-    a bad argument or input in one line (exit 2); Ctrl-C keeps the
-    finished rows (exit 130); else the table, and where it was written."""
-    try:
-        rows = call()
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    except KeyboardInterrupt:
-        parser.exit(130, f"interrupted; the finished rows are kept in "
-                         f"{out}/results.json\n")
-    print()
-    print(summarize(rows))
-    print(f"\nwritten to {out}/")
-
-
-def save_figure(fig, path):
-    """Lay out, write (PNG, 120 dpi) and close ``fig``."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

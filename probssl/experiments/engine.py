@@ -52,6 +52,9 @@ blummitchell1998``). A variant selected by an option (``nigam2000
   protocol does not accept an option it does not declare: ``probssl run
   fujino2005 --length 5`` exits 2 naming ``--length``. Cross-option
   checks go in ``check(s)`` (raise ``ValueError`` naming the option).
+* **constants**: ``Protocol.constants`` (a dict) join the settings: the
+  choices a protocol fixes (``reg_covar``, ``tol``, ...), recorded with
+  every row and keying the store, but not options.
 * **draws**: by default one draw per labeled budget and seed,
   ``{"n_labeled": n, "seed": k}``; ``draws(s)`` returns other dicts (e.g.
   ``{"category": c, "seed": k}``, ``{"university": u, "n_labeled": n}``).

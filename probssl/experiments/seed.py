@@ -1,0 +1,389 @@
+"""The seed's protocol on 20 Newsgroups: counts and sentence embeddings.
+
+All 18,846 posts (headers removed). For every random draw (seed): 10,000
+posts are the test set, 1,200 of the others are labeled, the remaining
+7,646 are unlabeled. Two representations of the same posts:
+
+* **counts**: ``CountVectorizer(stop_words="english", min_df=2)`` fitted on
+  the non-test texts; multinomial naive Bayes (labeled rows only) and
+  :class:`probssl.EMNaiveBayes` with lambda in {0.01, 0.1, 1};
+* **embeddings**: frozen all-MiniLM-L6-v2 sentence embeddings
+  (:class:`probssl.SentenceEmbedder`, cached on disk); logistic regression
+  and Gaussian naive Bayes on the labeled rows, and Gaussian
+  ``EMNaiveBayes`` with lambda in {0.01, 0.1, 1};
+* on each: scikit-learn's ``SelfTrainingClassifier`` around the supervised
+  model, :class:`probssl.HybridClassifier`, and
+  :class:`probssl.MixtureOfExperts` with J = 20 and 40 components, started
+  from the labels or from k-means, EM-I and EM-II;
+* on both together (two views, counts and embeddings):
+  :class:`probssl.CoTraining` and :class:`probssl.CoEM`, against the plain
+  and the tempered product of the two supervised views.
+
+Run ``probssl run seed --help``.
+"""
+
+import time
+import warnings
+
+import numpy as np
+
+from .engine import (Option, Protocol, choice, data_option, integer, names,
+                     number, seeds_option)
+from .nigam2000 import need_archive
+
+N_TEST = 10_000
+N_LABELED = 1_200
+LAMBDAS = (0.01, 0.1, 1.0)
+TWO_VIEWS = "counts+embeddings"
+MIXTURES = ((20, "labeled", "em1"), (40, "labeled", "em1"),
+            (20, "kmeans", "em1"), (40, "kmeans", "em1"),
+            (40, "kmeans", "em2"))
+PUBLISHED = {
+    # ../shared/PAPERS.md section 5, one draw (seed 0), for comparison.
+    ("counts", "MultinomialNB"): "72.2",
+    ("counts", "EMNaiveBayes λ=1"): "75.3",
+    ("embeddings", "LogisticRegression"): "71.5",
+    ("embeddings", "EMNaiveBayes λ=1"): "65.5",
+}
+
+
+def split(n, seed, n_test=N_TEST, n_labeled=N_LABELED):
+    """(test, labeled, unlabeled) row indices for one random draw."""
+    rng = np.random.RandomState(seed)
+    perm = rng.permutation(n)
+    return (np.sort(perm[:n_test]), np.sort(perm[n_test:n_test + n_labeled]),
+            np.sort(perm[n_test + n_labeled:]))
+
+
+def _methods(representation, alpha, reg_covar):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB, MultinomialNB
+
+    from sklearn.semi_supervised import SelfTrainingClassifier
+
+    from probssl import (CoEM, CoTraining, EMNaiveBayes, HybridClassifier,
+                         MixtureOfExperts)
+
+    if representation == TWO_VIEWS:
+        # View 1 counts (multinomial NB), view 2 embeddings (logistic
+        # regression). With 1,200 labels the paper's settings (1 + 3 rows
+        # per round from a pool of 75, for 12 labels) barely move the
+        # labeled set: 5 rows per class and round from a pool of 500.
+        views = (MultinomialNB(alpha=alpha), LogisticRegression(max_iter=1000))
+        cot = {"n_per_class": 5, "pool_size": 500, "random_state": 0}
+        yield "NB × LR product", CoTraining(*views, max_iter=0), True
+        yield ("NB × LR tempered product",
+               CoTraining(*views, max_iter=0, view_weights="auto"), True)
+        yield "CoTraining", CoTraining(*views, **cot), True
+        yield ("CoTraining tempered",
+               CoTraining(*views, view_weights="auto", **cot), True)
+        yield ("CoEM tempered",
+               CoEM(MultinomialNB(alpha=alpha),
+                    LogisticRegression(max_iter=300), max_iter=3,
+                    view_weights="auto", random_state=0), True)
+        # Issue 17: the best embedding family that is cheap enough to refit
+        # every round (one shared full covariance, shrunk) as the view.
+        views = (MultinomialNB(alpha=alpha), _tied_gaussian(reg_covar, 0.0))
+        yield ("NB × tied-Gaussian tempered product",
+               CoTraining(*views, max_iter=0, view_weights="auto"), True)
+        yield ("CoTraining tempered (NB, tied Gaussian)",
+               CoTraining(*views, view_weights="auto", **cot), True)
+        return
+    if representation == "counts":
+        yield "MultinomialNB", MultinomialNB(alpha=alpha), False
+        event = {"alpha": alpha}
+        for lam in LAMBDAS:
+            yield (f"EMNaiveBayes λ={lam:g}",
+                   EMNaiveBayes(alpha=alpha, unlabeled_weight=lam), True)
+    else:
+        yield "LogisticRegression", LogisticRegression(max_iter=2000), False
+        yield "GaussianNB", GaussianNB(), False
+        event = {"event_model": "gaussian", "reg_covar": reg_covar}
+        for lam in LAMBDAS:
+            yield (f"EMNaiveBayes λ={lam:g}",
+                   EMNaiveBayes(unlabeled_weight=lam, **event), True)
+    base = (MultinomialNB(alpha=alpha) if representation == "counts"
+            else LogisticRegression(max_iter=2000))
+    yield (f"SelfTraining({type(base).__name__})",
+           SelfTrainingClassifier(base), True)
+    yield "HybridClassifier", HybridClassifier(**event), True
+    if representation == "embeddings":
+        yield from _embedding_families(reg_covar)
+    # Miller & Uyar: J components with class tables; "labeled" starts
+    # component l on class l mod 20, "kmeans" on clusters of all rows.
+    for J, init, algorithm in MIXTURES:
+        yield (f"MixtureOfExperts J={J} {init} {algorithm}",
+               MixtureOfExperts(n_components=J, init=init,
+                                algorithm=algorithm, random_state=0,
+                                **event), True)
+
+
+SHRINK_TIED, SHRINK_FULL = 0.3, 0.5
+LAMBDA_GRID = (0.0, 0.01, 0.1, 1.0)
+
+
+def _tied_gaussian(reg_covar, lam):
+    from probssl import EMNaiveBayes
+
+    return EMNaiveBayes(event_model="gaussian", covariance_type="tied",
+                        shrinkage=SHRINK_TIED, reg_covar=reg_covar,
+                        unlabeled_weight=lam)
+
+
+def _embedding_families(reg_covar):
+    """Issue 17's rows: LDA on the labeled rows; EM with one shared full
+    covariance, with full covariances and with von Mises–Fisher components,
+    lambda chosen on the labeled rows (3-fold, unlabeled rows always in
+    training) where a fit is cheap enough to repeat."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.model_selection import GridSearchCV
+
+    from probssl import EMNaiveBayes
+    from probssl.model_selection import LabeledStratifiedKFold
+
+    def by_cv(model):
+        return GridSearchCV(model, {"unlabeled_weight": list(LAMBDA_GRID)},
+                            cv=LabeledStratifiedKFold(3))
+
+    yield ("LDA lsqr shrinkage=auto",
+           LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"), False)
+    yield (f"EM tied shrinkage={SHRINK_TIED:g} λ by CV",
+           by_cv(_tied_gaussian(reg_covar, 1.0)), True)
+    yield ("EM vMF λ by CV", by_cv(EMNaiveBayes(event_model="vmf")), True)
+    # 7 s an iteration here (K = 20 covariances of 384 x 384): no search;
+    # lambda = 0.1 fixed, 10 iterations.
+    yield (f"EM full shrinkage={SHRINK_FULL:g} λ=0.1",
+           EMNaiveBayes(event_model="gaussian", covariance_type="full",
+                        shrinkage=SHRINK_FULL, reg_covar=reg_covar,
+                        unlabeled_weight=0.1, max_iter=10), True)
+
+
+KEY = ("representation", "method", "seed")
+_ALL = ("counts", "embeddings")
+
+
+def method_names(representations=("counts", "embeddings")):
+    """Names of the protocol's methods on ``representations`` (with the
+    two-view ones when both are given), in the order they run."""
+    blocks = list(representations)
+    if len(blocks) == 2:
+        blocks.append(TWO_VIEWS)
+    names = [name for rep in blocks
+             for name, _, _ in _methods(rep, 0.01, 1e-4)]
+    return list(dict.fromkeys(names))
+
+
+def _embedder_identity():
+    from probssl.embeddings import (SentenceEmbedder, model_fingerprint,
+                                    resolve_model)
+
+    e = SentenceEmbedder()
+    return {"model_sha256": model_fingerprint(resolve_model(e.model)),
+            "max_seq_length": e.max_seq_length, "normalize": e.normalize}
+
+
+def _reps(s):
+    return _ALL if s["representation"] == "both" else (s["representation"],)
+
+
+def _blocks(s):
+    reps = _reps(s)
+    return [*reps, TWO_VIEWS] if len(reps) == 2 else list(reps)
+
+
+def _check(s):
+    need_archive(s)
+    known = method_names(_reps(s))
+    s["methods"] = tuple(s["methods"] or known)
+    unknown = [m for m in s["methods"] if m not in known]
+    if unknown:
+        raise ValueError(f"--methods: unknown method {unknown[0]!r} for "
+                         f"--representation {s['representation']}; choose "
+                         f"from {', '.join(known)}")
+    if s["test_size"] + s["labeled"] >= 18_846:
+        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
+                         f"{s['labeled']} leaves no unlabeled posts among "
+                         "the 18,846")
+    if "embeddings" in _reps(s):
+        try:
+            s["embedder"] = _embedder_identity()
+        except ImportError as exc:
+            raise ValueError(f"--representation {s['representation']}: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+
+def _load(s):
+    from probssl.datasets import load_20newsgroups
+
+    corpus = load_20newsgroups("all", archive=s["data"])
+    if "embeddings" in _reps(s):
+        from probssl.embeddings import SentenceEmbedder
+
+        n = len(corpus.data)
+        print(f"seed: encoding {n:,} posts with MiniLM (cached on disk "
+              "after the first run; the first takes 12-27 minutes on 2 "
+              "cores)", flush=True)
+        start = time.perf_counter()
+        corpus.embeddings = SentenceEmbedder().transform(corpus.data)
+        print(f"embeddings {corpus.embeddings.shape} in "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
+    return corpus
+
+
+def _features(corpus, reps, test, lab, unl):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    mats = {}
+    for rep in reps:
+        if rep == "counts":
+            vec = CountVectorizer(stop_words="english", min_df=2)
+            texts = [corpus.data[i] for i in np.concatenate([lab, unl])]
+            mats[rep] = (vec.fit_transform(texts),
+                         vec.transform([corpus.data[i] for i in test]))
+        else:
+            E = corpus.embeddings
+            mats[rep] = (E[np.concatenate([lab, unl])], E[test])
+    if len(mats) == 2:
+        from probssl import MultiView
+
+        mats[TWO_VIEWS] = tuple(MultiView(mats["counts"][k],
+                                          mats["embeddings"][k])
+                                for k in (0, 1))
+    return mats
+
+
+def _draw(ctx, draw):
+    s, seed = ctx.s, draw["seed"]
+    todo = [(rep, name) for rep in _blocks(s)
+            for name in method_names((rep,)) if name in s["methods"]]
+    rows = {k: ctx.get({"representation": k[0], "method": k[1],
+                        "seed": seed}) for k in todo}
+    if all(rows.values()):
+        return list(rows.values())
+    corpus = ctx.data
+    y = corpus.target
+    test, lab, unl = split(len(y), seed, s["test_size"], s["labeled"])
+    mats = _features(corpus, _reps(s), test, lab, unl)
+    for rep in _blocks(s):
+        X_fit, X_test = mats[rep]
+        y_ssl = np.concatenate([y[lab], np.full(unl.size, -1)])
+        for name, model, semi in _methods(rep, s["alpha"], s["reg_covar"]):
+            if rows.get((rep, name), True) is not None:
+                continue
+            X_m = X_fit if semi else X_fit[: lab.size]
+            y_m = y_ssl if semi else y[lab]
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X_m, y_m)
+            fit_time = time.perf_counter() - start
+            pred = model.predict(X_test)
+            params = model.get_params()
+            from sklearn.metrics import f1_score
+
+            rows[rep, name] = ctx.add({
+                "representation": rep, "method": name, "seed": seed,
+                "n_labeled": int(lab.size),
+                "n_unlabeled": int(unl.size) if semi else 0,
+                "n_test": int(test.size), "alpha": params.get("alpha"),
+                "unlabeled_weight": getattr(model, "best_params_",
+                                            params).get("unlabeled_weight"),
+                "reg_covar": params.get("reg_covar"),
+                "accuracy": float(np.mean(pred == y[test])),
+                "macro_f1": float(f1_score(y[test], pred, average="macro")),
+                "fit_time_s": fit_time})
+            ctx.log(f"seed={seed} {rep:10s} {name:22s} accuracy "
+                    f"{rows[rep, name]['accuracy']:.4f} ({fit_time:.1f} s)")
+    return [rows[k] for k in todo]
+
+
+def plot(rows, s, path):
+    """Bar chart: accuracy of every method, mean and std over draws."""
+    from ._output import pyplot, save_figure
+
+    plt = pyplot()
+
+    keys = list(dict.fromkeys((r["representation"], r["method"])
+                              for r in rows))
+    acc = [[100 * r["accuracy"] for r in rows
+            if (r["representation"], r["method"]) == k] for k in keys]
+    colors = ["tab:blue" if k[0] == "counts" else "tab:orange" for k in keys]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.barh(range(len(keys)), [np.mean(a) for a in acc],
+            xerr=[np.std(a) for a in acc], color=colors, capsize=3)
+    ax.set_yticks(range(len(keys)), [f"{m} ({r})" for r, m in keys],
+                  fontsize=8)
+    ax.invert_yaxis()
+    lo = min(min(a) for a in acc)
+    ax.set_xlim(max(0, lo - 5), None)
+    ax.set_xlabel("test accuracy (%)")
+    ax.set_title(f"20 Newsgroups, {rows[0]['n_labeled']:,} labeled, "
+                 "counts vs MiniLM", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    save_figure(fig, path)
+
+
+def summarize(rows, s=None):
+    """Markdown table of the rows (mean ± std over draws), with the
+    published figures beside it when the run used the protocol's sizes."""
+    from collections import defaultdict
+
+    n_test = rows[0]["n_test"] if rows else N_TEST
+    n_labeled = rows[0]["n_labeled"] if rows else N_LABELED
+    standard = (n_test, n_labeled) == (N_TEST, N_LABELED)
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["representation"], r["method"]].append(r)
+    lines = ["| representation | method | accuracy | macro_f1 | fit time (s)"
+             " | seeds | reference (seed 0) |", "|" + "---|" * 7]
+    for key, g in groups.items():
+        acc, f1 = (100 * np.array([r[m] for r in g])
+                   for m in ("accuracy", "macro_f1"))
+        ref = PUBLISHED.get(key, "–") if standard else "–"
+        lines.append(f"| {key[0]} | {key[1]} | {acc.mean():.1f} ± "
+                     f"{acc.std():.1f} | {f1.mean():.1f} ± {f1.std():.1f} | "
+                     f"{np.mean([r['fit_time_s'] for r in g]):.2f} | "
+                     f"{len(g)} | {ref} |")
+    return "\n".join(lines) + (
+        f"\n\nAccuracy and macro-F1 in % on {n_test:,} test posts, mean ± "
+        f"std over {len({r['seed'] for r in rows})} draws; {n_labeled:,} "
+        "labeled posts.")
+
+
+PROTOCOL = Protocol(
+    name="seed", title="The seed's protocol on 20 Newsgroups: counts and "
+    "sentence embeddings",
+    options=(data_option(),
+             Option("representation", "both",
+                    choice("counts", "embeddings", "both"),
+                    "counts, embeddings or both (adds the two-view rows)"),
+             seeds_option(3),
+             Option("methods", (), names(method_names, "method"),
+                    "comma-separated methods (default: all of the "
+                    "representation's)"),
+             Option("labeled", N_LABELED, integer(1, 18_000),
+                    "labeled posts per draw"),
+             Option("test_size", N_TEST, integer(1, 18_000),
+                    "test posts per draw"),
+             Option("alpha", 0.01, number(0, None, open_low=True),
+                    "smoothing of the count models"),
+             Option("reg_covar", 1e-4, number(0, None, open_low=True),
+                    "variance floor of the Gaussian models")),
+    load=_load, check=_check, draws=lambda s: [{"seed": k} for k in
+                                               range(s["seeds"])],
+    run_draw=_draw, key=KEY, summarize=summarize, figure=plot,
+    x="method", group=("representation",))
+
+
+def run(archive=None, representations=_ALL, seeds=3, alpha=0.01,
+        reg_covar=1e-4, out=None, verbose=True, jobs=1, n_test=N_TEST,
+        n_labeled=N_LABELED, methods=None):
+    """The protocol from Python; returns the rows (see the module)."""
+    from .engine import run_protocol
+
+    rep = "both" if len(representations) == 2 else representations[0]
+    return run_protocol(PROTOCOL, {
+        "data": archive and str(archive), "representation": rep,
+        "seeds": seeds, "methods": tuple(methods or ()), "alpha": alpha,
+        "reg_covar": reg_covar, "labeled": n_labeled, "test_size": n_test},
+        out=out, jobs=jobs, quiet=not verbose)
