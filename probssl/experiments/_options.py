@@ -20,6 +20,9 @@ class Option:
     metavar: Optional[str] = None
     # False: settable from Python only (an in-memory corpus), not a flag.
     cli: bool = True
+    # True: the option picks which rows run (sizes, seeds, methods), not
+    # what a row is; a stored row is reused whatever its value.
+    selects: bool = False
 
     @property
     def flag(self):

@@ -118,16 +118,18 @@ def labeled_option(default, multiple_of=1, help="labeled-document counts",
             raise ValueError(f"sizes must be multiples of {multiple_of} "
                              f"(the classes), got {bad[0]}")
         return values
-    return Option("labeled", tuple(default), parse, help, metavar="N,N,...")
+    return Option("labeled", tuple(default), parse, help, metavar="N,N,...",
+                  selects=True)
 
 
 def seeds_option(default, help="random draws 0 ... seeds - 1", hi=1000):
-    return Option("seeds", default, integer(1, hi), help)
+    return Option("seeds", default, integer(1, hi), help, selects=True)
 
 
 def methods_option(known, default=None, help="comma-separated methods"):
     return Option("methods", tuple(default or known), names(known, "method"),
-                  f"{help}: any of {', '.join(known)}", metavar="M,M,...")
+                  f"{help}: any of {', '.join(known)}", metavar="M,M,...",
+                  selects=True)
 
 
 # -- code identity -----------------------------------------------------------
@@ -228,8 +230,9 @@ def _data_identity(proto, s):
 
 def store_settings(proto, s):
     """What keys the stored rows: settings, data and code identity."""
+    selects = {o.name for o in proto.options if o.selects}
     kept = {k: v for k, v in s.items()
-            if k not in ENGINE_KEYS and k != "data"}
+            if k not in ENGINE_KEYS and k != "data" and k not in selects}
     return {**kept, "data": _data_identity(proto, s),
             "code": code_identity()}
 

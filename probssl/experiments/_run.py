@@ -166,7 +166,8 @@ def _execute(ctx, draw):
     fn = ctx.proto.run_draw or generic_draw
     try:
         rows = fn(ctx, draw)
-    except (InputError, RunFailed, KeyboardInterrupt, MemoryError):
+    except (InputError, RunFailed, KeyboardInterrupt, MemoryError,
+            OSError):
         raise
     except Exception as exc:
         if ctx.proto.run_draw is None:
@@ -185,16 +186,20 @@ def _worker_init(threads):
     # Ctrl-C goes to the whole process group: the parent alone handles it
     # (and ends the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    if "numba" not in sys.modules:
+        # Read when Numba is imported; once it is, its thread count is
+        # fixed and only set_num_threads (below) may lower it.
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
     try:
         from threadpoolctl import threadpool_limits
 
         _WORKER["limits"] = threadpool_limits(threads)
     except ImportError:  # pragma: no cover
         pass
-    if "numba" in sys.modules:
+    else:
+        numba = sys.modules["numba"]
         try:
-            sys.modules["numba"].set_num_threads(threads)
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         except (ValueError, AttributeError):  # pragma: no cover
             pass
 

@@ -44,6 +44,8 @@ blummitchell1998``). A variant selected by an option (``nigam2000
   (``Protocol.identity(s)``; default: name, size and SHA-256 of
   ``s["data"]`` when it is a file).
 * **options**: :class:`Option` (name without dashes, default, parser, help).
+  ``selects=True``: the option picks which rows run (sizes, seeds,
+  methods) rather than what a row is, and does not key the store.
   Parsers raise ``ValueError("message")``; the CLI prints ``--name:
   message`` and exits 2 before any work. Ready-made parsers:
   :func:`integer`, :func:`integers`, :func:`number`, :func:`choice`,

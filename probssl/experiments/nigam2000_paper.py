@@ -386,7 +386,7 @@ def _fit(ctx, draw):
                                            _labels(y, lab, unl))
     else:  # EM-lambda, lambda by leave-one-out on the labeled rows
         best, loo = None, {}
-        for lam in LAMBDAS:
+        for lam in s["lambdas"]:
             m = EMNaiveBayes(unlabeled_weight=lam, **params)
             m.fit(_stack(X, lab, unl), _labels(y, lab, unl))
             loo[lam] = loo_accuracy(m, X[lab], y[lab], X[unl], lam, alpha,
@@ -438,7 +438,7 @@ LENGTH_SIZES = (20, 100, 300, 1000, 3000)
 def _sets(default, what):
     return Option(f"{what}_sets", default, integer(0, 100),
                   f"labeled sets per size of the {what.replace('_', ' ')} "
-                  "part (0 leaves it out)")
+                  "part (0 leaves it out)", selects=True)
 
 
 PROTOCOL = Protocol(
@@ -448,7 +448,8 @@ PROTOCOL = Protocol(
              labeled_option((), 20, "Figure 2 sizes (default: every "
                             "published size the pool allows)"),
              Option("sets", 10, integer(1, 100),
-                    "labeled sets per size at most (the paper: 10)"),
+                    "labeled sets per size at most (the paper: 10)",
+                    selects=True),
              Option("length", PAPER_CHOICES["length"], number(0, 1e9),
                     "the constant document length (0 keeps raw counts)"),
              Option("stop_list", None, text_file,
@@ -456,8 +457,9 @@ PROTOCOL = Protocol(
                     "of scikit-learn's English list, e.g. Rainbow's SMART "
                     "list"),
              _sets(3, "lambda"), _sets(3, "fig3"), _sets(5, "ablation"),
-             _sets(3, "length")),
+             _sets(3, "length"),
+             Option("lambdas", LAMBDAS, None, cli=False)),
     constants={"n_unlabeled": 10_000, "split_seed": 0, "tol": 1e-6,
-               "max_iter": 100, "lambdas": list(LAMBDAS)},
+               "max_iter": 100},
     load=None, check=_check, draws=_draws, run_draw=_fit, key=KEY,
     summarize=_summarize, figure=_figure, metrics=("accuracy",))

@@ -216,6 +216,10 @@ def _load(s):
     from probssl.datasets import load_20newsgroups
 
     corpus = load_20newsgroups("all", archive=s["data"])
+    if s["test_size"] + s["labeled"] >= len(corpus.target):
+        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
+                         f"{s['labeled']} leaves no unlabeled posts among "
+                         f"the {len(corpus.target)} of {s['data']}")
     if "embeddings" in _reps(s):
         from probssl.embeddings import SentenceEmbedder
 
@@ -356,11 +360,12 @@ PROTOCOL = Protocol(
     options=(data_option(),
              Option("representation", "both",
                     choice("counts", "embeddings", "both"),
-                    "counts, embeddings or both (adds the two-view rows)"),
+                    "counts, embeddings or both (adds the two-view rows)",
+                    selects=True),
              seeds_option(3),
              Option("methods", (), names(method_names, "method"),
                     "comma-separated methods (default: all of the "
-                    "representation's)"),
+                    "representation's)", selects=True),
              Option("labeled", N_LABELED, integer(1, 18_000),
                     "labeled posts per draw"),
              Option("test_size", N_TEST, integer(1, 18_000),
