@@ -53,6 +53,8 @@ def report_parser():
     p.add_argument("path", nargs="?", default="docs/results.md")
     p.add_argument("--only", default=None,
                    help="comma-separated section names")
+    p.add_argument("--data", default=None, help="20news-bydate.tar.gz "
+                   "(default: $PROBSSL_DATA)")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
 
@@ -177,7 +179,7 @@ def main(argv=None):
 
             rep = report_parser().parse_args(rest)
             regenerate(rep.path, only=rep.only and rep.only.split(","),
-                       quiet=rep.quiet or args.quiet)
+                       quiet=rep.quiet or args.quiet, data=rep.data)
         else:
             _run(args, parser)
     except KeyboardInterrupt:

@@ -45,8 +45,7 @@ def summary(proto, rows, metric=None):
             line[m] = (vals.mean(), vals.std(), vals.size) if vals.size \
                 else None
         for m in published:
-            line[f"{m} published"] = _published(proto, m, key[len(
-                proto.group):] if not proto.group else key)
+            line[f"{m} published"] = _published(proto, m, key)
         lines.append(line)
     header = list(fields) + methods + [f"{m} published" for m in published]
     return header, lines, metric

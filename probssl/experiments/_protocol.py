@@ -69,6 +69,10 @@ class Protocol:
     notes: str = ""
     out: Optional[str] = None
     constants: Mapping = field(default_factory=dict)
+    # The options of its section in ``probssl report`` (None: no section)
+    # and the section's prose.
+    report: Optional[Mapping] = None
+    about: str = ""
 
     def option_map(self):
         return {o.name: o for o in self.options}

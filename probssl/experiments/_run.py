@@ -188,20 +188,20 @@ def _worker_init(threads):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if "numba" not in sys.modules:
         # Read when Numba is imported; once it is, its thread count is
-        # fixed and only set_num_threads (below) may lower it.
+        # fixed and only set_num_threads may lower it.
         os.environ["NUMBA_NUM_THREADS"] = str(threads)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        _WORKER["limits"] = threadpool_limits(threads)
-    except ImportError:  # pragma: no cover
-        pass
     else:
         numba = sys.modules["numba"]
         try:
             numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         except (ValueError, AttributeError):  # pragma: no cover
             pass
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(threads)
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def _worker_draw(index):
@@ -222,23 +222,36 @@ def _run_draws(ctx, draws, jobs, progress):
         return results
     # fork: the workers inherit the settings, the store and any loaded
     # data without pickling them; only the draw's index and its rows cross.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     method = ("fork" if "fork" in multiprocessing.get_all_start_methods()
               else None)
-    mp = multiprocessing.get_context(method)
     _WORKER.update(ctx=ctx, draws=draws)
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    pool = mp.Pool(min(jobs, len(draws)), initializer=_worker_init,
-                   initargs=(threads,))
+    pool = ProcessPoolExecutor(
+        min(jobs, len(draws)), initializer=_worker_init, initargs=(threads,),
+        mp_context=multiprocessing.get_context(method))
     try:
-        for i, rows, reused in pool.imap_unordered(_worker_draw,
-                                                   range(len(draws))):
+        futures = [pool.submit(_worker_draw, i) for i in range(len(draws))]
+        for future in as_completed(futures):
+            i, rows, reused = future.result()
             results[i] = (rows, reused)
             progress.step()
-        pool.close()
+    except BrokenProcessPool as exc:
+        raise RunFailed(f"{ctx.proto.name}: a worker process died (killed, "
+                        "or out of memory?); the finished rows are kept"
+                        ) from exc
     finally:
-        # Finished, failed or interrupted: no worker outlives the run.
-        pool.terminate()
-        pool.join()
+        # Finished, failed or interrupted: no worker outlives the run (a
+        # worker busy with a draw is ended, not waited for).
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join()
         _WORKER.clear()
     return results
 

@@ -89,6 +89,9 @@ blummitchell1998``). A variant selected by an option (``nigam2000
   ``table.csv``, ``table.tex``, ``<metric>.png`` and ``.pdf`` (matplotlib
   optional). ``Protocol.summarize(rows, s)`` and ``Protocol.figure(rows,
   s, path_stem)`` replace the default table and figure when given.
+* **report**: ``Protocol.report`` (options, as on the command line) puts
+  the protocol on the page ``probssl report docs/results.md`` regenerates,
+  under ``about`` (a few lines of prose, no numbers: they go stale).
 * :class:`Dispatch` (``Dispatch("nigam2000", "dataset", {"20news": P,
   "webkb": "probssl.experiments.nigam2000_webkb:PROTOCOL"}, default=
   "20news")``) selects a protocol by an option's value; a string is

@@ -300,7 +300,10 @@ PROTOCOL = Protocol(
              Option("corpus", None, None, cli=False)),
     load=_load, check=_check, identity=_identity, draws=_draws,
     run_draw=_curve, key=KEY, group=("strategy",), metrics=("accuracy",),
-    summarize=summarize, figure=plot,
+    summarize=summarize, figure=plot, report={"seeds": 1},
+    about="Learning curves of test accuracy against the labels queried, "
+    "for four query strategies, with NB (labeled posts only) and EM (the "
+    "pool as unlabeled posts); bydate split, pool of 10,000 posts.",
     notes="--labeled is not an option: the curves start from "
           "--initial-per-class labeled posts per group and query the rest.")
 

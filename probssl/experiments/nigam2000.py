@@ -142,8 +142,16 @@ def check_bydate(s):
                          " training posts")
 
 
+ABOUT = """Bydate test set (7,532 posts); labeled posts balanced over the 20
+groups and 10,000 unlabeled ones drawn from the bydate training set; headers
+removed; `CountVectorizer(stop_words="english", min_df=2)`; `alpha=0.01`
+for every model; basic EM (λ = 1). Published: Nigam et al. (2000), Fig. 2,
+read from the figure's vector data (`PAPERS.md`); their recipe differs
+(`--protocol paper` below)."""
+
+
 def bydate_protocol(name, title, methods, labeled, seeds, published=None,
-                    label="", notes=""):
+                    label="", notes="", report=None, about=ABOUT):
     """A protocol on the bydate split (nigam2000, fujino2005)."""
     return Protocol(
         name=name, title=title,
@@ -155,14 +163,14 @@ def bydate_protocol(name, title, methods, labeled, seeds, published=None,
                         "unlabeled posts per draw")),
         load=load_bydate, split=split_bydate, check=check_bydate,
         methods=count_methods(), published=published or {},
-        published_label=label, notes=notes)
+        published_label=label, notes=notes, report=report, about=about)
 
 
 BYDATE = bydate_protocol(
     "nigam2000", "Nigam et al. (2000) on the bydate split: NB vs EM, "
     "10,000 unlabeled", ("NB", "EM"), (20, 100, 300, 1000), 5, PUBLISHED,
     "Nigam et al. 2000, Fig. 2 (the paper's own split and recipe: "
-    "--protocol paper)")
+    "--protocol paper)", report={"labeled": "20,100,300,1000", "seeds": 3})
 
 PROTOCOL = Dispatch(
     "nigam2000", "dataset", {
