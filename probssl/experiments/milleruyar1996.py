@@ -253,7 +253,7 @@ PROTOCOL = Protocol(
     constants=CHOICES,
     load=_load, draws=_draws, run_draw=_trial,
     key=("method", "n_labeled", "seed", "init"), metrics=("accuracy",),
-    summarize=summarize, report={"subsets": 3, "inits": 1},
+    summarize=summarize, report={"subsets": 2, "inits": 1},
     about="Breiman's waveform+noise (3 classes, 40 attributes), 2,500 "
     "training and 2,500 test points; 12 components (diagonal Gaussians) "
     "for every scheme; labeled subsets x random initialisations per size. "

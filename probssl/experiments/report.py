@@ -65,7 +65,7 @@ def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
         The page; its results go to ``<folder of path>/results/<section>``.
     only : list of str, default=None
         Section names (``nigam2000``, ``nigam2000_paper``, ...) to run;
-        the others keep what their folders hold (if anything).
+        the others are shown as their folders hold them (if they do).
     quiet : bool
         No progress lines.
     data : str, default=None
@@ -81,15 +81,16 @@ def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
     total = time.perf_counter()
     for title, words, proto in sections():
         folder = _folder(words)
-        if only and folder not in only:
-            continue
         out = os.path.join(root, "results", folder)
         options = dict(proto.report)
         if data and any(o.name == "data" for o in proto.options):
             options["data"] = data
-        s = parse_settings(proto, options)
-        start = time.perf_counter()
-        run_protocol(proto, s, out=out, quiet=True)
+        start, ran = time.perf_counter(), not only or folder in only
+        if ran:
+            run_protocol(proto, parse_settings(proto, options), out=out,
+                         quiet=True)
+        elif not os.path.exists(os.path.join(out, "results.md")):
+            continue
         took = time.perf_counter() - start
         if not quiet:
             print(f"report: {title}: {took:.0f} s", flush=True)
@@ -102,8 +103,9 @@ def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
                   f"probssl run {' '.join(words)} {flags} --out "
                   f"{os.path.relpath(out)}", "```", "",
                   proto.about or "", "", body.strip(), "",
-                  f"This section's run: {took:.0f} s on {os.cpu_count()} "
-                  "cores (reused rows cost nothing).", "",
+                  (f"This section's run: {took:.0f} s on {os.cpu_count()} "
+                   "cores (reused rows cost nothing)." if ran else
+                   "Not re-run by the last regeneration (`--only`)."), "",
                   f"![{title}]({figure})", ""]
     parts.append(f"Whole regeneration: {time.perf_counter() - total:.0f} s.")
     atomic_write(path, ("\n".join(parts) + "\n").encode())
