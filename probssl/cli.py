@@ -207,6 +207,11 @@ def main(argv=None):
 def console_main():
     """The ``probssl`` command: :func:`main`; a Ctrl-C after the work is
     done says the same one line (every result is on disk already)."""
+    def terminated(*_):
+        # ``kill`` as Ctrl-C: the workers are ended, the line printed.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         code = main(sys.argv[1:])
     except SystemExit as exc:

@@ -282,7 +282,8 @@ def test_cli_milleruyar1996(tmp_path, capsys):
     for argv in (["run", "seed", "--protocol", "paper"],
                  ["run", "milleruyar1996", "--seeds", "2"],
                  ["run", "nigam2000", "--protocol", "paper", "--seeds", "3"],
-                 ["run", "nigam2000", "--protocol", "paper", "--jobs", "2"],
+                 ["run", "nigam2000", "--protocol", "paper", "--length",
+                  "nan"],
                  ["run", "nigam2000", "--protocol", "paper", "--labeled",
                   "30"]):
         with pytest.raises(SystemExit) as exc:

@@ -186,6 +186,14 @@ def _worker_init(threads):
     # Ctrl-C goes to the whole process group: the parent alone handles it
     # (and ends the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        # Linux: a worker dies with its parent (killed, not interrupted)
+        # instead of finishing its draw as an orphan.
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
     if "numba" not in sys.modules:
         # Read when Numba is imported; once it is, its thread count is
         # fixed and only set_num_threads may lower it.
