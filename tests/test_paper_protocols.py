@@ -9,8 +9,11 @@ import pytest
 import scipy.sparse as sp
 
 from probssl import EMNaiveBayes
-from probssl.experiments import milleruyar1996, nigam2000
-from probssl.experiments.nigam2000 import (
+from probssl.experiments import milleruyar1996
+from probssl.experiments import nigam2000_paper as nigam2000
+from probssl.experiments._nigam2000_tables import summarize_paper
+from probssl.experiments.engine import run_protocol
+from probssl.experiments.nigam2000_paper import (
     PaperDraws,
     loo_accuracy,
     scale_rows,
@@ -164,7 +167,7 @@ def _fake_rows():
 
 
 def test_summarize_paper_tables():
-    text = nigam2000.summarize_paper(_fake_rows())
+    text = summarize_paper(_fake_rows())
     # Figure 2 with published values and gaps: 20 labeled, NB 30.5 vs 20.3.
     assert "| 20 | 2 | 30.5 ± 0.5 | 20.3 | +10.2 |" in text
     assert "mean absolute gap" in text
@@ -196,9 +199,15 @@ def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
                                                   tmp_path, monkeypatch):
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
     out = str(tmp_path / "out")
-    kw = dict(labeled=[20], max_sets=1, fig3=False, lambdas=(0.0, 1.0),
-              ablation=(), lengths=(), verbose=False)
-    rows = nigam2000.run_paper(newsgroups_archive, out=out, **kw)
+    kw = dict(data=newsgroups_archive, labeled="20", sets="1",
+              fig3_sets="0", ablation_sets="0", length_sets="0",
+              lambda_sets="1", lambdas=(0.0, 1.0))
+
+    def run(out=out, **more):
+        return run_protocol(nigam2000.PROTOCOL, {**kw, **more}, out=out,
+                            quiet=True)
+
+    rows = run()
     by = {r["method"]: r for r in rows}
     assert set(by) == {"NB", "EM", "EM-lambda"}
     assert by["NB"]["n_unlabeled"] == 0 and by["EM"]["n_unlabeled"] == 10000
@@ -211,15 +220,15 @@ def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
     assert {"method", "n_labeled", "seed", "accuracy"} <= set(stored[0])
     # Same settings: every row reused (same fit times); another length:
     # recomputed, and the same again from a fresh folder (deterministic).
-    again = nigam2000.run_paper(newsgroups_archive, out=out, **kw)
+    again = run()
     assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
-    other = nigam2000.run_paper(newsgroups_archive, out=out, length=500.0,
-                                **kw)
+    other = run(length="500")
     assert [r["fit_time_s"] for r in other] != [r["fit_time_s"] for r in rows]
-    fresh = nigam2000.run_paper(newsgroups_archive, out=None, **kw)
+    fresh = run(out=None)
     assert ([r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows])
-    text = nigam2000.summarize_paper(rows)
+    text = summarize_paper(rows)
     assert "| 20 | 1 |" in text and "20.3" in text and "35.3" in text
+    assert "35.3" in open(os.path.join(out, "results.md")).read()
 
 
 # -- milleruyar1996 ----------------------------------------------------------------
@@ -227,8 +236,12 @@ def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
 
 def test_milleruyar1996_small_run(tmp_path):
     out = str(tmp_path / "mu")
-    kw = dict(labeled_per_class=(3, 30), subsets=2, inits=1, verbose=False)
-    rows = milleruyar1996.run(out=out, **kw)
+    kw = dict(labeled="9,90", subsets="2", inits="1")
+
+    def run(out=out, proto=milleruyar1996.PROTOCOL):
+        return run_protocol(proto, kw, out=out, quiet=True)
+
+    rows = run()
     assert len(rows) == 2 * 2 * len(milleruyar1996.METHODS)
     for r in rows:
         assert {"method", "n_labeled", "seed", "init", "trial",
@@ -240,11 +253,15 @@ def test_milleruyar1996_small_run(tmp_path):
     sup = [r for r in rows if r["method"] == "supervised"]
     assert all(r["n_unlabeled"] == 0 for r in sup)
     # Deterministic, and reused when every setting is the same.
-    again = milleruyar1996.run(out=out, **kw)
+    again = run()
     assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
-    fresh = milleruyar1996.run(out=None, **kw)
+    fresh = run(out=None)
     assert [r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows]
-    other = milleruyar1996.run(out=out, tol=1e-4, **kw)
+    import dataclasses
+
+    looser = dataclasses.replace(milleruyar1996.PROTOCOL, constants={
+        **milleruyar1996.CHOICES, "tol": 1e-4})
+    other = run(proto=looser)
     assert [r["fit_time_s"] for r in other] != [r["fit_time_s"] for r in rows]
     text = milleruyar1996.summarize(rows)
     assert "Bayes error" in text and "EM-I vs EM-II" in text
@@ -263,8 +280,10 @@ def test_cli_milleruyar1996(tmp_path, capsys):
         main(["run", "milleruyar1996", "--labeled", "31", "--out", out])
     assert exc.value.code == 2
     for argv in (["run", "seed", "--protocol", "paper"],
+                 ["run", "milleruyar1996", "--seeds", "2"],
                  ["run", "nigam2000", "--protocol", "paper", "--seeds", "3"],
-                 ["run", "nigam2000", "--protocol", "paper", "--jobs", "2"],
+                 ["run", "nigam2000", "--protocol", "paper", "--length",
+                  "nan"],
                  ["run", "nigam2000", "--protocol", "paper", "--labeled",
                   "30"]):
         with pytest.raises(SystemExit) as exc:
