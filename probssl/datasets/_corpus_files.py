@@ -100,7 +100,7 @@ def cached_parse(kind, digest, data_home, parse):
     """``parse()``, cached on disk under the data home keyed by ``kind`` and
     the archive's SHA-256; an unwritable or damaged cache only warns."""
     folder = os.path.join(data_home_path(data_home), "corpora")
-    path = os.path.join(folder, f"{kind}-{digest[:16]}.pkl")
+    path = os.path.join(folder, f"{kind}-v{_PARSE_VERSION}-{digest[:16]}.pkl")
     meta = {"version": _PARSE_VERSION, "sha256": digest}
     payload = read_entry(path, kind, meta, stacklevel=3)
     if payload is not None:

@@ -1,0 +1,115 @@
+"""What the WebKB, co-training, Reuters and user-corpus protocols share:
+the precision-recall breakeven, side-by-side tables (ours beside the
+published values) and writing a protocol's rows and tables."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import csv
+import io
+import json
+import os
+from collections import defaultdict
+
+import numpy as np
+
+
+def breakeven(y_true, scores):
+    """Precision-recall breakeven point of ``scores`` for the positive
+    class ``y_true == 1``.
+
+    The ranking is cut where precision and recall are closest (Nigam et al.
+    2000, Table 4; Lewis 1992), and their mean there is returned; with as
+    many predicted positives as there are positives the two are equal.
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    n_pos = int(y_true.sum())
+    if n_pos == 0:
+        raise ValueError("breakeven needs at least one positive row.")
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    hits = np.cumsum(y_true[order])
+    k = np.arange(1, len(order) + 1)
+    precision, recall = hits / k, hits / n_pos
+    i = int(np.argmin(np.abs(precision - recall)))
+    return float((precision[i] + recall[i]) / 2)
+
+
+def group_mean(rows, keys, metric):
+    """``{key tuple: (mean, n)}`` of ``metric`` over rows."""
+    groups = defaultdict(list)
+    for row in rows:
+        if row.get(metric) is not None:
+            groups[tuple(row[k] for k in keys)].append(row[metric])
+    return {k: (float(np.mean(v)), len(v)) for k, v in groups.items()}
+
+
+def side_by_side(rows, keys, metric, published, scale=100.0, digits=1,
+                 time_key="fit_time_s"):
+    """Markdown table: one line per key, ours (mean of draws) beside the
+    published value and the gap; ``published`` maps key tuples to numbers
+    (in the same unit as ``metric * scale``)."""
+    means = group_mean(rows, keys, metric)
+    times = group_mean(rows, keys, time_key)
+    header = list(keys) + [f"ours ({metric})", "published", "gap", "draws",
+                           "fit time (s)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    gaps = []
+    for key, (mean, n) in means.items():
+        ours = scale * mean
+        pub = published.get(key)
+        gap = "" if pub is None else f"{ours - pub:+.{digits}f}"
+        if pub is not None:
+            gaps.append(abs(ours - pub))
+        t = times.get(key, (float("nan"), 0))[0]
+        lines.append("| " + " | ".join(
+            [str(k) for k in key] + [f"{ours:.{digits}f}",
+                                     "" if pub is None else f"{pub:.{digits}f}",
+                                     gap, str(n), f"{t:.2f}"]) + " |")
+    if gaps:
+        lines.append(f"\nmean |gap| {np.mean(gaps):.1f} points, largest "
+                     f"{np.max(gaps):.1f}, over {len(gaps)} published values.")
+    return "\n".join(lines)
+
+
+def write_outputs(out, rows, text, figure=None):
+    """``results.json``, ``results.csv`` and ``results.md`` in ``out``
+    (atomically); ``figure(rows, path_without_suffix)`` if matplotlib is
+    installed."""
+    from .._cache import atomic_write
+
+    os.makedirs(out, exist_ok=True)
+    rows = json.loads(json.dumps(rows, default=_plain))
+    atomic_write(os.path.join(out, "results.json"),
+                 json.dumps(rows, indent=1).encode())
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(os.path.join(out, "results.csv"), buf.getvalue().encode())
+    atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
+    if figure is not None:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+        except ImportError:
+            return
+        figure(rows, os.path.join(out, "figure"))
+
+
+def save(fig, stem):
+    """Write ``fig`` as PNG and PDF and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(stem + ".png", dpi=120)
+    fig.savefig(stem + ".pdf")
+    plt.close(fig)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
