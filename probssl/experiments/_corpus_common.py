@@ -15,22 +15,18 @@ import numpy as np
 
 def breakeven(y_true, scores):
     """Precision-recall breakeven point of ``scores`` for the positive
-    class ``y_true == 1``.
+    class ``y_true == 1`` (Nigam et al. 2000, Table 4; Lewis 1992).
 
-    The ranking is cut where precision and recall are closest (Nigam et al.
-    2000, Table 4; Lewis 1992), and their mean there is returned; with as
-    many predicted positives as there are positives the two are equal.
+    The ranking is cut after as many rows as there are positives: there
+    precision and recall are both ``hits / n_positive``, which is where
+    they meet. Ties keep row order.
     """
     y_true = np.asarray(y_true).astype(bool)
     n_pos = int(y_true.sum())
     if n_pos == 0:
         raise ValueError("breakeven needs at least one positive row.")
     order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    hits = np.cumsum(y_true[order])
-    k = np.arange(1, len(order) + 1)
-    precision, recall = hits / k, hits / n_pos
-    i = int(np.argmin(np.abs(precision - recall)))
-    return float((precision[i] + recall[i]) / 2)
+    return float(y_true[order[:n_pos]].sum() / n_pos)
 
 
 def group_mean(rows, keys, metric):
