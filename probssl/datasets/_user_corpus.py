@@ -44,6 +44,9 @@ def _is_missing(value):
 def _read_csv(path, columns):
     with open(path, "rb") as f:
         text = _decode(f.read(), path)
+    # csv's default field limit (128 KiB) refuses long documents; the limit
+    # is process-wide, so it is only ever raised.
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     dialect = "excel-tab" if path.lower().endswith(".tsv") else "excel"
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     header = reader.fieldnames or []
