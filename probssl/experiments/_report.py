@@ -1,4 +1,4 @@
-"""Result rows to CSV, JSON and Markdown; shared by the protocols.
+"""The results store of ``probssl run`` (see :mod:`.engine`).
 
 :class:`ResultStore` keeps the rows of ``probssl run`` on disk as they are
 finished: ``results.json`` (the record) and ``results.csv`` (the same rows
@@ -12,15 +12,14 @@ import hashlib
 import io
 import json
 import os
-import sys
 import signal
 import threading
 import warnings
-from collections import defaultdict
 
 import numpy as np
 
 from .._cache import atomic_write, file_sha256, remove_orphans
+from ._rows import CHECKSUM_FIELD, check_row, checked_rows, row_checksum
 
 try:  # POSIX; elsewhere concurrent writers are not serialized
     import fcntl
@@ -179,6 +178,9 @@ def check_out_folder(out, name="out"):
 
     Checked before any work, so that a run does not fail at its end.
     """
+    if not str(os.fspath(out)).strip():
+        raise ValueError(f"{name} '': expected a folder name (an empty one "
+                         "would write into the current folder)")
     path = os.path.abspath(os.fspath(out))
     probe = path
     while not os.path.exists(probe):
@@ -220,7 +222,7 @@ def _load_rows(path):
         raise ValueError(
             f"The results file {path} is not a list of result rows; move it "
             "away (it is not overwritten) and run again.")
-    return rows
+    return checked_rows(rows, path)
 
 
 class ResultStore:
@@ -283,7 +285,7 @@ class ResultStore:
     {'method': 'NB', 'seed': 0, 'accuracy': 0.5}
     """
 
-    def __init__(self, out, settings, key=None):
+    def __init__(self, out, settings, key=None, fresh=False):
         if not isinstance(settings, dict):
             raise TypeError(f"settings must be a dict, got "
                             f"{type(settings).__name__}")
@@ -298,6 +300,13 @@ class ResultStore:
             self.path = os.path.join(self.out, RESULTS_JSON)
             remove_orphans(self.out, [RESULTS_JSON, RESULTS_CSV])
             self._split(_load_rows(self.path))
+            if fresh and self.rows:
+                # --fresh: this settings' rows are recomputed; dropped from
+                # the file now, before any worker adds its new ones.
+                with _sigint_deferred(), self._locked():
+                    self._split(_load_rows(self.path))
+                    self.rows = []
+                    self._write()
             unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
             if unknown:
                 # Otherwise the user sees every row recomputed, not why.
@@ -351,10 +360,14 @@ class ResultStore:
         """
         if not isinstance(row, dict):
             raise TypeError(f"a row must be a dict, got {type(row).__name__}")
-        if SETTINGS_FIELD in row:
-            raise ValueError(f"a row may not have a {SETTINGS_FIELD!r} field "
-                             "(the store adds the settings itself)")
+        for name in (SETTINGS_FIELD, CHECKSUM_FIELD):
+            if name in row:
+                raise ValueError(f"a row may not have a {name!r} field (the "
+                                 "store adds it itself)")
         row = _canonical(row)
+        why = check_row(row) if "accuracy" in row else None
+        if why:
+            raise ValueError(f"refusing to store a result row: {why}")
         if self.out is None:
             self._merge_into(self.rows, row)
             return dict(row)
@@ -394,7 +407,8 @@ class ResultStore:
         mine, other = [], []
         for r in stored:
             if r.get(SETTINGS_FIELD) == self.settings:
-                r = {k: v for k, v in r.items() if k != SETTINGS_FIELD}
+                r = {k: v for k, v in r.items()
+                     if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)}
                 self._merge_into(mine, r)
             else:
                 other.append(r)
@@ -406,8 +420,11 @@ class ResultStore:
         self.rows, self.other_rows = mine, other
 
     def _stored_rows(self):
-        return self.other_rows + [{**r, SETTINGS_FIELD: self.settings}
-                                  for r in self.rows]
+        mine = []
+        for r in self.rows:
+            r = {**r, SETTINGS_FIELD: self.settings}
+            mine.append({**r, CHECKSUM_FIELD: row_checksum(r)})
+        return self.other_rows + mine
 
     def _write(self):
         stored = self._stored_rows()
@@ -419,7 +436,8 @@ class ResultStore:
         flat = []
         for r in stored:
             s = r.get(SETTINGS_FIELD)
-            flat.append({**{k: v for k, v in r.items() if k != SETTINGS_FIELD},
+            flat.append({**{k: v for k, v in r.items()
+                            if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)},
                          "settings_id": sid if s == self.settings else
                          (settings_id(s) if s is not None else "")})
         fields = list(dict.fromkeys(k for r in flat for k in r))
@@ -477,114 +495,3 @@ class _sigint_deferred:
     def __exit__(self, *exc):
         if self.old is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
-
-
-def write_rows(rows, out):
-    """``results.csv`` and ``results.json`` in folder ``out`` (atomically).
-
-    Every row is written, as given; for rows written as they are finished
-    and reused on re-run, use :class:`ResultStore`.
-    """
-    os.makedirs(out, exist_ok=True)
-    rows = _canonical(list(rows))
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(os.path.join(out, RESULTS_CSV), buf.getvalue().encode())
-    atomic_write(os.path.join(out, RESULTS_JSON),
-                 json.dumps(rows, indent=1).encode())
-
-
-def mean_std_table(rows, keys, metrics=("accuracy", "macro_f1"),
-                   extra=None):
-    """Markdown table of ``metrics`` (mean ± std over seeds, in %) for each
-    distinct value of ``keys``, in order of first appearance. ``extra``
-    maps a key tuple to more cells (e.g. published figures)."""
-    groups = defaultdict(list)
-    for row in rows:
-        groups[tuple(row[k] for k in keys)].append(row)
-    header = list(keys) + list(metrics) + ["fit time (s)", "seeds"]
-    if extra:
-        header += extra["columns"]
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "---|" * len(header)]
-    for key, group in groups.items():
-        cells = [str(v) for v in key]
-        for m in metrics:
-            vals = 100 * np.array([r[m] for r in group])
-            cells.append(f"{vals.mean():.1f} ± {vals.std():.1f}")
-        cells.append(f"{np.mean([r['fit_time_s'] for r in group]):.2f}")
-        cells.append(str(len(group)))
-        if extra:
-            cells += extra["cells"](key)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def write_report(out, text, plot=None, rows=None, plot_name="accuracy.png",
-                 quiet=False):
-    """``results.md`` (atomically) and, when matplotlib is installed, the
-    plot ``plot(rows, path)`` (else a line on standard error, unless
-    ``quiet``); the ResultStore wrote the rows already."""
-    from probssl._cache import atomic_write
-
-    atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
-    if plot is None:
-        return
-    try:
-        plot(rows, os.path.join(out, plot_name))
-    except ImportError:
-        if not quiet:
-            print("matplotlib is not installed: no plot (pip install "
-                  "'probssl[plot]').", file=sys.stderr)
-
-
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (ImportError without
-    matplotlib: the plots are optional)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def run_tasks(func, tasks, jobs=1):
-    """The rows of ``func(*task)`` for every task, flattened in task order;
-    ``jobs`` > 1 runs them in processes (joblib gives each worker its share
-    of the cores' threads; every worker adds its rows to the store)."""
-    if jobs == 1:
-        results = [func(*t) for t in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=jobs)(delayed(func)(*t) for t in tasks)
-    return [row for rows in results for row in rows]
-
-
-def finish_main(parser, out, call, summarize):
-    """How a protocol's ``python -m`` script ends, as ``probssl run`` does:
-    a bad argument or input in one line (exit 2); Ctrl-C keeps the
-    finished rows (exit 130); else the table, and where it was written."""
-    try:
-        rows = call()
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    except KeyboardInterrupt:
-        parser.exit(130, f"interrupted; the finished rows are kept in "
-                         f"{out}/results.json\n")
-    print()
-    print(summarize(rows))
-    print(f"\nwritten to {out}/")
-
-
-def save_figure(fig, path):
-    """Lay out, write (PNG, 120 dpi) and close ``fig``."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -27,17 +27,17 @@ The summary reports, for every strategy and method, how many labels its
 mean curve needs to reach the accuracy that random + NB reaches at its last
 point (linear interpolation between measured points).
 
-Run ``python -m probssl.experiments.mccallum1998 --help``.
+Run ``probssl run mccallum1998 --help``.
 """
 
-import argparse
 import time
 import warnings
 
 import numpy as np
 
-from ._report import (ResultStore, finish_main, protocol_settings, pyplot,
-                      save_figure, write_report)
+from .engine import (Option, Protocol, data_option, integer, methods_option,
+                     names, number, seeds_option)
+from .nigam2000 import count_data, need_archive
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -51,6 +51,8 @@ STRATEGIES = {
 METHODS = ("NB", "EM", "EM-warm")
 DEFAULT_METHODS = ("NB", "EM")
 KEY = ("strategy", "method", "n_labeled", "seed")
+# In-memory corpora given to :func:`run` (tests, notebooks), by identity.
+_CORPORA = {}
 
 
 def split_indices(y, initial_per_class, n_pool, seed):
@@ -121,124 +123,53 @@ def learning_curve(X, y, X_test, y_test, labeled, pool, strategy, method,
     } for h in history]
 
 
-def run(archive=None, strategies=tuple(STRATEGIES), methods=DEFAULT_METHODS,
-        seeds=3, n_rounds=10, batch_size=20, initial_per_class=1,
-        n_pool=10_000, committee_size=3, alpha=0.01, out=None, verbose=True,
-        corpus=None, jobs=1):
-    """Run the protocol; return the result rows (one per curve point).
+def _check(s):
+    if s.get("corpus") is None:
+        need_archive(s)
+    if s["rounds"] * s["batch_size"] > s["pool"]:
+        raise ValueError(f"--rounds {s['rounds']} of --batch-size "
+                         f"{s['batch_size']} exceed the --pool of "
+                         f"{s['pool']}")
 
-    With ``out``, every finished curve is written at once
-    (:class:`~probssl.experiments._report.ResultStore`) and curves already
-    there for the same settings are reused (runs are deterministic given
-    the seed). ``jobs`` runs curves in parallel processes.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
 
+def _identity(s):
+    from ._report import archive_identity
+
+    return s["corpus"] if s.get("corpus") else archive_identity(s["data"])
+
+
+def _load(s):
     from probssl.datasets import load_20newsgroups
 
-    unknown = sorted(set(strategies) - set(STRATEGIES))
-    if unknown:
-        raise ValueError(f"unknown strategy(ies) {unknown}; choose from "
-                         f"{', '.join(STRATEGIES)}")
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; choose from "
-                         f"{', '.join(METHODS)}")
-    for name, value in (("seeds", seeds), ("batch_size", batch_size),
-                        ("initial_per_class", initial_per_class),
-                        ("n_pool", n_pool)):
-        if int(value) < 1:
-            raise ValueError(f"{name} must be positive, got {value}")
-    if n_rounds < 0:
-        raise ValueError(f"n_rounds must be >= 0, got {n_rounds}")
-    if n_rounds * batch_size > n_pool:
-        raise ValueError(f"{n_rounds} rounds of {batch_size} exceed the "
-                         f"pool of {n_pool}")
+    if s.get("corpus"):
+        return count_data(*_CORPORA[s["corpus"]["corpus_sha256"]])
+    return count_data(load_20newsgroups("train", archive=s["data"]),
+                      load_20newsgroups("test", archive=s["data"]))
 
-    t0 = time.perf_counter()
-    given = corpus
-    if corpus is None:
-        corpus = (load_20newsgroups("train", archive=archive),
-                  load_20newsgroups("test", archive=archive))
-    train, test = corpus
-    vectorizer = CountVectorizer(stop_words="english", min_df=2)
-    X = vectorizer.fit_transform(train.data).tocsr()
-    X_test = vectorizer.transform(test.data)
-    y, y_test = train.target, test.target
-    if verbose:
-        print(f"20 Newsgroups: {X.shape[0]} train / {X_test.shape[0]} test "
-              f"posts, {X.shape[1]} words (loaded in "
-              f"{time.perf_counter() - t0:.1f} s)", flush=True)
-    settings = protocol_settings(
-        "mccallum1998", archive=archive if given is None else None,
-        corpus=given, alpha=alpha, n_pool=n_pool,
-        batch_size=batch_size, initial_per_class=initial_per_class,
-        committee_size=committee_size)
-    store = ResultStore(out, settings, key=KEY)
-    n_initial = initial_per_class * len(np.unique(y))
-    wanted = [n_initial + r * batch_size for r in range(n_rounds + 1)]
 
-    def cached(strategy, method, seed):
-        rows = [store.get({"strategy": strategy, "method": method,
-                           "n_labeled": n, "seed": seed}) for n in wanted]
-        return rows if all(r is not None for r in rows) else None
+def _draws(s):
+    return [{"strategy": st, "method": m, "seed": k}
+            for k in range(s["seeds"]) for m in s["methods"]
+            for st in s["strategies"]]
 
-    tasks, done = [], {}
-    for seed in range(seeds):
-        for method in methods:
-            for strategy in strategies:
-                rows = cached(strategy, method, seed)
-                if rows is None:
-                    tasks.append((strategy, method, seed))
-                else:
-                    done[(strategy, method, seed)] = rows
 
-    def curve(strategy, method, seed):
-        labeled, pool = split_indices(y, initial_per_class, n_pool, seed)
-        return learning_curve(X, y, X_test, y_test, labeled, pool, strategy,
-                              method, seed, n_rounds, batch_size,
-                              committee_size, alpha)
-
-    def finished(rows):
-        for row in rows:
-            store.add(row)
-        strategy, method, seed = (rows[0][k] for k in
-                                  ("strategy", "method", "seed"))
-        done[(strategy, method, seed)] = rows
-        if verbose:
-            times = sum(r["fit_time_s"] + r["query_time_s"] for r in rows)
-            print(f"  seed={seed} {method} {strategy:12s} accuracy "
-                  f"{rows[0]['accuracy']:.3f} -> {rows[-1]['accuracy']:.3f} "
-                  f"at {rows[-1]['n_labeled']} labels ({times:.1f} s)",
-                  flush=True)
-
-    bar = None
-    if verbose and tasks:
-        try:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(tasks), desc="curves", leave=False)
-        except ImportError:
-            pass
-    if jobs == 1:
-        for task in tasks:
-            finished(curve(*task))
-            if bar is not None:
-                bar.update()
-    elif tasks:
-        from joblib import Parallel, delayed
-
-        for rows in Parallel(n_jobs=jobs, return_as="generator_unordered")(
-                delayed(curve)(*t) for t in tasks):
-            finished(rows)
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        bar.close()
-    rows = [r for seed in range(seeds) for method in methods
-            for strategy in strategies for r in done[(strategy, method, seed)]]
-    if out is not None:
-        write_outputs(rows, out)
+def _curve(ctx, draw):
+    s = ctx.s
+    n0 = s["initial_per_class"] * 20
+    wanted = [n0 + r * s["batch_size"] for r in range(s["rounds"] + 1)]
+    rows = [ctx.get({**draw, "n_labeled": n}) for n in wanted]
+    if all(r is not None for r in rows):
+        return rows
+    data = ctx.data
+    labeled, pool = split_indices(data.y, s["initial_per_class"], s["pool"],
+                                  draw["seed"])
+    rows = [ctx.add(r) for r in learning_curve(
+        data.X.tocsr(), data.y, data.X_test, data.y_test, labeled, pool,
+        draw["strategy"], draw["method"], draw["seed"], s["rounds"],
+        s["batch_size"], s["committee_size"], s["alpha"])]
+    ctx.log(f"seed={draw['seed']} {draw['method']} {draw['strategy']:12s} "
+            f"accuracy {rows[0]['accuracy']:.3f} -> {rows[-1]['accuracy']:.3f}"
+            f" at {rows[-1]['n_labeled']} labels")
     return rows
 
 
@@ -280,7 +211,7 @@ def labels_needed_table(rows, reference=("random", "NB")):
              for key, c in curves.items()}, target)
 
 
-def summarize(rows):
+def summarize(rows, s=None):
     """Markdown: the mean curves at a few points, then labels needed."""
     curves = mean_curves(rows)
     ns = sorted({r["n_labeled"] for r in rows})
@@ -323,15 +254,10 @@ def summarize(rows):
     return "\n".join(lines).rstrip()
 
 
-def write_outputs(rows, out):
-    """``results.md`` and ``learning_curves.png`` (the store wrote the
-    rows)."""
-    write_report(out, summarize(rows), plot, rows, "learning_curves.png")
+def plot(rows, s, stem):
+    from ._output import pyplot, save_figure
 
-
-def plot(rows, path):
     plt = pyplot()
-
     fig, ax = plt.subplots(figsize=(6, 4))
     colors = dict(zip(STRATEGIES, ("tab:gray", "tab:orange", "tab:blue",
                                    "tab:green")))
@@ -348,35 +274,52 @@ def plot(rows, path):
                  "(McCallum & Nigam 1998)", fontsize=10)
     ax.legend(fontsize=7, ncol=2, handlelength=3.5)
     ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    save_figure(fig, stem)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.mccallum1998",
-        description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None,
-                        help="20news-bydate.tar.gz or its folder "
-                             "(default: $PROBSSL_DATA)")
-    parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help=f"any of {','.join(METHODS)}")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--initial-per-class", type=int, default=1)
-    parser.add_argument("--pool", type=int, default=10_000)
-    parser.add_argument("--committee-size", type=int, default=3)
-    parser.add_argument("--alpha", type=float, default=0.01)
-    parser.add_argument("--out", default="results/mccallum1998")
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args(argv)
-    finish_main(parser, args.out, lambda: run(
-        args.data, args.strategies.split(","), args.methods.split(","),
-        args.seeds, args.rounds, args.batch_size, args.initial_per_class,
-        args.pool, args.committee_size, args.alpha, args.out,
-        jobs=args.jobs), summarize)
+PROTOCOL = Protocol(
+    name="mccallum1998",
+    title="McCallum & Nigam (1998): active learning with EM",
+    options=(data_option(), seeds_option(3),
+             methods_option(METHODS, DEFAULT_METHODS),
+             Option("strategies", tuple(STRATEGIES), names(tuple(STRATEGIES), "strategy"),
+                    f"query strategies: any of {', '.join(STRATEGIES)}"),
+             Option("rounds", 10, integer(0, 10_000), "query rounds"),
+             Option("batch_size", 20, integer(1, 11_314),
+                    "labels queried per round"),
+             Option("pool", 10_000, integer(1, 11_294),
+                    "unlabeled pool size"),
+             Option("initial_per_class", 1, integer(1, 100),
+                    "labeled posts per group at the start"),
+             Option("committee_size", 3, integer(2, 100),
+                    "QBC committee members"),
+             Option("alpha", 0.01, number(0, None, open_low=True),
+                    "smoothing of NB and EM"),
+             Option("corpus", None, None, cli=False)),
+    load=_load, check=_check, identity=_identity, draws=_draws,
+    run_draw=_curve, key=KEY, group=("strategy",), metrics=("accuracy",),
+    summarize=summarize, figure=plot,
+    notes="--labeled is not an option: the curves start from "
+          "--initial-per-class labeled posts per group and query the rest.")
 
 
-if __name__ == "__main__":
-    main()
+def run(archive=None, strategies=tuple(STRATEGIES), methods=DEFAULT_METHODS,
+        seeds=3, n_rounds=10, batch_size=20, initial_per_class=1,
+        n_pool=10_000, committee_size=3, alpha=0.01, out=None, verbose=True,
+        corpus=None, jobs=1):
+    """The protocol from Python; ``corpus``: an in-memory ``(train, test)``
+    pair of Bunches instead of the archive. Returns the rows."""
+    from ._report import corpus_identity
+    from .engine import run_protocol
+
+    options = {"data": archive, "strategies": tuple(strategies),
+               "methods": tuple(methods), "seeds": seeds, "rounds": n_rounds,
+               "batch_size": batch_size, "pool": n_pool, "alpha": alpha,
+               "initial_per_class": initial_per_class,
+               "committee_size": committee_size}
+    if corpus is not None:
+        ident = corpus_identity(*corpus)
+        _CORPORA[ident["corpus_sha256"]] = corpus
+        options["corpus"] = ident
+    return run_protocol(PROTOCOL, options, out=out, jobs=jobs,
+                        quiet=not verbose)

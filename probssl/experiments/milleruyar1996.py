@@ -42,13 +42,13 @@ EM-I and EM-II perform comparably, and unlabeled data help most when the
 labeled set is small.
 """
 
-import argparse
 import time
 import warnings
 
 import numpy as np
-from ._report import (finish_main, pyplot, run_tasks, save_figure,
-                      write_report)
+
+from .engine import (Data, Option, Protocol, integer, labeled_option,
+                     methods_option)
 
 N_POINTS = 5000
 N_COMPONENTS = 12
@@ -61,6 +61,10 @@ DEFAULT_INITS = 2
 METHODS = ("supervised", "supervised J=3", "EM-I", "EM-II", "TEM-I", "TEM-II")
 _ALGORITHM = {"EM-I": "em1", "EM-II": "em2", "TEM-I": "em1", "TEM-II": "em2",
               "supervised": "em1", "supervised J=3": "em1"}
+# Choices the paper leaves open (see above), in every row's settings.
+CHOICES = {"n_points": N_POINTS, "data_seed": 0, "n_components": N_COMPONENTS,
+           "event_model": "gaussian", "covariance_type": "diag",
+           "init": "kmeans", "reg_covar": 1e-3, "tol": 1e-5, "max_iter": 300}
 
 
 def bayes_error(X, y):
@@ -79,125 +83,74 @@ def labeled_subset(y_train, per_class, subset):
     return np.flatnonzero(masked != -1)
 
 
-def run(labeled_per_class=LABELED_PER_CLASS, subsets=7, inits=6,
-        methods=METHODS, data_seed=0, init="kmeans", reg_covar=1e-3, tol=1e-5,
-        max_iter=300, out=None, verbose=True, jobs=1):
-    """Run the protocol; return the result rows (dicts).
-
-    Parameters
-    ----------
-    labeled_per_class : sequence of int
-        Labeled-set sizes, per class (3 classes).
-    subsets, inits : int
-        Labeled subsets (seeds ``0 .. subsets - 1``) and random
-        initialisations (seeds ``0 .. inits - 1``) per size: the paper's
-        7 and 6 give 42 trials. Fewer make a quicker run.
-    methods : sequence of str
-        Among :data:`METHODS`.
-    data_seed : int
-        Seed of the 5,000 waveform points.
-    init, reg_covar, tol, max_iter
-        Passed to :class:`probssl.MixtureOfExperts`.
-    out : str or None
-        Results folder; rows already there with the same settings are
-        reused (:class:`~probssl.experiments._report.ResultStore`).
-    jobs : int
-        Parallel processes over trials.
-
-    Returns
-    -------
-    rows : list of dict
-        ``method``, ``n_labeled``, ``seed`` (the labeled subset), ``init``
-        (the initialisation seed), ``trial``, ``accuracy``, ``error``, ...
-    """
+def _load(s):
     from probssl.datasets import make_waveform
-    from probssl.experiments._report import ResultStore, protocol_settings
 
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; choose from "
-                         f"{', '.join(METHODS)}")
-    if max(labeled_per_class) * 3 > N_POINTS // 2:
-        raise ValueError("a labeled set cannot exceed the 2,500 training "
-                         "points")
-    X, y = make_waveform(N_POINTS, noise=True, random_state=data_seed)
+    X, y = make_waveform(N_POINTS, noise=True, random_state=s["data_seed"])
     half = N_POINTS // 2
-    X_train, y_train, X_test, y_test = X[:half], y[:half], X[half:], y[half:]
-    settings = protocol_settings(
-        "milleruyar1996", n_points=N_POINTS, data_seed=data_seed,
-        n_components=N_COMPONENTS, event_model="gaussian",
-        covariance_type="diag", init=init, reg_covar=reg_covar, tol=tol,
-        max_iter=max_iter)
-    store = ResultStore(out, settings,
-                        key=("method", "n_labeled", "seed", "init"))
-    test_bayes = bayes_error(X_test, y_test)
-    if verbose:
-        print(f"waveform+noise: {half} train / {half} test points, 40 "
-              f"attributes; Bayes error on the test half "
-              f"{100 * test_bayes:.1f} %", flush=True)
+    data = Data(X=X[:half], y=y[:half], X_test=X[half:], y_test=y[half:])
+    data.info["bayes_error_test"] = bayes_error(data.X_test, data.y_test)
+    return data
 
-    def trial(per_class, subset, init_seed):
-        from probssl import MixtureOfExperts
 
-        lab = labeled_subset(y_train, per_class, subset)
-        rows = []
-        for method in methods:
-            key = {"method": method, "n_labeled": int(3 * per_class),
-                   "seed": int(subset), "init": int(init_seed)}
-            done = store.get(key)
-            if done is not None:
-                rows.append(done)
-                continue
-            y_fit = np.full(half, -1)
-            y_fit[lab] = y_train[lab]
-            if method.startswith("supervised"):
-                X_fit, y_fit = X_train[lab], y_train[lab]
-            elif method.startswith("TEM"):
-                X_fit = np.vstack([X_train, X_test])
-                y_fit = np.concatenate([y_fit, np.full(half, -1)])
-            else:
-                X_fit = X_train
-            model = MixtureOfExperts(
-                n_components=3 if method.endswith("J=3") else N_COMPONENTS,
-                event_model="gaussian",
-                algorithm=_ALGORITHM[method],
-                # k-means cannot place 12 clusters on 9 labeled points:
-                # the labeled-only mixture binds 4 components to each
-                # class (spread at random over its rows), the supervised
-                # mixture classifier.
-                init="labeled" if method.startswith("supervised") else init,
-                covariance_type="diag", reg_covar=reg_covar, tol=tol,
-                max_iter=max_iter, random_state=int(init_seed))
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                # Dropped components are reported in the row instead.
-                warnings.simplefilter("ignore", UserWarning)
-                model.fit(X_fit, y_fit)
-            fit_time = time.perf_counter() - start
-            acc = float(model.score(X_test, y_test))
-            row = {**key, "trial": int(subset * inits + init_seed),
-                   "n_unlabeled": int(np.sum(y_fit == -1)),
-                   "accuracy": acc, "error": 1.0 - acc,
-                   "bayes_error_test": test_bayes,
-                   "n_components": int(model.n_components_),
-                   "n_iter": int(model.n_iter_),
-                   "converged": bool(model.converged_),
-                   "monotone": bool(np.all(np.diff(model.lower_bounds_)
-                                           >= -1e-9 * abs(model.lower_bound_))),
-                   "fit_time_s": fit_time}
-            rows.append(store.add(row))
-            if verbose:
-                print(f"  labeled={3 * per_class:4d} subset={subset} "
-                      f"init={init_seed} {method:10s} accuracy {acc:.4f} "
-                      f"({fit_time:.2f} s, {row['n_iter']} it)", flush=True)
-        return rows
+def _draws(s):
+    return [{"n_labeled": int(n), "seed": k, "init": i}
+            for n in s["labeled"] for k in range(s["subsets"])
+            for i in range(s["inits"])]
 
-    tasks = [(p, s, i) for p in labeled_per_class for s in range(subsets)
-             for i in range(inits)]
-    rows = run_tasks(trial, tasks, jobs)
-    if out is not None:
-        write_outputs(rows, out)
-    return rows
+
+def _trial(ctx, draw):
+    """The selected methods on one labeled subset and initialisation."""
+    from probssl import MixtureOfExperts
+
+    s = ctx.s
+    rows = {m: ctx.get({**draw, "method": m}) for m in s["methods"]}
+    if all(rows.values()):
+        return list(rows.values())
+    data = ctx.data
+    half = data.y.size
+    lab = labeled_subset(data.y, draw["n_labeled"] // 3, draw["seed"])
+    for method in [m for m, r in rows.items() if r is None]:
+        y_fit = np.full(half, -1)
+        y_fit[lab] = data.y[lab]
+        if method.startswith("supervised"):
+            X_fit, y_fit = data.X[lab], data.y[lab]
+        elif method.startswith("TEM"):
+            X_fit = np.vstack([data.X, data.X_test])
+            y_fit = np.concatenate([y_fit, np.full(half, -1)])
+        else:
+            X_fit = data.X
+        model = MixtureOfExperts(
+            n_components=3 if method.endswith("J=3") else N_COMPONENTS,
+            event_model="gaussian", algorithm=_ALGORITHM[method],
+            # k-means cannot place 12 clusters on 9 labeled points: the
+            # labeled-only mixture binds 4 components to each class
+            # (spread at random over its rows).
+            init="labeled" if method.startswith("supervised") else s["init"],
+            covariance_type="diag", reg_covar=s["reg_covar"], tol=s["tol"],
+            max_iter=s["max_iter"], random_state=int(draw["init"]))
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            # Dropped components are reported in the row instead.
+            warnings.simplefilter("ignore", UserWarning)
+            model.fit(X_fit, y_fit)
+        fit_time = time.perf_counter() - start
+        acc = float(model.score(data.X_test, data.y_test))
+        bounds = np.diff(model.lower_bounds_)
+        rows[method] = ctx.add({
+            **draw, "method": method,
+            "trial": int(draw["seed"] * s["inits"] + draw["init"]),
+            "n_unlabeled": int(np.sum(y_fit == -1)), "accuracy": acc,
+            "error": 1.0 - acc,
+            "bayes_error_test": data.info["bayes_error_test"],
+            "n_components": int(model.n_components_),
+            "n_iter": int(model.n_iter_), "converged": bool(model.converged_),
+            "monotone": bool(np.all(bounds >= -1e-9 * abs(model.lower_bound_))),
+            "fit_time_s": fit_time})
+        ctx.log(f"labeled={draw['n_labeled']:4d} subset={draw['seed']} "
+                f"init={draw['init']} {method:10s} accuracy {acc:.4f} "
+                f"({fit_time:.2f} s, {model.n_iter_} it)")
+    return list(rows.values())
 
 
 def _mean_error(rows, method, n):
@@ -258,7 +211,7 @@ def _trial_key(row):
     return (row["seed"], row["init"])
 
 
-def summarize(rows):
+def summarize(rows, s=None):
     """Markdown table of the test error (mean ± std over trials, %), the
     Bayes floor, and the paper's claims checked."""
     sizes = sorted({r["n_labeled"] for r in rows})
@@ -284,54 +237,19 @@ def summarize(rows):
     return "\n".join(lines)
 
 
-def write_outputs(rows, out):
-    write_report(out, summarize(rows), plot, rows, "error.png")
 
-
-def plot(rows, path):
-    plt = pyplot()
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    sizes = sorted({r["n_labeled"] for r in rows})
-    for m in METHODS:
-        stats = [_mean_error(rows, m, n) for n in sizes]
-        pts = [(n, s) for n, s in zip(sizes, stats) if s]
-        if not pts:
-            continue
-        ax.errorbar([n for n, _ in pts], [100 * s[0] for _, s in pts],
-                    yerr=[100 * s[1] / np.sqrt(s[2]) for _, s in pts],
-                    marker="o", capsize=3, label=m,
-                    linestyle="--" if m.startswith("T") else "-")
-    ax.axhline(100 * rows[0]["bayes_error_test"], color="k", lw=1,
-               linestyle=":", label="Bayes error")
-    ax.set_xscale("log")
-    ax.set_xlabel("labeled points (3 classes)")
-    ax.set_ylabel("test error (%)")
-    ax.set_title("waveform+noise, 12 components (Miller & Uyar 1996)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    save_figure(fig, path)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.milleruyar1996",
-        description=__doc__.splitlines()[0])
-    parser.add_argument("--labeled", default=",".join(
-        str(3 * p) for p in LABELED_PER_CLASS),
-        help="comma-separated labeled-set sizes (multiples of 3)")
-    parser.add_argument("--subsets", type=int, default=7)
-    parser.add_argument("--inits", type=int, default=DEFAULT_INITS)
-    parser.add_argument("--out", default="results/milleruyar1996")
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args(argv)
-    sizes = [int(v) for v in args.labeled.split(",") if v]
-    if any(n % 3 for n in sizes):
-        parser.error("--labeled sizes must be multiples of the 3 classes")
-    finish_main(parser, args.out, lambda: run(
-        [n // 3 for n in sizes], args.subsets, args.inits, out=args.out,
-        jobs=args.jobs), summarize)
-
-
-if __name__ == "__main__":
-    main()
+PROTOCOL = Protocol(
+    name="milleruyar1996",
+    title="Miller & Uyar (1996): mixture of experts on waveform+noise",
+    options=(labeled_option([3 * p for p in LABELED_PER_CLASS], 3,
+                            "labeled-set sizes (multiples of the 3 classes)",
+                            hi=N_POINTS // 2),
+             Option("subsets", 7, integer(1, 100),
+                    "labeled subsets per size (the paper: 7)"),
+             Option("inits", DEFAULT_INITS, integer(1, 100),
+                    "random initialisations per subset (the paper: 6)"),
+             methods_option(METHODS)),
+    constants=CHOICES,
+    load=_load, draws=_draws, run_draw=_trial,
+    key=("method", "n_labeled", "seed", "init"), metrics=("accuracy",),
+    summarize=summarize)

@@ -19,19 +19,17 @@ posts are the test set, 1,200 of the others are labeled, the remaining
   :class:`probssl.CoTraining` and :class:`probssl.CoEM`, against the plain
   and the tempered product of the two supervised views.
 
-Run ``python -m probssl.experiments.seed --help``.
+Run ``probssl run seed --help``.
 """
 
-import argparse
-import os
 import time
 import warnings
 
 import numpy as np
 
-from ._report import (ResultStore, check_out_folder, finish_main,
-                      mean_std_table, protocol_settings, pyplot, run_tasks,
-                      save_figure, write_report)
+from .engine import (Option, Protocol, choice, data_option, integer, names,
+                     number, seeds_option)
+from .nigam2000 import need_archive
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -161,6 +159,7 @@ def _embedding_families(reg_covar):
 
 
 KEY = ("representation", "method", "seed")
+_ALL = ("counts", "embeddings")
 
 
 def method_names(representations=("counts", "embeddings")):
@@ -174,21 +173,6 @@ def method_names(representations=("counts", "embeddings")):
     return list(dict.fromkeys(names))
 
 
-def _store_settings(archive, corpus, representation, alpha, reg_covar,
-                    n_test, n_labeled, embedder):
-    """Settings of the rows of one representation (what made them)."""
-    settings = {"alpha": alpha, "reg_covar": reg_covar, "n_test": n_test,
-                "n_labeled": n_labeled}
-    if representation != "counts":
-        # Rows on embeddings depend on the model's weights as well.
-        settings["embedder"] = embedder
-    # The archive's SHA-256; the posts' own when they came from elsewhere
-    # (scikit-learn's fallback).
-    return protocol_settings("seed", archive=archive,
-                             corpus=None if archive else (corpus,),
-                             **settings)
-
-
 def _embedder_identity():
     from probssl.embeddings import (SentenceEmbedder, model_fingerprint,
                                     resolve_model)
@@ -198,165 +182,125 @@ def _embedder_identity():
             "max_seq_length": e.max_seq_length, "normalize": e.normalize}
 
 
-def run(archive=None, representations=("counts", "embeddings"), seeds=3,
-        alpha=0.01, reg_covar=1e-4, out=None, verbose=True, jobs=1,
-        n_test=N_TEST, n_labeled=N_LABELED, methods=None):
-    """Run the protocol; return the result rows.
+def _reps(s):
+    return _ALL if s["representation"] == "both" else (s["representation"],)
 
-    Parameters
-    ----------
-    archive : str, default=None
-        The 20 Newsgroups archive (default: ``$PROBSSL_DATA``).
-    representations : tuple of str, default=("counts", "embeddings")
-        ``"counts"`` and/or ``"embeddings"``; both add the two-view rows.
-    seeds : int, default=3
-        Random draws 0, ..., seeds - 1.
-    alpha, reg_covar : float
-        Smoothing of the count models, variance floor of the Gaussian ones.
-    out : str, default=None
-        Results folder. Every row is written to ``out/results.json`` and
-        ``out/results.csv`` as soon as it is finished
-        (:class:`~probssl.experiments._report.ResultStore`), so an
-        interrupted run loses at most the rows being computed; a re-run
-        reuses the rows made from the same archive (SHA-256) and settings.
-    verbose : bool, default=True
-        Print a line per row.
-    jobs : int, default=1
-        Draws run in parallel processes.
-    n_test, n_labeled : int
-        Test and labeled posts per draw (the protocol: 10,000 and 1,200;
-        smaller values make a quick run on a small corpus).
-    methods : sequence of str, default=None
-        Names of the methods to run (see :func:`method_names`); None runs
-        them all.
 
-    Returns
-    -------
-    rows : list of dict
-        The rows of this run (reused or new), by seed then representation.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.metrics import accuracy_score, f1_score
+def _blocks(s):
+    reps = _reps(s)
+    return [*reps, TWO_VIEWS] if len(reps) == 2 else list(reps)
 
-    from probssl.datasets import find_20newsgroups_archive, load_20newsgroups
 
-    if out is not None:
-        check_out_folder(out)
-    if methods is not None:
-        known = set(method_names(representations))
-        unknown = sorted(set(methods) - known)
-        if unknown:
-            raise ValueError(f"unknown method(s) {unknown} for the seed "
-                             f"protocol; choose from {sorted(known)}")
-    corpus = load_20newsgroups("all", archive=archive)
-    y_all = corpus.target
-    if n_test + n_labeled >= len(y_all):
-        raise ValueError(
-            f"n_test={n_test} plus n_labeled={n_labeled} leaves no unlabeled "
-            f"posts among the {len(y_all)} of the corpus")
-    features = {}
-    embedder = None
-    if "embeddings" in representations:
+def _check(s):
+    need_archive(s)
+    known = method_names(_reps(s))
+    s["methods"] = tuple(s["methods"] or known)
+    unknown = [m for m in s["methods"] if m not in known]
+    if unknown:
+        raise ValueError(f"--methods: unknown method {unknown[0]!r} for "
+                         f"--representation {s['representation']}; choose "
+                         f"from {', '.join(known)}")
+    if s["test_size"] + s["labeled"] >= 18_846:
+        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
+                         f"{s['labeled']} leaves no unlabeled posts among "
+                         "the 18,846")
+    if "embeddings" in _reps(s):
+        try:
+            s["embedder"] = _embedder_identity()
+        except ImportError as exc:
+            raise ValueError(f"--representation {s['representation']}: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+
+def _load(s):
+    from probssl.datasets import load_20newsgroups
+
+    corpus = load_20newsgroups("all", archive=s["data"])
+    if "embeddings" in _reps(s):
         from probssl.embeddings import SentenceEmbedder
 
+        n = len(corpus.data)
+        print(f"seed: encoding {n:,} posts with MiniLM (cached on disk "
+              "after the first run; the first takes 12-27 minutes on 2 "
+              "cores)", flush=True)
         start = time.perf_counter()
-        features["embeddings"] = SentenceEmbedder().transform(corpus.data)
-        embedder = _embedder_identity()
-        if verbose:
-            print(f"embeddings {features['embeddings'].shape} in "
-                  f"{time.perf_counter() - start:.1f} s", flush=True)
-    blocks = list(representations)
-    if len(blocks) == 2:
-        blocks.append(TWO_VIEWS)
-    # One store per representation, all in the same files: the counts
-    # rows do not depend on the embedding model, so a counts-only run
-    # reuses those of a run on both.
-    source = find_20newsgroups_archive(archive)
-    stores = {rep: ResultStore(out, _store_settings(
-        source, corpus, rep, alpha, reg_covar, n_test, n_labeled, embedder),
-        key=KEY) for rep in blocks}
-    names = {rep: [name for name in method_names((rep,))
-                   if methods is None or name in methods] for rep in blocks}
-
-    def draw(seed):
-        out_rows = {}
-        for rep in blocks:
-            for name in names[rep]:
-                row = stores[rep].get({"representation": rep,
-                                       "method": name, "seed": seed})
-                if row is not None:
-                    out_rows[rep, name] = row
-        if len(out_rows) == sum(map(len, names.values())):
-            return list(out_rows.values())  # all finished: no features
-        test, lab, unl = split(len(y_all), seed, n_test, n_labeled)
-        mats = {}
-        for rep in representations:
-            if rep == "counts":
-                vec = CountVectorizer(stop_words="english", min_df=2)
-                texts = [corpus.data[i] for i in np.concatenate([lab, unl])]
-                mats[rep] = (vec.fit_transform(texts),
-                             vec.transform([corpus.data[i] for i in test]))
-            else:
-                E = features["embeddings"]
-                mats[rep] = (E[np.concatenate([lab, unl])], E[test])
-        if len(mats) == 2:
-            from probssl import MultiView
-
-            mats[TWO_VIEWS] = tuple(
-                MultiView(mats["counts"][k], mats["embeddings"][k])
-                for k in (0, 1))
-        rows = []
-        for rep in blocks:
-            X_fit, X_test = mats[rep]
-            y_ssl = np.concatenate([y_all[lab], np.full(unl.size, -1)])
-            for name, model, semi in _methods(rep, alpha, reg_covar):
-                if name not in names[rep]:
-                    continue
-                if (rep, name) in out_rows:
-                    rows.append(out_rows[rep, name])
-                    continue
-                X_m = X_fit if semi else X_fit[: lab.size]
-                y_m = y_ssl if semi else y_all[lab]
-                start = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model.fit(X_m, y_m)
-                fit_time = time.perf_counter() - start
-                pred = model.predict(X_test)
-                params = model.get_params()
-                row = stores[rep].add({
-                    "representation": rep,
-                    "method": name,
-                    "seed": seed,
-                    "n_labeled": int(lab.size),
-                    "n_unlabeled": int(unl.size) if semi else 0,
-                    "n_test": int(test.size),
-                    "alpha": params.get("alpha"),
-                    "unlabeled_weight": getattr(model, "best_params_",
-                                                params).get("unlabeled_weight"),
-                    "reg_covar": params.get("reg_covar"),
-                    "accuracy": float(accuracy_score(y_all[test], pred)),
-                    "macro_f1": float(f1_score(y_all[test], pred,
-                                               average="macro")),
-                    "fit_time_s": fit_time,
-                })
-                rows.append(row)
-                if verbose:
-                    print(f"  seed={seed} {rep:10s} {name:22s} accuracy "
-                          f"{row['accuracy']:.4f} ({fit_time:.1f} s)",
-                          flush=True)
-        return rows
-
-    # Each worker adds its rows to the files itself (ResultStore merges
-    # under a lock), so finished rows survive an interrupt.
-    rows = run_tasks(draw, [(s,) for s in range(seeds)], jobs)
-    if out is not None:
-        write_report(out, summarize(rows), plot, rows, quiet=True)
-    return rows
+        corpus.embeddings = SentenceEmbedder().transform(corpus.data)
+        print(f"embeddings {corpus.embeddings.shape} in "
+              f"{time.perf_counter() - start:.1f} s", flush=True)
+    return corpus
 
 
-def plot(rows, path):
+def _features(corpus, reps, test, lab, unl):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    mats = {}
+    for rep in reps:
+        if rep == "counts":
+            vec = CountVectorizer(stop_words="english", min_df=2)
+            texts = [corpus.data[i] for i in np.concatenate([lab, unl])]
+            mats[rep] = (vec.fit_transform(texts),
+                         vec.transform([corpus.data[i] for i in test]))
+        else:
+            E = corpus.embeddings
+            mats[rep] = (E[np.concatenate([lab, unl])], E[test])
+    if len(mats) == 2:
+        from probssl import MultiView
+
+        mats[TWO_VIEWS] = tuple(MultiView(mats["counts"][k],
+                                          mats["embeddings"][k])
+                                for k in (0, 1))
+    return mats
+
+
+def _draw(ctx, draw):
+    s, seed = ctx.s, draw["seed"]
+    todo = [(rep, name) for rep in _blocks(s)
+            for name in method_names((rep,)) if name in s["methods"]]
+    rows = {k: ctx.get({"representation": k[0], "method": k[1],
+                        "seed": seed}) for k in todo}
+    if all(rows.values()):
+        return list(rows.values())
+    corpus = ctx.data
+    y = corpus.target
+    test, lab, unl = split(len(y), seed, s["test_size"], s["labeled"])
+    mats = _features(corpus, _reps(s), test, lab, unl)
+    for rep in _blocks(s):
+        X_fit, X_test = mats[rep]
+        y_ssl = np.concatenate([y[lab], np.full(unl.size, -1)])
+        for name, model, semi in _methods(rep, s["alpha"], s["reg_covar"]):
+            if rows.get((rep, name), True) is not None:
+                continue
+            X_m = X_fit if semi else X_fit[: lab.size]
+            y_m = y_ssl if semi else y[lab]
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X_m, y_m)
+            fit_time = time.perf_counter() - start
+            pred = model.predict(X_test)
+            params = model.get_params()
+            from sklearn.metrics import f1_score
+
+            rows[rep, name] = ctx.add({
+                "representation": rep, "method": name, "seed": seed,
+                "n_labeled": int(lab.size),
+                "n_unlabeled": int(unl.size) if semi else 0,
+                "n_test": int(test.size), "alpha": params.get("alpha"),
+                "unlabeled_weight": getattr(model, "best_params_",
+                                            params).get("unlabeled_weight"),
+                "reg_covar": params.get("reg_covar"),
+                "accuracy": float(np.mean(pred == y[test])),
+                "macro_f1": float(f1_score(y[test], pred, average="macro")),
+                "fit_time_s": fit_time})
+            ctx.log(f"seed={seed} {rep:10s} {name:22s} accuracy "
+                    f"{rows[rep, name]['accuracy']:.4f} ({fit_time:.1f} s)")
+    return [rows[k] for k in todo]
+
+
+def plot(rows, s, path):
     """Bar chart: accuracy of every method, mean and std over draws."""
+    from ._output import pyplot, save_figure
+
     plt = pyplot()
 
     keys = list(dict.fromkeys((r["representation"], r["method"])
@@ -379,51 +323,67 @@ def plot(rows, path):
     save_figure(fig, path)
 
 
-def summarize(rows):
+def summarize(rows, s=None):
     """Markdown table of the rows (mean ± std over draws), with the
     published figures beside it when the run used the protocol's sizes."""
+    from collections import defaultdict
+
     n_test = rows[0]["n_test"] if rows else N_TEST
     n_labeled = rows[0]["n_labeled"] if rows else N_LABELED
     standard = (n_test, n_labeled) == (N_TEST, N_LABELED)
-    extra = {"columns": ["reference (seed 0)"],
-             "cells": lambda key: [PUBLISHED.get(key, "–") if standard
-                                   else "–"]}
-    return mean_std_table(rows, ("representation", "method"),
-                          extra=extra) + (
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["representation"], r["method"]].append(r)
+    lines = ["| representation | method | accuracy | macro_f1 | fit time (s)"
+             " | seeds | reference (seed 0) |", "|" + "---|" * 7]
+    for key, g in groups.items():
+        acc, f1 = (100 * np.array([r[m] for r in g])
+                   for m in ("accuracy", "macro_f1"))
+        ref = PUBLISHED.get(key, "–") if standard else "–"
+        lines.append(f"| {key[0]} | {key[1]} | {acc.mean():.1f} ± "
+                     f"{acc.std():.1f} | {f1.mean():.1f} ± {f1.std():.1f} | "
+                     f"{np.mean([r['fit_time_s'] for r in g]):.2f} | "
+                     f"{len(g)} | {ref} |")
+    return "\n".join(lines) + (
         f"\n\nAccuracy and macro-F1 in % on {n_test:,} test posts, mean ± "
         f"std over {len({r['seed'] for r in rows})} draws; {n_labeled:,} "
-        "labeled posts."
-    )
+        "labeled posts.")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.seed",
-        description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None,
-                        help="20news-bydate.tar.gz or its folder "
-                             "(default: $PROBSSL_DATA)")
-    parser.add_argument("--representation", default="both",
-                        choices=("counts", "embeddings", "both"))
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--test-size", type=int, default=N_TEST)
-    parser.add_argument("--labeled", type=int, default=N_LABELED)
-    parser.add_argument("--alpha", type=float, default=0.01)
-    parser.add_argument("--reg-covar", type=float, default=1e-4)
-    parser.add_argument("--out", default="results/seed")
-    args = parser.parse_args(argv)
-    if args.data is not None and not os.path.exists(args.data):
-        parser.error(f"--data {args.data!r} does not exist")
-    for name in ("seeds", "test_size", "labeled"):
-        if not 0 < getattr(args, name) <= (1000 if name == "seeds" else 10**7):
-            parser.error(f"--{name.replace('_', '-')} "
-                         f"{getattr(args, name)} is out of range")
-    reps = (("counts", "embeddings") if args.representation == "both"
-            else (args.representation,))
-    finish_main(parser, args.out, lambda: run(
-        args.data, reps, args.seeds, args.alpha, args.reg_covar, args.out,
-        n_test=args.test_size, n_labeled=args.labeled), summarize)
+PROTOCOL = Protocol(
+    name="seed", title="The seed's protocol on 20 Newsgroups: counts and "
+    "sentence embeddings",
+    options=(data_option(),
+             Option("representation", "both",
+                    choice("counts", "embeddings", "both"),
+                    "counts, embeddings or both (adds the two-view rows)"),
+             seeds_option(3),
+             Option("methods", (), names(method_names, "method"),
+                    "comma-separated methods (default: all of the "
+                    "representation's)"),
+             Option("labeled", N_LABELED, integer(1, 18_000),
+                    "labeled posts per draw"),
+             Option("test_size", N_TEST, integer(1, 18_000),
+                    "test posts per draw"),
+             Option("alpha", 0.01, number(0, None, open_low=True),
+                    "smoothing of the count models"),
+             Option("reg_covar", 1e-4, number(0, None, open_low=True),
+                    "variance floor of the Gaussian models")),
+    load=_load, check=_check, draws=lambda s: [{"seed": k} for k in
+                                               range(s["seeds"])],
+    run_draw=_draw, key=KEY, summarize=summarize, figure=plot,
+    x="method", group=("representation",))
 
 
-if __name__ == "__main__":
-    main()
+def run(archive=None, representations=_ALL, seeds=3, alpha=0.01,
+        reg_covar=1e-4, out=None, verbose=True, jobs=1, n_test=N_TEST,
+        n_labeled=N_LABELED, methods=None):
+    """The protocol from Python; returns the rows (see the module)."""
+    from .engine import run_protocol
+
+    rep = "both" if len(representations) == 2 else representations[0]
+    return run_protocol(PROTOCOL, {
+        "data": archive and str(archive), "representation": rep,
+        "seeds": seeds, "methods": tuple(methods or ()), "alpha": alpha,
+        "reg_covar": reg_covar, "labeled": n_labeled, "test_size": n_test},
+        out=out, jobs=jobs, quiet=not verbose)

@@ -1,0 +1,337 @@
+"""The engine's loop: draws (``--jobs``), the results store, progress and
+the written outputs (see :mod:`.engine`)."""
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+from ._protocol import parse_settings, store_settings
+
+
+class RunFailed(RuntimeError):
+    """A fit or prediction of a draw failed (not a usage error)."""
+
+
+class InputError(ValueError):
+    """The protocol's data could not be loaded (names the file)."""
+
+
+def _accuracy(y, pred, proba, classes):
+    return float(np.mean(np.asarray(pred) == np.asarray(y)))
+
+
+def _macro_f1(y, pred, proba, classes):
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred, average="macro"))
+
+
+def _breakeven(y, pred, proba, classes):
+    """Precision-recall breakeven of the positive class (the last one):
+    the precision of the top P scores, P the number of positives (where
+    precision equals recall)."""
+    if proba is None:
+        raise ValueError("breakeven needs predict_proba")
+    positive = np.asarray(y) == classes[-1]
+    n_pos = int(positive.sum())
+    if n_pos == 0:
+        return 0.0
+    top = np.argsort(-np.asarray(proba)[:, -1], kind="stable")[:n_pos]
+    return float(positive[top].mean())
+
+
+METRICS = {"accuracy": _accuracy, "macro_f1": _macro_f1,
+           "breakeven": _breakeven}
+
+
+# -- one draw ----------------------------------------------------------------
+
+_DATA = {}
+
+
+class Context:
+    """What a draw sees: the settings, the data (loaded once per process,
+    on first use), the store."""
+
+    def __init__(self, proto, s, store, quiet):
+        self.proto, self.s, self.store, self.quiet = proto, s, store, quiet
+        self.reused = 0
+
+    @property
+    def data(self):
+        key = (self.proto.name, repr(sorted(
+            (k, v) for k, v in self.s.items()
+            if k not in ("out", "jobs", "fresh", "quiet"))))
+        if key not in _DATA:
+            _DATA.clear()
+            try:
+                _DATA[key] = self.proto.load(self.s)
+            except (FileNotFoundError, ValueError) as exc:
+                raise InputError(str(exc)) from exc
+        return _DATA[key]
+
+    def get(self, key):
+        row = self.store.get(key)
+        self.reused += row is not None
+        return row
+
+    def add(self, row):
+        return self.store.add(row)
+
+    def log(self, text):
+        if not self.quiet:
+            print(f"  {text}", flush=True)
+
+
+def _take(X, index):
+    return X[index]
+
+
+def generic_draw(ctx, draw):
+    """Fit every selected method on one draw, predict, score."""
+    proto, s = ctx.proto, ctx.s
+    names = s.get("methods") or tuple(proto.methods)
+    rows, todo = {}, []
+    for name in names:
+        row = ctx.get({**draw, "method": name})
+        if row is None:
+            todo.append(name)
+        else:
+            rows[name] = row
+    if not todo:
+        return [rows[n] for n in names]
+    data = ctx.data
+    parts = proto.split(data, draw, s)
+    lab, unl = parts[0], parts[1]
+    test = parts[2] if len(parts) > 2 else None
+    for name in todo:
+        method = proto.methods[name]
+        X = data.X if method.view is None else data.views[method.view]
+        if test is None:
+            X_test = (data.X_test if method.view is None
+                      else data.views_test[method.view])
+            y_test = data.y_test
+        else:
+            X_test, y_test = _take(X, test), data.y[test]
+        if method.semi:
+            X_fit = _take(X, np.concatenate([lab, unl]))
+            y_fit = np.concatenate([data.y[lab], np.full(len(unl), -1)])
+        else:
+            X_fit, y_fit = _take(X, lab), data.y[lab]
+        start = time.perf_counter()
+        try:
+            model = method.make(s)
+            extra = {}
+            if method.fit is not None:
+                model, extra = method.fit(model, X_fit, y_fit, data, s)
+            else:
+                model.fit(X_fit, y_fit)
+            fit_time = time.perf_counter() - start
+            pred = model.predict(X_test)
+            proba = (model.predict_proba(X_test)
+                     if "breakeven" in proto.metrics else None)
+            scores = {m: METRICS[m](y_test, pred, proba, model.classes_)
+                      for m in proto.metrics}
+        except Exception as exc:
+            raise RunFailed(f"{proto.name}: {name} failed on draw "
+                            f"{_describe(draw)}: {type(exc).__name__}: "
+                            f"{exc}") from exc
+        row = {**draw, "method": name,
+               "n_labeled": int(draw.get("n_labeled", len(lab))),
+               "n_unlabeled": int(len(unl)) if method.semi else 0,
+               "n_test": int(len(y_test)), **scores,
+               "fit_time_s": fit_time,
+               "n_iter": int(getattr(model, "n_iter_", 0) or 0),
+               **method.extra, **extra}
+        rows[name] = ctx.add(row)
+        ctx.log(f"{_describe(draw)} {name}: accuracy "
+                f"{row['accuracy']:.4f} ({fit_time:.2f} s)")
+    return [rows[n] for n in names]
+
+
+def _describe(draw):
+    return " ".join(f"{k}={v}" for k, v in draw.items())
+
+
+def default_draws(s):
+    return [{"n_labeled": int(n), "seed": int(k)}
+            for n in s["labeled"] for k in range(s["seeds"])]
+
+
+def _execute(ctx, draw):
+    fn = ctx.proto.run_draw or generic_draw
+    try:
+        rows = fn(ctx, draw)
+    except (InputError, RunFailed, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:
+        if ctx.proto.run_draw is None:
+            raise
+        raise RunFailed(f"{ctx.proto.name}: draw {_describe(draw)} failed: "
+                        f"{type(exc).__name__}: {exc}") from exc
+    return rows
+
+
+# -- parallel draws ----------------------------------------------------------
+
+_WORKER = {}
+
+
+def _worker_init(threads):
+    # Ctrl-C goes to the whole process group: the parent alone handles it
+    # (and ends the workers), so no worker prints a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(threads)
+    except ImportError:  # pragma: no cover
+        pass
+    if "numba" in sys.modules:
+        try:
+            sys.modules["numba"].set_num_threads(threads)
+        except (ValueError, AttributeError):  # pragma: no cover
+            pass
+
+
+def _worker_draw(index):
+    ctx = _WORKER["ctx"]
+    ctx.reused = 0
+    rows = _execute(ctx, _WORKER["draws"][index])
+    return index, rows, ctx.reused
+
+
+def _run_draws(ctx, draws, jobs, progress):
+    """``[(rows, n_reused)]`` per draw, in draw order."""
+    results = [None] * len(draws)
+    if jobs == 1 or len(draws) <= 1:
+        for i, draw in enumerate(draws):
+            ctx.reused = 0
+            results[i] = (_execute(ctx, draw), ctx.reused)
+            progress.step()
+        return results
+    # fork: the workers inherit the settings, the store and any loaded
+    # data without pickling them; only the draw's index and its rows cross.
+    method = ("fork" if "fork" in multiprocessing.get_all_start_methods()
+              else None)
+    mp = multiprocessing.get_context(method)
+    _WORKER.update(ctx=ctx, draws=draws)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = mp.Pool(min(jobs, len(draws)), initializer=_worker_init,
+                   initargs=(threads,))
+    try:
+        for i, rows, reused in pool.imap_unordered(_worker_draw,
+                                                   range(len(draws))):
+            results[i] = (rows, reused)
+            progress.step()
+        pool.close()
+    finally:
+        # Finished, failed or interrupted: no worker outlives the run.
+        pool.terminate()
+        pool.join()
+        _WORKER.clear()
+    return results
+
+
+class Progress:
+    """k of N draws, elapsed and ETA: a tqdm bar on a terminal or in a
+    notebook, else one log line per finished draw."""
+
+    def __init__(self, total, label, quiet=False):
+        self.total, self.label, self.quiet = total, label, quiet
+        self.k, self.start, self.bar = 0, time.perf_counter(), None
+        interactive = sys.stdout.isatty() or "ipykernel" in sys.modules
+        if not quiet and interactive and total > 1:
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, desc=label, unit="draw",
+                                leave=False)
+            except ImportError:  # pragma: no cover
+                pass
+
+    def step(self):
+        self.k += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif not self.quiet:
+            elapsed = time.perf_counter() - self.start
+            eta = elapsed / self.k * (self.total - self.k)
+            print(f"{self.label}: {self.k} of {self.total} draws, "
+                  f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s", flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# -- the run -----------------------------------------------------------------
+
+def run_protocol(proto, options=None, out=None, jobs=1, fresh=False,
+                 quiet=False):
+    """Run ``proto`` with ``options`` (``{name: text or value}``).
+
+    Parameters
+    ----------
+    proto : Protocol
+    options : dict, default=None
+        Option values by name (text as on the command line, or values);
+        missing ones take the protocol's defaults.
+    out : str, default=None
+        Results folder; None keeps the rows in memory.
+    jobs : int, default=1
+        Draws run in this many processes.
+    fresh : bool, default=False
+        Recompute every row, even those stored with equal settings and code.
+    quiet : bool, default=False
+        No progress and no per-row lines.
+
+    Returns
+    -------
+    rows : list of dict
+
+    Raises
+    ------
+    ValueError
+        A bad option (naming it), a damaged results file (naming it), data
+        that cannot be read (:class:`InputError`).
+    RunFailed
+        A fit or prediction failed.
+    """
+    from ._report import ResultStore
+
+    options = dict(options or {})
+    # Settings parse_settings made already (the CLI checks them before
+    # any work) are taken as they are.
+    s = (options if options.get("protocol") == proto.name
+         else parse_settings(proto, options))
+    store = ResultStore(out, store_settings(proto, s), key=proto.key,
+                        fresh=fresh)
+    draws = (proto.draws or default_draws)(s)
+    ctx = Context(proto, s, store, quiet)
+    start = time.perf_counter()
+    progress = Progress(len(draws), proto.name, quiet)
+    try:
+        results = _run_draws(ctx, draws, jobs, progress)
+    finally:
+        progress.close()
+    rows = [r for rs, _ in results for r in rs]
+    reused = sum(n for _, n in results)
+    if not quiet:
+        if store.path is not None and (reused or store.other_rows):
+            print(f"reused {reused} of {len(rows)} rows from {store.path}"
+                  + (f" ({len(store.other_rows)} stored rows of other "
+                     "settings or code not reused)" if store.other_rows
+                     else ""), flush=True)
+        print(f"{proto.name}: {len(rows)} rows in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)
+    if out is not None:
+        from ._output import write_outputs
+
+        write_outputs(proto, s, rows, out, store.settings, quiet=quiet)
+    return rows
