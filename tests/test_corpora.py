@@ -227,6 +227,12 @@ def test_csv_unlabeled_and_test_file(tmp_path):
     assert b.data[4] == "an unlabeled text"
 
 
+def test_csv_longer_fields_than_the_csv_default(tmp_path):
+    long_text = "word " * 60_000                  # 300 KB > csv's 128 KiB
+    b = load_corpus(_csv(tmp_path / "long.csv", [(long_text, "a"), ("b", "b")]))
+    assert b.data[0] == long_text
+
+
 def test_split_column_and_numeric_labels(tmp_path):
     rows = [(f"text {i}", str(lab)) for i, lab in enumerate([2, 10, 2, 10])]
     path = _csv(tmp_path / "c.csv", rows,

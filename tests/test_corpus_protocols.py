@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from probssl.cli import main as cli_main
 from probssl.experiments import baselines, blummitchell1998, nigam2000_reuters
 from probssl.experiments import nigam2000_webkb
 from probssl.experiments._corpus_common import breakeven, side_by_side
@@ -142,11 +143,13 @@ def test_baselines_on_every_layout(tmp_path, layout):
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{i}.txt").write_text(t, encoding="utf-8")
     out = tmp_path / "out"
-    baselines.main(["--data", str(data), "--test", str(test_path),
-                    "--labeled", "6,12", "--seeds", "1", "--out", str(out)])
+    cli_main(["run", "baselines", "--data", str(data), "--test", str(test_path),
+              "--labeled", "6,12", "--seeds", "1", "--out", str(out), "-q",
+              "--methods", "NB,EM,EM-λ,self-training,label spreading,"
+              "logistic regression"])
     rows = json.loads((out / "results.json").read_text())
     methods = {r["method"] for r in rows}
-    assert len(methods) >= 5 and {"NB", "EM", "EM-λ"} <= methods
+    assert len(methods) == 6 and {"NB", "EM", "EM-λ"} <= methods
     assert {r["n_labeled"] for r in rows} == {6, 12}
     for r in rows:
         assert 0 <= r["accuracy"] <= 1 and r["representation"] == "counts"
@@ -156,15 +159,21 @@ def test_baselines_on_every_layout(tmp_path, layout):
 def test_baselines_refuse_bad_input(tmp_path, capsys):
     data = _write_csv(tmp_path / "d.csv", [("only one", "x"), ("class", "x")])
     with pytest.raises(SystemExit) as exc:
-        baselines.main(["--data", str(data), "--test-size", "0.5",
-                        "--out", str(tmp_path / "o")])
+        cli_main(["run", "baselines", "--data", str(data), "--test-size",
+                  "0.5", "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
     assert "d.csv" in capsys.readouterr().err
     good = _write_csv(tmp_path / "g.csv", _corpus_rows(30, 0))
     with pytest.raises(SystemExit) as exc:
-        baselines.main(["--data", str(good), "--out", str(tmp_path / "o")])
+        cli_main(["run", "baselines", "--data", str(good), "--out",
+                  str(tmp_path / "o2")])
     assert exc.value.code == 2
     assert "--test-size" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["run", "baselines", "--data", str(good), "--test-size",
+                  "0.3", "--length", "5"])
+    assert exc.value.code == 2
+    assert "--length is not supported by baselines" in capsys.readouterr().err
 
 
 def _real(name):

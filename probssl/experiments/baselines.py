@@ -19,19 +19,19 @@ labeled rows), ``mixture of experts``, ``hybrid``, scikit-learn's
 Rows: ``method``, ``representation``, ``n_labeled``, ``seed``,
 ``accuracy``, ``macro_f1``, ``fit_time_s``.
 
-Run ``python -m probssl.experiments.baselines --help``.
+Run ``probssl run baselines --help``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
-import os
 import time
 import warnings
 
 import numpy as np
 
-from ._corpus_common import group_mean, save, write_outputs
+from ._corpus_common import group_mean, save
+from .engine import (Option, Protocol, choice, data_option, existing_path,
+                     labeled_option, methods_option, number, seeds_option)
 
 LABELED = (20, 40, 100, 300)
 LAMBDAS = (0.01, 0.1, 0.3, 1.0)
@@ -257,41 +257,67 @@ def figure(rows, stem):
     save(fig, stem)
 
 
-def main(argv=None):
+METHODS = ("NB", "EM", "EM-λ", "mixture of experts", "hybrid",
+           "self-training", "label spreading", "logistic regression",
+           "co-training", "co-EM")
+
+
+def _check(s):
+    if s["data"] is None:
+        raise ValueError("--data: give the corpus (CSV, JSON lines, Parquet "
+                         "or a class folder)")
+    if s["test"] is not None and s["test_size"] is not None:
+        raise ValueError("--test-size: give --test or --test-size, not both")
+
+
+def _load(s):
     from ..datasets import load_corpus
 
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.baselines",
-        description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", required=True,
-                        help="CSV / JSON lines / Parquet file or class folder")
-    test = parser.add_mutually_exclusive_group()
-    test.add_argument("--test", help="a separate test file or folder")
-    test.add_argument("--test-size", type=float,
-                      help="fraction of the labeled rows held out as test")
-    parser.add_argument("--text-column", default="text")
-    parser.add_argument("--label-column", default="label")
-    parser.add_argument("--split-column", default=None)
-    parser.add_argument("--labeled", default=",".join(map(str, LABELED)))
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--representation", default="counts",
-                        choices=("counts", "embeddings", "both"))
-    parser.add_argument("--out", default="results/baselines")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    try:
-        labeled = tuple(int(v) for v in args.labeled.split(","))
-        bunch = load_corpus(args.data, args.text_column, args.label_column,
-                            args.split_column, args.test)
-        rows = run(bunch, labeled, args.seeds, args.representation,
-                   args.test_size)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    text = (f"Baselines on {os.path.basename(args.data)}\n\n" + summarize(rows)
-            + f"\n\nrun time {time.perf_counter() - start:.0f} s")
-    write_outputs(args.out, rows, text, figure)
-    print(text)
+    bunch = load_corpus(s["data"], s["text_column"], s["label_column"],
+                        s["split_column"], s["test"])
+    train, test = test_rows(bunch, s["test_size"])
+    return {"views": featurize(bunch.data, train, test, s["representation"]),
+            "y_train": bunch.target[train], "y_test": bunch.target[test],
+            "n_classes": len(bunch.target_names)}
 
 
-if __name__ == "__main__":
-    main()
+def _run_draw(ctx, draw):
+    d = ctx.data
+    rows = [ctx.add(r) for r in run_draw(
+        d["views"], d["y_train"], d["y_test"], draw["n_labeled"], draw["seed"],
+        d["n_classes"], ctx.s["methods"])]
+    ctx.log(f"{draw['n_labeled']} labeled, seed {draw['seed']}: " + ", ".join(
+        f"{r['method']} {100 * r['accuracy']:.1f}%" for r in rows))
+    return rows
+
+
+def _optional(parse):
+    return lambda text: None if str(text).lower() == "none" else parse(text)
+
+
+PROTOCOL = Protocol(
+    name="baselines",
+    title="Drop-in baselines on your own corpus",
+    options=(data_option("your corpus: CSV / JSON lines / Parquet file or a "
+                         "folder of class sub-folders"),
+             Option("test", None, _optional(existing_path),
+                    "a separate test file or folder", metavar="PATH"),
+             Option("test_size", None, number(0, 1, open_low=True),
+                    "else: this fraction of the labeled rows is the test set"),
+             Option("text_column", "text", str, "the text column"),
+             Option("label_column", "label", str,
+                    "the label column (empty = unlabeled)"),
+             Option("split_column", None, str,
+                    "a column of train / test values"),
+             labeled_option(LABELED, help="labeled budgets"),
+             seeds_option(3),
+             methods_option(METHODS, help="methods (co-training and co-EM "
+                            "need --representation both)"),
+             Option("representation", "counts",
+                    choice("counts", "embeddings", "both"),
+                    "bag of words, sentence embeddings, or both (two views)")),
+    load=_load, check=_check, run_draw=_run_draw,
+    key=("method", "representation", "n_labeled", "seed"),
+    group=("representation",), metrics=("accuracy", "macro_f1"),
+    summarize=lambda rows, s: summarize(rows),
+    figure=lambda rows, s, stem: figure(rows, stem))

@@ -14,18 +14,19 @@ EM on each view (:class:`probssl.EMNaiveBayes`) and scikit-learn's
 self-training. Rows: ``method`` ("page NB", "combined co-training", ...),
 ``view``, ``split``/``seed``, ``n_labeled``, ``accuracy``, ``error``.
 
-Run ``python -m probssl.experiments.blummitchell1998 --help``.
+Run ``probssl run blummitchell1998 --help``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
 import time
 import warnings
 
 import numpy as np
 
-from ._corpus_common import side_by_side, write_outputs
+from ._corpus_common import side_by_side
+from .engine import (Option, Protocol, data_option, integer, methods_option,
+                     number, seeds_option)
 
 N_TEST = 263
 N_POS, N_NEG = 3, 9
@@ -194,33 +195,49 @@ def figure(rows, stem):
     save(fig, stem)
 
 
-def main(argv=None):
+def _load(s):
     from ..datasets import load_cotrain_pages
 
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.blummitchell1998",
-        description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archive", help="course-cotrain-data.tar.gz or its "
-                        "folder (default: $PROBSSL_DATA)")
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--out", default="results/blummitchell1998")
-    parser.add_argument("--ablation", action="store_true",
-                        help="also the one-choice-at-a-time ablation")
-    args = parser.parse_args(argv)
-    try:
-        bunch = load_cotrain_pages(args.archive)
-    except (ValueError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    start = time.perf_counter()
-    rows = run(bunch, args.seeds)
-    text = summarize(rows)
-    text += f"\n\nrun time {time.perf_counter() - start:.0f} s"
-    if args.ablation:
-        text += "\n\nAblation (error %, mean of splits)\n\n" + ablation(
-            bunch, args.seeds)
-    write_outputs(args.out, rows, text, figure)
-    print(text)
+    return load_cotrain_pages(s["data"])
 
 
-if __name__ == "__main__":
-    main()
+def _settings(s):
+    return {k: s[k] for k in ("alpha", "min_df", "pool_size")}
+
+
+def _run_draw(ctx, draw):
+    seed = draw["seed"]
+    wanted = [f"{v} {m}" for m in ctx.s["methods"]
+              for v in VIEWS + ("combined",)]
+    done = [ctx.get({"method": m, "seed": seed}) for m in wanted]
+    if all(r is not None for r in done):
+        return done
+    rows = [ctx.add(r) for r in run_split(ctx.data, seed, _settings(ctx.s),
+                                          ctx.s["methods"])]
+    err = {r["method"]: r["error"] for r in rows}
+    ctx.log(f"split {seed}: " + ", ".join(
+        f"{m} {100 * e:.1f}%" for m, e in err.items() if "combined" in m))
+    return rows
+
+
+PROTOCOL = Protocol(
+    name="blummitchell1998",
+    title="Blum & Mitchell (1998), Table 2: co-training on the course pages",
+    options=(data_option("course-cotrain-data.tar.gz or its folder "
+                         "(default: $PROBSSL_DATA)"),
+             seeds_option(5, "random splits 0 ... seeds - 1"),
+             methods_option(METHODS),
+             Option("alpha", DEFAULTS["alpha"], number(0, None, open_low=True),
+                    "naive Bayes smoothing of every view"),
+             Option("min_df", DEFAULTS["min_df"], integer(1, 1000),
+                    "words in at least this many training pages"),
+             Option("pool_size", DEFAULTS["pool_size"], integer(1, 788),
+                    "co-training pool u")),
+    load=_load, draws=lambda s: [{"seed": k} for k in range(s["seeds"])],
+    run_draw=_run_draw, key=("method", "seed"), metrics=("accuracy",),
+    published={m[0]: {N_POS + N_NEG: 1 - v / 100} for m, v in PUBLISHED.items()},
+    published_label="Blum & Mitchell 1998, Table 2",
+    summarize=lambda rows, s: summarize(rows),
+    figure=lambda rows, s, stem: figure(rows, stem),
+    notes="Error rates; the ablation (one choice at a time) is "
+          "blummitchell1998.ablation(load_cotrain_pages()).")

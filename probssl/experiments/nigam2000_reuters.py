@@ -21,12 +21,11 @@ gives every class the same number of components). Rows carry
 ``category``, ``breakeven`` (precision-recall breakeven of P(category |
 document) on the test set) and ``accuracy``.
 
-Run ``python -m probssl.experiments.nigam2000_reuters --help``.
+Run ``probssl run nigam2000 --dataset reuters --help``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
 import time
 import warnings
 
@@ -34,7 +33,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from ._corpus_common import breakeven, side_by_side, write_outputs
+from ._corpus_common import breakeven, side_by_side
+from .engine import (Option, Protocol, data_option, integer, methods_option,
+                     number, seeds_option)
 
 N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
 COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
@@ -258,28 +259,50 @@ def figure(rows, stem):
     save(fig, stem)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.nigam2000_reuters",
-        description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archive", help="reuters21578.tar.gz or its folder "
-                        "(default: $PROBSSL_DATA)")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--cv", action="store_true",
-                        help="also EM*CV (components by labeled-only CV)")
-    parser.add_argument("--out", default="results/nigam2000-reuters")
-    args = parser.parse_args(argv)
-    try:
-        data = load(args.archive)
-    except (ValueError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    start = time.perf_counter()
-    methods = METHODS + (("EM*CV",) if args.cv else ())
-    rows = run(data, args.seeds, methods=methods)
-    text = summarize(rows) + f"\n\nrun time {time.perf_counter() - start:.0f} s"
-    write_outputs(args.out, rows, text, figure)
-    print(text)
+# ModApte's ten most frequent training categories (load() checks them).
+CATEGORIES = ("earn", "acq", "money-fx", "grain", "crude", "trade",
+              "interest", "wheat", "ship", "corn")
 
 
-if __name__ == "__main__":
-    main()
+def _load(s):
+    data = load(s["data"])
+    if tuple(data["categories"]) != CATEGORIES:
+        raise ValueError(f"{s['data']}: the ten most frequent categories are "
+                         f"{data['categories']}, not ModApte's {CATEGORIES}.")
+    return data
+
+
+def _run_draw(ctx, draw):
+    done = [ctx.get({**draw, "method": m}) for m in ctx.s["methods"]]
+    if all(r is not None for r in done):
+        return done
+    settings = {k: ctx.s[k] for k in ("n_words", "alpha")}
+    rows = [ctx.add(r) for r in run_draw(ctx.data, draw["category"],
+                                         draw["seed"], settings,
+                                         ctx.s["methods"])]
+    ctx.log(f"{draw['category']} seed {draw['seed']}: " + ", ".join(
+        f"{r['method']} {100 * r['breakeven']:.1f}" for r in rows))
+    return rows
+
+
+PROTOCOL = Protocol(
+    name="nigam2000",
+    title="Nigam et al. (2000), Reuters (Tables 4, 7, 8): NB1, NB*, EM1, EM*",
+    options=(data_option("reuters21578.tar.gz or its folder (default: "
+                         "$PROBSSL_DATA)"),
+             seeds_option(3, "draws per category"),
+             methods_option(METHODS + ("EM*CV",), METHODS),
+             Option("n_words", DEFAULTS["n_words"], integer(1, 100_000),
+                    "words kept by mutual information on the labeled rows"),
+             Option("alpha", DEFAULTS["alpha"], number(0, None, open_low=True),
+                    "smoothing of word and component probabilities")),
+    load=_load,
+    draws=lambda s: [{"category": c, "seed": k} for c in CATEGORIES
+                     for k in range(s["seeds"])],
+    run_draw=_run_draw, key=("method", "category", "seed"), x="category",
+    metrics=("breakeven", "accuracy"),
+    published={m: {c: PUBLISHED_BREAKEVEN[(m, c)] / 100 for c in CATEGORIES}
+               for m in METHODS + ("EM*CV",)},
+    published_label="Nigam et al. 2000, Tables 4 and 8 (breakeven)",
+    summarize=lambda rows, s: summarize(rows),
+    figure=lambda rows, s, stem: figure(rows, stem))

@@ -14,18 +14,19 @@ gains 5-9 points at 4-40 labeled over the paper). Methods: ``NB`` (labeled pages
 unlabeled pages always in training), all with Laplace smoothing of the
 word and class probabilities.
 
-Run ``python -m probssl.experiments.nigam2000_webkb --help``.
+Run ``probssl run nigam2000 --dataset webkb --help``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
 import time
 import warnings
 
 import numpy as np
 
-from ._corpus_common import group_mean, save, side_by_side, write_outputs
+from ._corpus_common import group_mean, save, side_by_side
+from .engine import (Option, Protocol, choice, data_option, integer,
+                     labeled_option, methods_option, seeds_option)
 
 TEST_UNIVERSITIES = ("cornell", "texas", "washington", "wisconsin")
 LABELED = (4, 8, 12, 20, 28, 40, 60, 80, 120, 160, 200, 240, 280, 400)
@@ -200,29 +201,46 @@ def figure(rows, stem):
     save(fig, stem)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m probssl.experiments.nigam2000_webkb",
-        description=__doc__.split("\n\n")[0])
-    parser.add_argument("--archive", help="webkb-4universities-raw.tar.gz or "
-                        "its folder (default: $PROBSSL_DATA)")
-    parser.add_argument("--labeled", default=",".join(map(str, ACCEPTANCE_SIZES)),
-                        help="labeled set sizes, comma-separated")
-    parser.add_argument("--seeds", type=int, default=2,
-                        help="draws per test university")
-    parser.add_argument("--out", default="results/nigam2000-webkb")
-    args = parser.parse_args(argv)
-    try:
-        labeled = tuple(int(v) for v in args.labeled.split(","))
-        data = load(args.archive)
-    except (ValueError, FileNotFoundError) as exc:
-        parser.exit(2, f"error: {exc}\n")
-    start = time.perf_counter()
-    rows = run(data, labeled, args.seeds)
-    text = summarize(rows) + f"\n\nrun time {time.perf_counter() - start:.0f} s"
-    write_outputs(args.out, rows, text, figure)
-    print(text)
+def _load(s):
+    return load(s["data"], {"token_pattern": DEFAULTS["token_pattern"]})
 
 
-if __name__ == "__main__":
-    main()
+def _run_draw(ctx, draw):
+    u, n, seed = draw["test_university"], draw["n_labeled"], draw["seed"]
+    done = [ctx.get({**draw, "method": m}) for m in ctx.s["methods"]]
+    if all(r is not None for r in done):
+        return done
+    settings = {k: ctx.s[k] for k in ("n_unlabeled", "n_words", "mi_on")}
+    rows = [ctx.add(r) for r in run_draw(ctx.data, u, n, seed, settings,
+                                         ctx.s["methods"])]
+    ctx.log(f"{n} labeled, test {u}, seed {seed}: " + ", ".join(
+        f"{r['method']} {100 * r['accuracy']:.1f}%" for r in rows))
+    return rows
+
+
+PROTOCOL = Protocol(
+    name="nigam2000",
+    title="Nigam et al. (2000), WebKB (Fig. 4 and 6): NB, EM and EM-λ",
+    options=(data_option("webkb-4universities-raw.tar.gz or its folder "
+                         "(default: $PROBSSL_DATA)"),
+             labeled_option(ACCEPTANCE_SIZES, help="labeled pages (the figure:"
+                            " 4,8,12,20,28,40,60,80,120,160,200,240,280,400)"),
+             seeds_option(3, "draws per test university"),
+             methods_option(("NB", "EM", "EM-λ")),
+             Option("n_unlabeled", DEFAULTS["n_unlabeled"], integer(0, 3900),
+                    "unlabeled pages per draw"),
+             Option("n_words", DEFAULTS["n_words"], integer(1, 100_000),
+                    "words kept by mutual information"),
+             Option("mi_on", DEFAULTS["mi_on"], choice("labeled", "train"),
+                    "pages the mutual information is computed on")),
+    load=_load,
+    draws=lambda s: [{"test_university": u, "n_labeled": n, "seed": k}
+                     for n in s["labeled"] for k in range(s["seeds"])
+                     for u in TEST_UNIVERSITIES],
+    run_draw=_run_draw, key=("method", "n_labeled", "test_university", "seed"),
+    metrics=("accuracy",),
+    published={m: {n: PUBLISHED[(m, n)] / 100 for n in _FIG}
+               for m in ("NB", "EM", "EM-λ")},
+    published_label="Nigam et al. 2000, Fig. 4 / 6",
+    summarize=lambda rows, s: summarize(rows),
+    figure=lambda rows, s, stem: figure(rows, stem))
