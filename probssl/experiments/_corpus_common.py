@@ -48,13 +48,14 @@ def side_by_side(rows, keys, metric, published, scale=100.0, digits=1,
     header = list(keys) + [f"ours ({metric})", "published", "gap", "draws",
                            "fit time (s)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    gaps = []
+    gaps, by_first = [], defaultdict(list)
     for key, (mean, n) in means.items():
         ours = scale * mean
         pub = published.get(key)
         gap = "" if pub is None else f"{ours - pub:+.{digits}f}"
         if pub is not None:
             gaps.append(abs(ours - pub))
+            by_first[key[0]].append(abs(ours - pub))
         t = times.get(key, (float("nan"), 0))[0]
         lines.append("| " + " | ".join(
             [str(k) for k in key] + [f"{ours:.{digits}f}",
@@ -63,6 +64,10 @@ def side_by_side(rows, keys, metric, published, scale=100.0, digits=1,
     if gaps:
         lines.append(f"\nmean |gap| {np.mean(gaps):.1f} points, largest "
                      f"{np.max(gaps):.1f}, over {len(gaps)} published values.")
+        if len(keys) > 1:
+            lines += [f"- {first}: mean |gap| {np.mean(g):.1f}, largest "
+                      f"{np.max(g):.1f} ({len(g)} values)"
+                      for first, g in by_first.items()]
     return "\n".join(lines)
 
 
