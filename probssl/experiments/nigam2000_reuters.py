@@ -68,7 +68,8 @@ for _c, _v in _TABLE7.items():
     PUBLISHED_ACCURACY.update({("NB1", _c): _v[0], ("EM*", _c): _v[1]})
 PAPER_COMPONENTS = {c: {"NB*": v[2], "EM*": v[5]} for c, v in _TABLE4.items()}
 DEFAULTS = dict(alpha=1.0, token_pattern=r"[a-zA-Z]+", stop_words="english",
-                min_df=2, max_iter=30, tol=1e-5, cv_folds=5, n_words=300)
+                min_df=2, max_iter=30, tol=1e-5, cv_folds=5, n_words=300,
+                mi_on="labeled")
 METHODS = ("NB1", "NB*", "EM1", "EM*")
 
 
@@ -186,7 +187,8 @@ def run_draw(data, category, seed, settings=None, methods=METHODS):
         # labeled documents (the only labels a draw may look at).
         from .nigam2000_webkb import mutual_information
 
-        keep = np.argsort(-mutual_information(X[labeled], y[labeled]),
+        rows = labeled if s["mi_on"] == "labeled" else np.arange(len(y))
+        keep = np.argsort(-mutual_information(X[rows], y[rows]),
                           kind="stable")[: s["n_words"]]
         X, T = X[:, keep], T[:, keep]
     X_lab, y_lab, X_unl = X[labeled], y[labeled], X[unlabeled]
