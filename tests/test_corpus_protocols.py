@@ -194,3 +194,17 @@ def test_real_cotraining_beats_supervised_on_one_split():
     err = {r["method"]: r["error"] for r in rows}
     assert err["combined co-training"] < err["combined NB"]
     assert err["combined co-training"] < 0.10
+
+
+@pytest.mark.parametrize("argv", [
+    ["blummitchell1998"], ["nigam2000", "--dataset", "webkb"],
+    ["nigam2000", "--dataset", "reuters"]])
+def test_archive_with_another_checksum_exits_2_naming_it(tmp_path, capsys, argv):
+    fake = tmp_path / "fake.tar.gz"
+    fake.write_bytes(b"not the archive")
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["run", *argv, "--data", str(fake), "--seeds", "1",
+                  "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "fake.tar.gz" in err and "SHA-256" in err
