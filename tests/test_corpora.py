@@ -8,7 +8,6 @@ import io
 import json
 import os
 import tarfile
-import warnings
 from pathlib import Path
 
 import numpy as np

@@ -1,13 +1,9 @@
 """What the WebKB, co-training, Reuters and user-corpus protocols share:
 the precision-recall breakeven, side-by-side tables (ours beside the
-published values) and writing a protocol's rows and tables."""
+published values) and saving a figure as PNG and PDF."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import csv
-import io
-import json
-import os
 from collections import defaultdict
 
 import numpy as np
@@ -71,33 +67,6 @@ def side_by_side(rows, keys, metric, published, scale=100.0, digits=1,
     return "\n".join(lines)
 
 
-def write_outputs(out, rows, text, figure=None):
-    """``results.json``, ``results.csv`` and ``results.md`` in ``out``
-    (atomically); ``figure(rows, path_without_suffix)`` if matplotlib is
-    installed."""
-    from .._cache import atomic_write
-
-    os.makedirs(out, exist_ok=True)
-    rows = json.loads(json.dumps(rows, default=_plain))
-    atomic_write(os.path.join(out, "results.json"),
-                 json.dumps(rows, indent=1).encode())
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(os.path.join(out, "results.csv"), buf.getvalue().encode())
-    atomic_write(os.path.join(out, "results.md"), (text + "\n").encode())
-    if figure is not None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-        except ImportError:
-            return
-        figure(rows, os.path.join(out, "figure"))
-
-
 def save(fig, stem):
     """Write ``fig`` as PNG and PDF and close it."""
     import matplotlib.pyplot as plt
@@ -106,11 +75,3 @@ def save(fig, stem):
     fig.savefig(stem + ".png", dpi=120)
     fig.savefig(stem + ".pdf")
     plt.close(fig)
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
