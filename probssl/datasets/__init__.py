@@ -11,13 +11,21 @@ This package provides
   data from a known mixture of multinomials, and :func:`make_waveform`,
   Breiman et al.'s waveform data (its Bayes-optimal rule is in
   :mod:`probssl.datasets.waveform`);
+* :func:`load_webkb` (WebKB 4 universities), :func:`load_cotrain_pages`
+  (Blum & Mitchell's course pages in two views), :func:`load_reuters`
+  (Reuters-21578, ModApte) from the shipped archives, their SHA-256
+  checked, and :func:`load_corpus`, the user's own CSV / JSON lines /
+  Parquet file or class folders;
 * :func:`get_data_home`, the folder used for archives and caches.
 
 Layout: ``_home`` (data folder, archive search), ``_archive`` (reading
 the archive), ``_post_cache`` (the parsed posts on disk), ``_newsgroups``
 (the loaders and the demo sample), ``_labels`` (label masking),
 ``_synthetic`` (multinomial mixtures), ``waveform`` (the waveform
-generator and its Bayes rule), ``_checks`` (argument checks).
+generator and its Bayes rule), ``_checks`` (argument checks),
+``_corpus_files`` (archive search, checksums, tar reading, parse cache and
+HTML to text for the other corpora), ``_webkb``, ``_reuters``,
+``_user_corpus``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -30,13 +38,20 @@ from ._newsgroups import (
     load_20newsgroups_by_article,
     load_demo_sample,
 )
+from ._reuters import load_reuters
+from ._user_corpus import load_corpus
+from ._webkb import load_cotrain_pages, load_webkb
 from ._synthetic import make_multinomial_mixture
 from .waveform import make_waveform
 
 __all__ = [
     "find_20newsgroups_archive",
     "get_data_home",
+    "load_corpus",
+    "load_cotrain_pages",
     "load_demo_sample",
+    "load_reuters",
+    "load_webkb",
     "load_20newsgroups",
     "load_20newsgroups_by_article",
     "make_multinomial_mixture",

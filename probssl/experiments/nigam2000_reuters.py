@@ -1,0 +1,310 @@
+"""Nigam et al. (2000), §6.4, Tables 4, 7 and 8: EM with several mixture
+components for the negative class on Reuters-21578.
+
+ModApte split; the ten most frequent categories of the training set, each
+a binary task (the category against everything else). Per category and
+draw: 10 positive and 40 negative labeled training documents, 7,000
+unlabeled training documents, the whole test set (3,299). Words: letter
+runs, lower case, scikit-learn's English stop list, words in at least two
+training documents, then the 300 of highest mutual information with the
+labels of the draw's 50 labeled documents (``n_words``; on the whole
+vocabulary EM's one positive component drifts to a wider topic and EM1's
+breakeven collapses to 5-20 % on 8 of 10 categories). Laplace smoothing of word and component probabilities.
+
+Methods: ``NB1`` / ``EM1`` (one multinomial per class; naive Bayes on the
+labeled documents, EM with the unlabeled ones),
+``NB*`` / ``EM*`` (one component for the category, several for the rest:
+the paper's median count per category, Table 4), ``EM*CV`` (the count
+chosen by cross-validation on the labeled documents, Table 8). All five
+are :func:`fit_mixture` (its own short EM: :class:`probssl.EMNaiveBayes`
+gives every class the same number of components). Rows carry
+``category``, ``breakeven`` (precision-recall breakeven of P(category |
+document) on the test set) and ``accuracy``.
+
+Run ``probssl run nigam2000 --dataset reuters --help``.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp
+
+from ._corpus_common import breakeven, side_by_side
+from .engine import (Option, Protocol, data_option, integer, methods_option,
+                     number, seeds_option)
+
+N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
+COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
+# Table 4 (breakeven %; the negative component counts of NB* and EM*),
+# Table 7 (accuracy %, NB1 / EM*), Table 8 (breakeven %, EM*CV).
+_TABLE4 = {"acq": (69.4, 74.3, 4, 70.7, 83.9, 10),
+           "corn": (44.3, 47.8, 3, 44.6, 52.8, 5),
+           "crude": (65.2, 68.3, 2, 68.2, 75.4, 8),
+           "earn": (91.1, 91.6, 1, 89.2, 89.2, 1),
+           "grain": (65.7, 66.6, 2, 67.0, 72.3, 8),
+           "interest": (44.4, 54.9, 5, 36.8, 52.3, 5),
+           "money-fx": (49.4, 55.3, 15, 40.3, 56.9, 10),
+           "ship": (44.3, 51.2, 4, 34.1, 52.5, 7),
+           "trade": (57.7, 61.3, 3, 56.1, 61.8, 3),
+           "wheat": (56.0, 67.4, 10, 52.9, 67.8, 10)}
+_TABLE7 = {"acq": (86.9, 93.1), "corn": (94.6, 97.2), "crude": (94.3, 96.3),
+           "earn": (94.9, 95.7), "grain": (94.1, 96.9),
+           "interest": (91.8, 95.8), "money-fx": (93.0, 95.0),
+           "ship": (94.9, 95.9), "trade": (91.8, 95.0), "wheat": (94.0, 97.8)}
+_TABLE8 = {"acq": 75.6, "corn": 47.1, "crude": 68.3, "earn": 87.1,
+           "grain": 67.2, "interest": 42.6, "money-fx": 47.4, "ship": 41.3,
+           "trade": 57.3, "wheat": 56.9}
+PUBLISHED_BREAKEVEN = {}
+for _c, _v in _TABLE4.items():
+    PUBLISHED_BREAKEVEN.update({("NB1", _c): _v[0], ("NB*", _c): _v[1],
+                                ("EM1", _c): _v[3], ("EM*", _c): _v[4],
+                                ("EM*CV", _c): _TABLE8[_c]})
+PUBLISHED_ACCURACY = {}
+for _c, _v in _TABLE7.items():
+    PUBLISHED_ACCURACY.update({("NB1", _c): _v[0], ("EM*", _c): _v[1]})
+PAPER_COMPONENTS = {c: {"NB*": v[2], "EM*": v[5]} for c, v in _TABLE4.items()}
+DEFAULTS = dict(alpha=1.0, token_pattern=r"[a-zA-Z]+", stop_words="english",
+                min_df=2, max_iter=30, tol=1e-5, cv_folds=5, n_words=300,
+                mi_on="labeled")
+METHODS = ("NB1", "NB*", "EM1", "EM*")
+
+
+def load(archive=None, settings=None):
+    """Counts of the ModApte training and test documents, the indicator
+    matrices and the ten most frequent categories."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from ..datasets import load_reuters
+
+    s = {**DEFAULTS, **(settings or {})}
+    train = load_reuters(archive, subset="train")
+    test = load_reuters(archive, subset="test")
+    vec = CountVectorizer(token_pattern=s["token_pattern"], lowercase=True,
+                          stop_words=s["stop_words"], min_df=s["min_df"])
+    X = vec.fit_transform(train.data).tocsr()
+    T = vec.transform(test.data).tocsr()
+    counts = train.target.sum(axis=0)
+    top = [train.target_names[i] for i in np.argsort(-counts, kind="stable")[:10]]
+
+    def column(bunch, cat):
+        return (bunch.target[:, bunch.target_names.index(cat)]
+                if cat in bunch.target_names else np.zeros(len(bunch.data)))
+
+    Y = {c: column(train, c).astype(np.int64) for c in top}
+    Y_test = {c: column(test, c).astype(np.int64) for c in top}
+    return dict(X=X, T=T, Y=Y, Y_test=Y_test, categories=top)
+
+
+def draw(y, seed):
+    """(labeled, unlabeled) training rows of one draw."""
+    rng = np.random.RandomState(seed)
+    pos = rng.permutation(np.flatnonzero(y == 1))[:N_POS]
+    neg = rng.permutation(np.flatnonzero(y == 0))[:N_NEG]
+    labeled = np.r_[pos, neg]
+    rest = rng.permutation(np.setdiff1d(np.arange(len(y)), labeled))
+    return labeled, np.sort(rest[:N_UNLABELED])
+
+
+def fit_mixture(X_lab, y_lab, X_unl, n_neg, alpha=1.0, max_iter=30,
+                tol=1e-5, random_state=0):
+    """EM for a mixture with one multinomial for class 1 and ``n_neg`` for
+    class 0 (Nigam et al. 2000, §5.2). ``X_unl=None``: naive Bayes with
+    the negative labeled documents spread over their components by EM.
+
+    Labeled negatives start at a random component of their class; labeled
+    documents keep their class (responsibilities over its components only).
+    Returns ``(log_theta (K, V), log_pi (K,))``; component 0 is class 1.
+    """
+    rng = np.random.RandomState(random_state)
+    K = 1 + n_neg
+    allowed = np.zeros((2, K), dtype=bool)
+    allowed[1, 0] = True
+    allowed[0, 1:] = True
+    X_lab = sp.csr_matrix(X_lab, dtype=np.float64)
+    n_lab = X_lab.shape[0]
+    R_lab = np.zeros((n_lab, K))
+    R_lab[y_lab == 1, 0] = 1.0
+    neg = np.flatnonzero(y_lab == 0)
+    R_lab[neg, 1 + rng.randint(n_neg, size=len(neg))] = 1.0
+    X_all = X_lab if X_unl is None else sp.vstack(
+        [X_lab, sp.csr_matrix(X_unl, dtype=np.float64)]).tocsr()
+    mask = np.where(allowed[y_lab], 0.0, -np.inf)
+    # The priming M-step sees the labeled documents only.
+    X_stats, R = X_lab, R_lab
+    previous = -np.inf
+    for _ in range(max_iter + 1):
+        words = np.asarray((X_stats.T @ R).T)
+        log_theta = (np.log(alpha + words)
+                     - np.log(alpha * words.shape[1] + words.sum(axis=1))[:, None])
+        log_pi = np.log(1.0 + R.sum(axis=0)) - np.log(K + R.shape[0])
+        joint = np.asarray(X_all @ log_theta.T) + log_pi
+        joint[:n_lab] += mask
+        norm = logsumexp(joint, axis=1, keepdims=True)
+        bound = float(norm.sum())
+        R, X_stats = np.exp(joint - norm), X_all
+        if abs(bound - previous) <= tol * abs(bound):
+            break
+        previous = bound
+    return log_theta, log_pi
+
+
+def positive_score(log_theta, log_pi, X):
+    """log P(class 1 | x) of every row."""
+    joint = np.asarray(sp.csr_matrix(X) @ log_theta.T) + log_pi
+    return joint[:, 0] - logsumexp(joint, axis=1)
+
+
+def choose_components(X_lab, y_lab, X_unl, s, seed, grid=COMPONENTS):
+    """Negative component count of the best mean breakeven over stratified
+    folds of the labeled rows (the unlabeled rows always in training)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = list(StratifiedKFold(s["cv_folds"], shuffle=True,
+                                 random_state=seed).split(X_lab, y_lab))
+    scores = []
+    for m in grid:
+        score = []
+        for tr, te in folds:
+            params = fit_mixture(X_lab[tr], y_lab[tr], X_unl, m, s["alpha"],
+                                 s["max_iter"], s["tol"], seed)
+            score.append(breakeven(y_lab[te], positive_score(*params, X_lab[te])))
+        scores.append(np.mean(score))
+    return grid[int(np.argmax(scores))]
+
+
+def run_draw(data, category, seed, settings=None, methods=METHODS):
+    """Rows of the methods on one (category, seed) draw."""
+    s = {**DEFAULTS, **(settings or {})}
+    y, y_test = data["Y"][category], data["Y_test"][category]
+    labeled, unlabeled = draw(y, seed)
+    X, T = data["X"], data["T"]
+    if s["n_words"]:
+        # The words of highest mutual information with the labels of the
+        # labeled documents (the only labels a draw may look at).
+        from .nigam2000_webkb import mutual_information
+
+        rows = labeled if s["mi_on"] == "labeled" else np.arange(len(y))
+        keep = np.argsort(-mutual_information(X[rows], y[rows]),
+                          kind="stable")[: s["n_words"]]
+        X, T = X[:, keep], T[:, keep]
+    X_lab, y_lab, X_unl = X[labeled], y[labeled], X[unlabeled]
+    rows = []
+    for method in methods:
+        start = time.perf_counter()
+        semi = method.startswith("EM")
+        if method in ("NB1", "EM1"):
+            m = 1
+        elif method == "EM*CV":
+            m = choose_components(X_lab, y_lab, X_unl, s, seed)
+        else:
+            m = PAPER_COMPONENTS[category][method]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params = fit_mixture(X_lab, y_lab, X_unl if semi else None, m,
+                                 s["alpha"], s["max_iter"], s["tol"], seed)
+        score = positive_score(*params, T)
+        rows.append({"method": method, "category": category, "seed": seed,
+                     "n_labeled": len(labeled), "n_components": m,
+                     "breakeven": breakeven(y_test, score),
+                     "accuracy": float(np.mean((score > np.log(0.5)) == y_test)),
+                     "fit_time_s": time.perf_counter() - start})
+    return rows
+
+
+def run(data, seeds=3, settings=None, methods=METHODS, categories=None,
+        verbose=True):
+    rows, start = [], time.perf_counter()
+    cats = categories or data["categories"]
+    tasks = [(c, seed) for c in cats for seed in range(seeds)]
+    for k, (c, seed) in enumerate(tasks, 1):
+        rows += run_draw(data, c, seed, settings, methods)
+        if verbose:
+            print(f"[{k}/{len(tasks)}] {c} seed {seed} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return rows
+
+
+def summarize(rows):
+    return ("Nigam et al. (2000) Reuters, Table 4 (and 8): precision-recall "
+            "breakeven %, mean of draws\n\n"
+            + side_by_side(rows, ("method", "category"), "breakeven",
+                           PUBLISHED_BREAKEVEN)
+            + "\n\nTable 7: accuracy %\n\n"
+            + side_by_side([r for r in rows if r["method"] in ("NB1", "EM*")],
+                           ("method", "category"), "accuracy",
+                           PUBLISHED_ACCURACY))
+
+
+def figure(rows, stem):
+    import matplotlib.pyplot as plt
+
+    from ._corpus_common import group_mean, save
+
+    means = group_mean(rows, ("method", "category"), "breakeven")
+    cats = list(dict.fromkeys(r["category"] for r in rows))
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for j, (method, color) in enumerate((("NB1", "C0"), ("EM*", "C1"))):
+        x = np.arange(len(cats)) + 0.4 * j
+        ax.bar(x, [100 * means.get((method, c), (np.nan,))[0] for c in cats],
+               0.4, color=color, label=f"{method} (ours)")
+        ax.plot(x, [PUBLISHED_BREAKEVEN[(method, c)] for c in cats], "k_",
+                markersize=14, mew=2)
+    ax.set_xticks(np.arange(len(cats)) + 0.2, cats, rotation=30, fontsize=8)
+    ax.set_ylabel("breakeven (%)")
+    ax.set_title("Reuters top 10, 10+40 labeled, 7,000 unlabeled "
+                 "(black: Nigam et al. 2000, Table 4)", fontsize=9)
+    ax.legend(fontsize=7)
+    save(fig, stem)
+
+
+# ModApte's ten most frequent training categories (load() checks them).
+CATEGORIES = ("earn", "acq", "money-fx", "grain", "crude", "trade",
+              "interest", "wheat", "ship", "corn")
+
+
+def _load(s):
+    data = load(s["data"])
+    if tuple(data["categories"]) != CATEGORIES:
+        raise ValueError(f"{s['data']}: the ten most frequent categories are "
+                         f"{data['categories']}, not ModApte's {CATEGORIES}.")
+    return data
+
+
+def _run_draw(ctx, draw):
+    done = [ctx.get({**draw, "method": m}) for m in ctx.s["methods"]]
+    if all(r is not None for r in done):
+        return done
+    settings = {k: ctx.s[k] for k in ("n_words", "alpha")}
+    rows = [ctx.add(r) for r in run_draw(ctx.data, draw["category"],
+                                         draw["seed"], settings,
+                                         ctx.s["methods"])]
+    ctx.log(f"{draw['category']} seed {draw['seed']}: " + ", ".join(
+        f"{r['method']} {100 * r['breakeven']:.1f}" for r in rows))
+    return rows
+
+
+PROTOCOL = Protocol(
+    name="nigam2000",
+    title="Nigam et al. (2000), Reuters (Tables 4, 7, 8): NB1, NB*, EM1, EM*",
+    options=(data_option("reuters21578.tar.gz or its folder (default: "
+                         "$PROBSSL_DATA)"),
+             seeds_option(3, "draws per category"),
+             methods_option(METHODS + ("EM*CV",), METHODS),
+             Option("n_words", DEFAULTS["n_words"], integer(1, 100_000),
+                    "words kept by mutual information on the labeled rows"),
+             Option("alpha", DEFAULTS["alpha"], number(0, None, open_low=True),
+                    "smoothing of word and component probabilities")),
+    load=_load,
+    draws=lambda s: [{"category": c, "seed": k} for c in CATEGORIES
+                     for k in range(s["seeds"])],
+    run_draw=_run_draw, key=("method", "category", "seed"), x="category",
+    metrics=("breakeven", "accuracy"),
+    published={m: {c: PUBLISHED_BREAKEVEN[(m, c)] / 100 for c in CATEGORIES}
+               for m in METHODS + ("EM*CV",)},
+    published_label="Nigam et al. 2000, Tables 4 and 8 (breakeven)",
+    summarize=lambda rows, s: summarize(rows),
+    figure=lambda rows, s, stem: figure(rows, stem))
