@@ -5,7 +5,8 @@ The test set is the last 20 % of every group by article number; counts are
 scaled to one constant length (``--length``); add-one smoothing; 10,000
 unlabeled posts and, per labeled size, up to ``--sets`` non-overlapping
 balanced labeled sets (:class:`PaperDraws`). Besides Figure 2 (NB, EM):
-EM-λ (λ by leave-one-out on the labeled rows, :func:`loo_accuracy`) on the
+EM-λ (λ by leave-one-out on the labeled rows, the estimator's
+:meth:`~probssl.EMNaiveBayes.leave_one_out_score`) on the
 first ``--lambda-sets`` sets, Figure 3 (accuracy against the number of
 unlabeled posts, ``--fig3-sets``), an ablation switching each of the
 paper's choices to the modern one (``--ablation-sets``) and a sweep of the
@@ -239,55 +240,6 @@ class PaperDraws:
         return np.sort(order[:n_unlabeled])
 
 
-def _suff_stats(model, X_lab, y_lab, X_unl, lam):
-    """Word counts (C, V) and class counts (C,) of EM's last M-step, from
-    the fitted model's final E-step (labeled rows: their labels)."""
-    import scipy.sparse as sp
-
-    classes = model.classes_
-    Y = (y_lab[:, None] == classes[None, :]).astype(np.float64)
-    words = np.asarray((sp.csr_matrix(X_lab).T @ Y).T)
-    docs = Y.sum(axis=0)
-    if X_unl is not None and X_unl.shape[0] and lam > 0:
-        R = model.predict_proba(X_unl)
-        words = words + lam * np.asarray((sp.csr_matrix(X_unl).T @ R).T)
-        docs = docs + lam * R.sum(axis=0)
-    return words, docs
-
-
-def loo_accuracy(model, X_lab, y_lab, X_unl, lam, alpha, prior_smoothing):
-    """Leave-one-out accuracy on the labeled rows of a fitted EM model.
-
-    The paper's shortcut: EM is run once on all the data; each labeled
-    document is then tested with its own counts subtracted from its
-    class's sufficient statistics (word counts, class count), which is
-    closed form for a multinomial. The unlabeled rows' soft counts are
-    kept as EM left them.
-    """
-    import scipy.sparse as sp
-
-    X_lab = sp.csr_matrix(X_lab)
-    words, docs = _suff_stats(model, X_lab, y_lab, X_unl, lam)
-    V = words.shape[1]
-    totals = words.sum(axis=1)
-    log_theta = np.log(alpha + words) - np.log(alpha * V + totals)[:, None]
-    scores = np.asarray(X_lab @ log_theta.T) + np.log(prior_smoothing + docs)
-    own = np.searchsorted(model.classes_, y_lab)
-    # The own class's score with the document left out.
-    rows = np.repeat(np.arange(X_lab.shape[0]), np.diff(X_lab.indptr))
-    v = X_lab.data
-    w = X_lab.indices
-    left = np.log(alpha + np.maximum(words[own[rows], w] - v, 0.0))
-    term = np.bincount(rows, weights=v * left, minlength=X_lab.shape[0])
-    length = np.asarray(X_lab.sum(axis=1)).ravel()
-    idx = np.arange(X_lab.shape[0])
-    scores[idx, own] = (term - length * np.log(alpha * V + totals[own]
-                                               - length)
-                        + np.log(np.maximum(prior_smoothing + docs[own] - 1,
-                                            1e-300)))
-    return float(np.mean(model.classes_[scores.argmax(axis=1)] == y_lab))
-
-
 def _stack(X, lab, unl):
     import scipy.sparse as sp
 
@@ -387,10 +339,11 @@ def _fit(ctx, draw):
     else:  # EM-lambda, lambda by leave-one-out on the labeled rows
         best, loo = None, {}
         for lam in s["lambdas"]:
-            m = EMNaiveBayes(unlabeled_weight=lam, **params)
-            m.fit(_stack(X, lab, unl), _labels(y, lab, unl))
-            loo[lam] = loo_accuracy(m, X[lab], y[lab], X[unl], lam, alpha,
-                                    prior)
+            X_fit, y_fit = _stack(X, lab, unl), _labels(y, lab, unl)
+            m = EMNaiveBayes(unlabeled_weight=lam, **params).fit(X_fit, y_fit)
+            # The paper's shortcut: EM once on all rows, then each labeled
+            # row tested with its counts taken out of its class's statistics.
+            loo[lam] = m.leave_one_out_score(X_fit, y_fit)
             # Ties go to the larger lambda (more unlabeled weight).
             if best is None or loo[lam] >= loo[best[0]]:
                 best = (lam, m)
