@@ -40,8 +40,7 @@ from ._embed_models import (DEFAULT_MODEL, INSTALL_HINT, _model_token_limit,
                             _import_sentence_transformers, model_fingerprint,
                             resolve_model)
 
-__all__ = ["SentenceEmbedder", "resolve_model", "model_fingerprint",
-           "DEFAULT_MODEL", "INSTALL_HINT", "BACKENDS"]
+__all__ = ["SentenceEmbedder", "model_fingerprint", "resolve_model"]
 
 # Bump whenever the cached matrices could differ for the same key, so that
 # files written by an older version are recomputed instead of reused.
