@@ -38,8 +38,19 @@ def thread_ids(n):
     return out
 
 
+def _isolate(monkeypatch):
+    """No limit left by an earlier test of the session: in the whole suite
+    (after the Dask and engine tests, on a loaded machine) the OpenMP limit
+    read at launch was 1 now and then; the limits these tests set still
+    reach the kernels through the Numba controller (and a fresh process
+    checks the OpenMP route below)."""
+    monkeypatch.setattr(_threads, "_NUMBA_LIMIT", [None])
+    monkeypatch.setattr(_threads, "_openmp_limit", lambda: None)
+
+
 def _with_threads(monkeypatch, n):
     """Make the default choice ``n`` threads, whatever the machine's load."""
+    _isolate(monkeypatch)
     monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 0.0)
     monkeypatch.setattr(_threads, "cpu_count", lambda: n)
 
@@ -90,6 +101,7 @@ def test_n_jobs_and_numba_set_num_threads_cap_a_launch(monkeypatch):
 
 
 def test_busy_cores_leave_one_thread_to_an_equal_split(monkeypatch):
+    _isolate(monkeypatch)
     monkeypatch.setattr(_threads, "cpu_count", lambda: 2)
     monkeypatch.setattr(_threads, "busy_cores", lambda now=None: 1.0)
     assert _threads.choose(dealt=False) == 1
