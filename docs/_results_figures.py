@@ -21,9 +21,11 @@ def results_figures_page(docs_dir):
             continue
         pngs = sorted(f for f in os.listdir(folder) if f.endswith(".png"))
         lines += [f"## `{name}`", ""]
-        if os.path.isfile(os.path.join(folder, "README.md")):
-            lines += [f"```{{include}} results/{name}/README.md",
-                      ":relative-images:", ":heading-offset: 2", "```", ""]
+        # the folder's notes: README.md, and analyses such as ablation.md
+        for note in ("README.md", "ablation.md"):
+            if os.path.isfile(os.path.join(folder, note)):
+                lines += [f"```{{include}} results/{name}/{note}",
+                          ":relative-images:", ":heading-offset: 2", "```", ""]
         lines += [f"![{name}: {png}](results/{name}/{png})" for png in pngs] + [""]
     return "\n".join(lines)
 

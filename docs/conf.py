@@ -44,7 +44,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_gallery_order.py", "_results_figures.py", "**.ipynb_checkpoints", "results/**/results.md",
-                    "results/**/README.md", "auto_examples/*.ipynb",
+                    "results/**/README.md", "results/**/ablation.md", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
 templates_path = ["_templates"]

@@ -159,5 +159,6 @@ def test_every_results_figure_is_shown(monkeypatch):
     assert pngs
     for png in pngs:
         assert f"({png.relative_to(DOCS).as_posix()})" in page, png
-    for note in DOCS.glob("results/*/README.md"):   # a folder's notes too
+    for note in [*DOCS.glob("results/*/README.md"),   # a folder's notes too
+                 *DOCS.glob("results/*/ablation.md")]:
         assert f"{{include}} {note.relative_to(DOCS).as_posix()}" in page
