@@ -186,6 +186,10 @@ def _worker_init(threads):
     # Ctrl-C goes to the whole process group: the parent alone handles it
     # (and ends the workers), so no worker prints a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The command's SIGTERM handler (``kill`` as Ctrl-C) is inherited by the
+    # fork: a worker the parent terminates must just end, not raise
+    # KeyboardInterrupt inside its queue read and print a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         # Linux: a worker dies with its parent (killed, not interrupted)
         # instead of finishing its draw as an orphan.
