@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _threads
 from ._em import run_em
-from ._event_base import event_class
+from ._events import event_class
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._sources import Chunks, Fitted, InMemory
 from ._validation import (check_input, check_not_dask, check_sample_weight,

@@ -25,17 +25,6 @@ def register(cls):
     return cls
 
 
-def event_class(name):
-    """The registered class of the event model called ``name``."""
-    if not EVENT_MODELS:
-        from . import _events  # noqa: F401  (registers the built-in models)
-    try:
-        return EVENT_MODELS[name]
-    except KeyError:
-        raise ValueError(f"event_model must be one of {tuple(EVENT_MODELS)} "
-                         f"or 'auto', got {name!r}.") from None
-
-
 class EventModel:
     """The generic parts of the event-model protocol: E-step through
     ``log_prob``, one-block fit, component selection and the column order

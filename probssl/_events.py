@@ -50,11 +50,11 @@ import scipy.sparse as sp
 from sklearn.preprocessing import binarize
 
 from . import _kernels, _threads
+from ._kernels import to_kernel_csr
 from ._committees import DirichletPosterior, GaussianMeansPosterior
 from ._gaussian import (DenseEvents, FullGaussianEvents,
                         warn_below_reg_covar)
 from ._event_base import EVENT_MODELS, EventModel, register
-from ._validation import to_kernel_csr
 from ._vmf import VMFEvents
 
 __all__ = ["EVENT_MODELS", "COVARIANCE_TYPES", "make_event_model"]
@@ -500,3 +500,12 @@ def make_event_model(name, **hyper):
         raise ValueError(f"event_model must be one of {tuple(EVENT_MODELS)} "
                          f"or 'auto', got {name!r}.")
     return EVENT_MODELS[name].from_params(**hyper)
+
+
+def event_class(name):
+    """The registered class of the event model called ``name``."""
+    try:
+        return EVENT_MODELS[name]
+    except KeyError:
+        raise ValueError(f"event_model must be one of {tuple(EVENT_MODELS)} "
+                         f"or 'auto', got {name!r}.") from None

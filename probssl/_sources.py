@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
-from ._event_base import event_class
+from ._events import event_class
 from ._npz_chunks import (NpzChunks, _chunk_items,  # noqa: F401
                           _in_chunk, write_npz_chunks)
 from ._validation import (AUTO_MODELS, check_block, check_sparse_structure,

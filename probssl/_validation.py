@@ -14,7 +14,8 @@ from sklearn.utils.validation import (_check_sample_weight, check_array,
                                       validate_data)
 
 from . import _kernels
-from ._event_base import event_class
+from ._events import event_class
+from ._kernels import to_kernel_csr
 
 UNLABELED = -1
 # What event_model="auto" takes for counts and for other (real) input.
@@ -81,21 +82,6 @@ def resolve_event_model(X, event_model):
     if event_model != "auto":
         return event_model
     return AUTO_MODELS[looks_like_counts(X)]
-
-
-def to_kernel_csr(X):
-    """Return X as CSR float64 with int32 index arrays and no column twice
-    in a row (unsorted rows are sorted only where the kernels need it:
-    :class:`probssl._events.CountBlock` sorts as it reorders the columns)."""
-    X = sp.csr_matrix(X, dtype=np.float64)
-    if not X.has_sorted_indices and _kernels.csr_has_duplicates(
-            X.indptr, X.indices, X.shape[1]):
-        X = X.copy()
-        X.sum_duplicates()
-    if X.indices.dtype != np.int32 and X.nnz < np.iinfo(np.int32).max:
-        X = sp.csr_matrix((X.data, X.indices.astype(np.int32),
-                           X.indptr.astype(np.int64)), shape=X.shape)
-    return X
 
 
 def _split_labels(y):

@@ -43,6 +43,25 @@ def __getattr__(name):
     return getattr(_numba, name)
 
 
+def to_kernel_csr(X):
+    """Return X as CSR float64 with int32 index arrays and no column twice
+    in a row (unsorted rows are sorted only where the kernels need it:
+    :class:`probssl._events.CountBlock` sorts as it reorders the columns)."""
+    import scipy.sparse as sp
+
+    from ._numba import csr_has_duplicates
+
+    X = sp.csr_matrix(X, dtype=np.float64)
+    if not X.has_sorted_indices and csr_has_duplicates(
+            X.indptr, X.indices, X.shape[1]):
+        X = X.copy()
+        X.sum_duplicates()
+    if X.indices.dtype != np.int32 and X.nnz < np.iinfo(np.int32).max:
+        X = sp.csr_matrix((X.data, X.indices.astype(np.int32),
+                           X.indptr.astype(np.int64)), shape=X.shape)
+    return X
+
+
 def zeros(shape):
     """``np.zeros`` with its pages already mapped, for outputs a parallel
     kernel writes in random order: calloc's lazily mapped pages, faulted

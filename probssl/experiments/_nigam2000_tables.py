@@ -6,7 +6,8 @@ import os
 import numpy as np
 
 from .nigam2000 import PAPER_FIG2
-from .nigam2000_paper import ABLATION, FIG3_UNLABELED, PAPER_CHOICES, PAPER_FIG3
+from ._nigam2000_recipe import (ABLATION, FIG3_UNLABELED, PAPER_CHOICES,
+                                PAPER_FIG3)
 
 
 def _mean(rows, **where):
