@@ -63,3 +63,21 @@ def one_blas_thread():
 
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+def few_labels_on_sparse_columns(n_samples, n_features, per_class=10):
+    """Sparse documents of 3 classes on many columns with ``per_class``
+    labeled rows a class (the rest -1): the hybrid safeguard's hard case.
+    Returns ``(X, y, y_true)``."""
+    import scipy.sparse as sp
+
+    from probssl.datasets import make_multinomial_mixture
+
+    X, y_true = make_multinomial_mixture(n_samples=n_samples,
+                                         n_features=n_features, n_classes=3,
+                                         doc_length=50, random_state=0)
+    lab = np.concatenate([np.flatnonzero(y_true == c)[:per_class]
+                          for c in range(3)])
+    y = np.full(y_true.size, -1)
+    y[lab] = y_true[lab]
+    return sp.csr_matrix(X), y, y_true

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.naive_bayes import MultinomialNB
@@ -15,6 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl._events import make_event_model
 from probssl.datasets import make_multinomial_mixture
+
+from _helpers import few_labels_on_sparse_columns
 from probssl.hybrid import HybridClassifier, _gamma_objective, _hybrid_scores
 
 
@@ -374,13 +375,8 @@ def test_bernoulli_on_a_million_sparse_columns_is_never_silently_bad():
     its class lowers the probability of ~10^6 absent words there), so the
     weights are refitted on the plain features, with a warning, and the
     labeled rows are classified right."""
-    X, y_true = make_multinomial_mixture(n_samples=300, n_features=1_000_000,
-                                         n_classes=3, doc_length=50,
-                                         random_state=0)
-    X = sp.csr_matrix(X)
-    lab = np.concatenate([np.flatnonzero(y_true == c)[:10] for c in range(3)])
-    y = np.full(y_true.size, -1)
-    y[lab] = y_true[lab]
+    X, y, y_true = few_labels_on_sparse_columns(300, 1_000_000)
+    lab = y != -1
     with pytest.warns(UserWarning, match="mislead here; refitting them"):
         h = HybridClassifier(event_model="bernoulli").fit(X, y)
     assert h.leave_one_out_ is False

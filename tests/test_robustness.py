@@ -25,6 +25,8 @@ from probssl import CoEM, CoTraining, EMNaiveBayes, HybridClassifier, \
 from probssl.chunked import NpzChunks, write_npz_chunks
 from probssl.datasets import make_multinomial_mixture
 
+from _helpers import few_labels_on_sparse_columns
+
 
 def counts(n=300, V=60, seed=0, labeled=0.1):
     X, y = make_multinomial_mixture(n_samples=n, n_features=V, n_classes=3,
@@ -170,13 +172,8 @@ def test_hybrid_never_worse_than_its_generative_part_on_labeled_rows():
     """Bernoulli on 10^5 sparse columns, 10 labels per class: with
     leave-one-out features Gamma went negative and scored 0 % on its own
     labeled rows (alpha=1, the default then)."""
-    X, y_true = make_multinomial_mixture(n_samples=400, n_features=100_000,
-                                         n_classes=3, doc_length=50,
-                                         random_state=0)
-    X = sp.csr_matrix(X)
-    lab = np.concatenate([np.flatnonzero(y_true == c)[:10] for c in range(3)])
-    y = np.full(y_true.size, -1)
-    y[lab] = y_true[lab]
+    X, y, y_true = few_labels_on_sparse_columns(400, 100_000)
+    lab = y != -1
     with pytest.warns(UserWarning, match="refitting them on the plain"):
         h = HybridClassifier(event_model="bernoulli", alpha=1.0).fit(X, y)
     assert h.leave_one_out_ is False
