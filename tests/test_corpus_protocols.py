@@ -208,3 +208,14 @@ def test_archive_with_another_checksum_exits_2_naming_it(tmp_path, capsys, argv)
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "fake.tar.gz" in err and "SHA-256" in err
+
+
+def test_positive_score_ranks_clearly_positive_documents():
+    """Two documents both far on the positive side keep their order: the
+    log-odds does not round to a tie as log P(1 | x) does (both 0.0)."""
+    log_theta = np.log(np.array([[0.9, 0.1], [0.1, 0.9]]))
+    log_pi = np.log([0.5, 0.5])
+    X = sp.csr_matrix(np.array([[40.0, 0.0], [80.0, 0.0], [0.0, 5.0]]))
+    score = nigam2000_reuters.positive_score(log_theta, log_pi, X)
+    assert score[1] > score[0] > 0 > score[2]
+    assert breakeven(np.array([0, 1, 0]), score) == 1.0
