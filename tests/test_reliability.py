@@ -454,16 +454,23 @@ def test_seed_rows_from_parallel_draws_all_reach_the_file(tmp_path,
 
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
     archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
-    kw = dict(archive=archive, representations=("counts",), seeds=4,
-              n_test=100, n_labeled=60, verbose=False,
-              methods=["MultinomialNB", "SelfTraining(MultinomialNB)"])
-    serial = seed.run(out=tmp_path / "serial", **kw)
-    parallel = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    from probssl.experiments.engine import run_protocol
+
+    options = {"data": str(archive), "representation": "counts", "seeds": 4,
+               "test_size": 100, "labeled": 60, "methods": (
+                   "MultinomialNB", "SelfTraining(MultinomialNB)")}
+
+    def run(out, jobs=1):
+        return run_protocol(seed.PROTOCOL, options, out=out, jobs=jobs,
+                            quiet=True)
+
+    serial = run(tmp_path / "serial")
+    parallel = run(tmp_path / "parallel", jobs=2)
     assert _table(parallel) == _table(serial)
     stored = json.loads((tmp_path / "parallel" / "results.json").read_text())
     assert _table(stored) == _table(serial)
     # Re-run: every row reused as stored (same fit times).
-    again = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    again = run(tmp_path / "parallel", jobs=2)
     assert again == [{k: v for k, v in r.items()
                       if k not in ("settings", "checksum")}
                      for r in sorted(stored, key=lambda r: (r["seed"],

@@ -57,14 +57,20 @@ class Protocol:
     metrics: tuple = ("accuracy", "macro_f1")
     published: Mapping = field(default_factory=dict)
     published_label: str = "published"
+    # More values beside ours: (column, metric, {method: {x: value}}, label).
+    references: tuple = ()
     key: tuple = ("method", "n_labeled", "seed")
     x: str = "n_labeled"
+    # The rows' field whose values are the table's columns.
+    column: str = "method"
     group: tuple = ()
     draws: Optional[Callable] = None
     run_draw: Optional[Callable] = None
     check: Optional[Callable] = None
     identity: Optional[Callable] = None
     summarize: Optional[Callable] = None
+    # False: no default table (``summarize`` writes the protocol's own).
+    table: bool = True
     figure: Optional[Callable] = None
     notes: str = ""
     out: Optional[str] = None

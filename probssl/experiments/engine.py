@@ -109,10 +109,10 @@ from ._protocol import (ENGINE_KEYS, Data, Dispatch, Method, Protocol,
                         code_identity, data_option, labeled_option,
                         methods_option, parse_settings, protocols, resolve,
                         seeds_option, store_settings)
-from ._run import METRICS, run_protocol
+from ._run import METRICS, batch_draw, breakeven, run_protocol
 
 __all__ = ["ENGINE_KEYS", "Data", "Dispatch", "Method", "Option", "Protocol",
-           "METRICS", "choice", "code_identity", "data_option",
+           "METRICS", "batch_draw", "breakeven", "choice", "code_identity", "data_option",
            "existing_path", "integer", "integers", "labeled_option",
            "methods_option", "names", "number", "parse_settings",
            "protocols", "resolve", "run_protocol", "seeds_option",

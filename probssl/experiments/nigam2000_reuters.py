@@ -33,9 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
 
-from ._corpus_common import breakeven, side_by_side
-from .engine import (Option, Protocol, data_option, integer, methods_option,
-                     number, seeds_option)
+from .engine import (Option, Protocol, batch_draw, breakeven, data_option,
+                     integer, methods_option, number, seeds_option)
 
 N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
 COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
@@ -215,52 +214,6 @@ def run_draw(data, category, seed, settings=None, methods=METHODS):
     return rows
 
 
-def run(data, seeds=3, settings=None, methods=METHODS, categories=None,
-        verbose=True):
-    rows, start = [], time.perf_counter()
-    cats = categories or data["categories"]
-    tasks = [(c, seed) for c in cats for seed in range(seeds)]
-    for k, (c, seed) in enumerate(tasks, 1):
-        rows += run_draw(data, c, seed, settings, methods)
-        if verbose:
-            print(f"[{k}/{len(tasks)}] {c} seed {seed} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return rows
-
-
-def summarize(rows):
-    return ("Nigam et al. (2000) Reuters, Table 4 (and 8): precision-recall "
-            "breakeven %, mean of draws\n\n"
-            + side_by_side(rows, ("method", "category"), "breakeven",
-                           PUBLISHED_BREAKEVEN)
-            + "\n\nTable 7: accuracy %\n\n"
-            + side_by_side([r for r in rows if r["method"] in ("NB1", "EM*")],
-                           ("method", "category"), "accuracy",
-                           PUBLISHED_ACCURACY))
-
-
-def figure(rows, stem):
-    import matplotlib.pyplot as plt
-
-    from ._corpus_common import group_mean, save
-
-    means = group_mean(rows, ("method", "category"), "breakeven")
-    cats = list(dict.fromkeys(r["category"] for r in rows))
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    for j, (method, color) in enumerate((("NB1", "C0"), ("EM*", "C1"))):
-        x = np.arange(len(cats)) + 0.4 * j
-        ax.bar(x, [100 * means.get((method, c), (np.nan,))[0] for c in cats],
-               0.4, color=color, label=f"{method} (ours)")
-        ax.plot(x, [PUBLISHED_BREAKEVEN[(method, c)] for c in cats], "k_",
-                markersize=14, mew=2)
-    ax.set_xticks(np.arange(len(cats)) + 0.2, cats, rotation=30, fontsize=8)
-    ax.set_ylabel("breakeven (%)")
-    ax.set_title("Reuters top 10, 10+40 labeled, 7,000 unlabeled "
-                 "(black: Nigam et al. 2000, Table 4)", fontsize=9)
-    ax.legend(fontsize=7)
-    save(fig, stem)
-
-
 # ModApte's ten most frequent training categories (load() checks them).
 CATEGORIES = ("earn", "acq", "money-fx", "grain", "crude", "trade",
               "interest", "wheat", "ship", "corn")
@@ -272,19 +225,6 @@ def _load(s):
         raise ValueError(f"{s['data']}: the ten most frequent categories are "
                          f"{data['categories']}, not ModApte's {CATEGORIES}.")
     return data
-
-
-def _run_draw(ctx, draw):
-    done = [ctx.get({**draw, "method": m}) for m in ctx.s["methods"]]
-    if all(r is not None for r in done):
-        return done
-    settings = {k: ctx.s[k] for k in ("n_words", "alpha")}
-    rows = [ctx.add(r) for r in run_draw(ctx.data, draw["category"],
-                                         draw["seed"], settings,
-                                         ctx.s["methods"])]
-    ctx.log(f"{draw['category']} seed {draw['seed']}: " + ", ".join(
-        f"{r['method']} {100 * r['breakeven']:.1f}" for r in rows))
-    return rows
 
 
 PROTOCOL = Protocol(
@@ -301,13 +241,16 @@ PROTOCOL = Protocol(
     load=_load,
     draws=lambda s: [{"category": c, "seed": k} for c in CATEGORIES
                      for k in range(s["seeds"])],
-    run_draw=_run_draw, key=("method", "category", "seed"), x="category",
+    run_draw=batch_draw(lambda data, d, s: run_draw(
+        data, d["category"], d["seed"], {k: s[k] for k in ("n_words", "alpha")},
+        s["methods"])), key=("method", "category", "seed"), x="category",
     metrics=("breakeven", "accuracy"),
     published={m: {c: PUBLISHED_BREAKEVEN[(m, c)] / 100 for c in CATEGORIES}
                for m in METHODS + ("EM*CV",)},
     published_label="Nigam et al. 2000, Tables 4 and 8 (breakeven)",
-    summarize=lambda rows, s: summarize(rows),
-    figure=lambda rows, s, stem: figure(rows, stem),
+    references=(("published", "accuracy", {m: {c: PUBLISHED_ACCURACY[(
+        m, c)] / 100 for c in CATEGORIES} for m in ("NB1", "EM*")},
+        "Nigam et al. 2000, Table 7"),),
     report={"seeds": 3},
     about="Reuters-21578, ModApte split (9,603 train / 3,299 test): the ten "
           "most frequent categories, each against the rest, 10 positive + "
