@@ -157,34 +157,6 @@ def test_store_keeps_rows_when_file_vanishes(tmp_path):
     assert seeds == [0, 1]
 
 
-def test_protocol_settings_identify_the_data(tmp_path):
-    from probssl.experiments._report import protocol_settings
-
-    a = tmp_path / "a.tar.gz"
-    a.write_bytes(b"one")
-    s1 = protocol_settings("nigam2000", archive=str(a), alpha=0.01)
-    assert s1["data"]["sha256"] and s1["alpha"] == 0.01
-    assert s1["protocol"] == "nigam2000" and "probssl_version" in s1
-    os.utime(a)  # same content, new mtime: same data
-    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) == s1
-    a.write_bytes(b"two")  # same size, other content
-    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) != s1
-
-
-# --------------------------------------------------------------------------
-# probssl run: interrupted at random points, then resumed
-# --------------------------------------------------------------------------
-
-import io  # noqa: E402
-import random  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tarfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-
-
 def write_tiny_archive(path, per_group=(12, 5)):
     """A small bydate-style archive of real posts (the shipped sample):
     ``per_group`` train and test posts for each of the 20 groups."""
@@ -416,28 +388,6 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
         atomic_write(str(path), b"new")
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["f"]
-
-
-def test_open_store_and_index(tmp_path, monkeypatch):
-    from probssl.datasets import load_demo_sample
-    from probssl.experiments._report import open_store
-
-    monkeypatch.delenv("PROBSSL_DATA", raising=False)
-    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
-    corpus = load_demo_sample()
-    store = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
-                       n_unlabeled=1000)
-    store.add({"method": "NB", "n_labeled": 20, "seed": 0, "alpha": 0.01,
-               "n_unlabeled": 0, "accuracy": 0.5})
-    again = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
-                       n_unlabeled=1000)
-    done = again.index(("method", "n_labeled", "seed", "alpha",
-                        "n_unlabeled"))
-    assert done[("NB", 20, 0, 0.01, 0)]["accuracy"] == 0.5
-    # Another corpus: nothing reused.
-    other = (corpus[0], corpus[0])
-    assert open_store(tmp_path, "nigam2000", corpus=other, alpha=0.01,
-                      n_unlabeled=1000).index(("method",)) == {}
 
 
 def test_store_results_json_is_a_folder(tmp_path):

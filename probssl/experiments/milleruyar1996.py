@@ -213,9 +213,10 @@ def _trial_key(row):
 
 def summarize(rows, s=None):
     """The Bayes floor and the paper's claims checked (Markdown)."""
+    floor = 100 * rows[0]["bayes_error_test"]
     return "\n".join([f"Bayes error on the test points (the generator's "
-                      f"exact posterior): {100 * rows[0]['bayes_error_test']"
-                      ":.1f} %.", ""] + ["- " + line for line in claims(rows)])
+                      f"exact posterior): {floor:.1f} %.", ""]
+                     + ["- " + line for line in claims(rows)])
 
 
 PROTOCOL = Protocol(
