@@ -109,6 +109,17 @@ class Dispatch:
         return target
 
 
+def published_values(name, keys=None):
+    """The published numbers ``name`` of ``published.json`` (in %), keys
+    converted by ``keys`` (``int`` for labeled counts)."""
+    import json
+
+    with open(os.path.join(os.path.dirname(__file__), "published.json"),
+              encoding="utf-8") as f:
+        values = json.load(f)[name]
+    return {(keys or str)(k): v for k, v in values.items()}
+
+
 # -- ready-made options ------------------------------------------------------
 
 def data_option(help="20news-bydate.tar.gz or its folder (default: "

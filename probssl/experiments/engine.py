@@ -107,7 +107,8 @@ from ._options import (Option, choice, existing_path, integer, integers,
                        names, number, text_file)
 from ._protocol import (ENGINE_KEYS, Data, Dispatch, Method, Protocol,
                         code_identity, data_option, labeled_option,
-                        methods_option, parse_settings, protocols, resolve,
+                        methods_option, parse_settings, protocols,
+                        published_values, resolve,
                         seeds_option, store_settings)
 from ._run import METRICS, batch_draw, breakeven, run_protocol
 
@@ -115,5 +116,5 @@ __all__ = ["ENGINE_KEYS", "Data", "Dispatch", "Method", "Option", "Protocol",
            "METRICS", "batch_draw", "breakeven", "choice", "code_identity", "data_option",
            "existing_path", "integer", "integers", "labeled_option",
            "methods_option", "names", "number", "parse_settings",
-           "protocols", "resolve", "run_protocol", "seeds_option",
+           "protocols", "published_values", "resolve", "run_protocol", "seeds_option",
            "store_settings", "text_file"]

@@ -34,29 +34,17 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 
 from .engine import (Option, Protocol, batch_draw, breakeven, data_option,
-                     integer, methods_option, number, seeds_option)
+                     integer, methods_option, number,
+                     published_values, seeds_option)
 
 N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
 COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
 # Table 4 (breakeven %; the negative component counts of NB* and EM*),
 # Table 7 (accuracy %, NB1 / EM*), Table 8 (breakeven %, EM*CV).
-_TABLE4 = {"acq": (69.4, 74.3, 4, 70.7, 83.9, 10),
-           "corn": (44.3, 47.8, 3, 44.6, 52.8, 5),
-           "crude": (65.2, 68.3, 2, 68.2, 75.4, 8),
-           "earn": (91.1, 91.6, 1, 89.2, 89.2, 1),
-           "grain": (65.7, 66.6, 2, 67.0, 72.3, 8),
-           "interest": (44.4, 54.9, 5, 36.8, 52.3, 5),
-           "money-fx": (49.4, 55.3, 15, 40.3, 56.9, 10),
-           "ship": (44.3, 51.2, 4, 34.1, 52.5, 7),
-           "trade": (57.7, 61.3, 3, 56.1, 61.8, 3),
-           "wheat": (56.0, 67.4, 10, 52.9, 67.8, 10)}
-_TABLE7 = {"acq": (86.9, 93.1), "corn": (94.6, 97.2), "crude": (94.3, 96.3),
-           "earn": (94.9, 95.7), "grain": (94.1, 96.9),
-           "interest": (91.8, 95.8), "money-fx": (93.0, 95.0),
-           "ship": (94.9, 95.9), "trade": (91.8, 95.0), "wheat": (94.0, 97.8)}
-_TABLE8 = {"acq": 75.6, "corn": 47.1, "crude": 68.3, "earn": 87.1,
-           "grain": 67.2, "interest": 42.6, "money-fx": 47.4, "ship": 41.3,
-           "trade": 57.3, "wheat": 56.9}
+_TABLE4 = published_values("nigam2000 Reuters Table 4 (NB1, NB*, NB* "
+                           "components, EM1, EM*, EM* components)")
+_TABLE7 = published_values("nigam2000 Reuters Table 7 (NB1, EM*)")
+_TABLE8 = published_values("nigam2000 Reuters Table 8 (EM*CV)")
 PUBLISHED_BREAKEVEN = {}
 for _c, _v in _TABLE4.items():
     PUBLISHED_BREAKEVEN.update({("NB1", _c): _v[0], ("NB*", _c): _v[1],

@@ -25,18 +25,15 @@ import warnings
 import numpy as np
 
 from .engine import (Option, Protocol, batch_draw, choice, data_option,
-                     integer, labeled_option, methods_option, seeds_option)
+                     integer, labeled_option, methods_option,
+                     published_values, seeds_option)
 
 TEST_UNIVERSITIES = ("cornell", "texas", "washington", "wisconsin")
 LABELED = (4, 8, 12, 20, 28, 40, 60, 80, 120, 160, 200, 240, 280, 400)
 ACCEPTANCE_SIZES = (4, 20, 40, 120, 240)
 LAMBDAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 # Fig. 4 and 6 (PAPERS.md §1): NB, basic EM, EM-λ by CV.
-_FIG = {4: (39.6, 55.1, 50.3), 8: (47.9, 57.0, 61.0), 12: (53.1, 62.0, 58.3),
-        20: (60.3, 67.2, 68.4), 28: (65.3, 68.3, 69.4), 40: (69.1, 74.6, 71.7),
-        60: (74.3, 77.3, 76.9), 80: (75.9, 76.4, 77.3), 120: (78.5, 79.1, 78.6),
-        160: (79.4, 78.7, 79.5), 200: (80.8, 78.8, 81.4), 240: (81.1, 79.5, 82.0),
-        280: (81.1, 79.9, 81.2), 400: (81.0, 78.3, 81.1)}
+_FIG = published_values("nigam2000 WebKB Fig. 4/6 (NB, EM, EM-λ)", int)
 METHODS = ("NB", "EM", "EM-λ")
 DEFAULTS = dict(n_unlabeled=2500, n_words=300, alpha=1.0, prior_smoothing=1.0,
                 token_pattern=r"[a-zA-Z]+", stop_words=None, cv_folds=10,
