@@ -3,9 +3,6 @@
 import importlib
 import os
 import pkgutil
-import sys
-import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
