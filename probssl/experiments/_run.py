@@ -98,10 +98,6 @@ class Context:
             print(f"  {text}", flush=True)
 
 
-def _take(X, index):
-    return X[index]
-
-
 def generic_draw(ctx, draw):
     """Fit every selected method on one draw, predict, score."""
     proto, s = ctx.proto, ctx.s
@@ -127,12 +123,12 @@ def generic_draw(ctx, draw):
                       else data.views_test[method.view])
             y_test = data.y_test
         else:
-            X_test, y_test = _take(X, test), data.y[test]
+            X_test, y_test = X[test], data.y[test]
         if method.semi:
-            X_fit = _take(X, np.concatenate([lab, unl]))
+            X_fit = X[np.concatenate([lab, unl])]
             y_fit = np.concatenate([data.y[lab], np.full(len(unl), -1)])
         else:
-            X_fit, y_fit = _take(X, lab), data.y[lab]
+            X_fit, y_fit = X[lab], data.y[lab]
         start = time.perf_counter()
         try:
             model = method.make(s)

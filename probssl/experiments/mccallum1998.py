@@ -37,7 +37,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, data_option, integer, methods_option,
                      names, number, seeds_option)
-from .nigam2000 import count_data, need_archive
+from .nigam2000 import count_data, need_archive, split_indices
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -53,21 +53,6 @@ DEFAULT_METHODS = ("NB", "EM")
 KEY = ("strategy", "method", "n_labeled", "seed")
 # In-memory corpora given to :func:`run` (tests, notebooks), by identity.
 _CORPORA = {}
-
-
-def split_indices(y, initial_per_class, n_pool, seed):
-    """(labeled, pool) rows of the training set for one seed: a few labeled
-    rows per class, then ``n_pool`` rows drawn from the others."""
-    from probssl.datasets import mask_labels
-
-    rng = np.random.RandomState(seed)
-    masked = mask_labels(y, initial_per_class, random_state=rng)
-    labeled = np.flatnonzero(masked != -1)
-    rest = np.flatnonzero(masked == -1)
-    if n_pool > rest.size:
-        raise ValueError(f"n_pool={n_pool} exceeds the {rest.size} training "
-                         "posts left after drawing the labeled ones")
-    return labeled, np.sort(rng.choice(rest, size=n_pool, replace=False))
 
 
 def _estimator(method, alpha):
@@ -161,8 +146,10 @@ def _curve(ctx, draw):
     if all(r is not None for r in rows):
         return rows
     data = ctx.data
-    labeled, pool = split_indices(data.y, s["initial_per_class"], s["pool"],
-                                  draw["seed"])
+    # nigam2000's draw: a few labeled posts per group, then the pool.
+    labeled, pool = split_indices(
+        data.y, s["initial_per_class"] * len(np.unique(data.y)), s["pool"],
+        draw["seed"])
     rows = [ctx.add(r) for r in learning_curve(
         data.X.tocsr(), data.y, data.X_test, data.y_test, labeled, pool,
         draw["strategy"], draw["method"], draw["seed"], s["rounds"],

@@ -378,6 +378,7 @@ PROTOCOL = Protocol(
                "max_iter": 100},
     load=None, check=_check, draws=_draws, run_draw=_fit, key=KEY,
     summarize=_summarize, figure=_figure, metrics=("accuracy",),
+    table=False,
     report={"labeled": "20,100,300,1000,3000", "sets": 3, "lambda_sets": 1,
             "fig3_sets": 1, "ablation_sets": 1, "length_sets": 1},
     about=__doc__.split("\n\n", 1)[1].strip())
