@@ -157,6 +157,20 @@ def test_store_keeps_rows_when_file_vanishes(tmp_path):
     assert seeds == [0, 1]
 
 
+# --------------------------------------------------------------------------
+# probssl run: interrupted at random points, then resumed
+# --------------------------------------------------------------------------
+
+import io  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tarfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+
 def write_tiny_archive(path, per_group=(12, 5)):
     """A small bydate-style archive of real posts (the shipped sample):
     ``per_group`` train and test posts for each of the 20 groups."""

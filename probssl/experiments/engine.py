@@ -123,8 +123,8 @@ from ._protocol import (ENGINE_KEYS, Data, Dispatch, Method, Protocol,
 from ._run import METRICS, batch_draw, breakeven, run_protocol
 
 __all__ = ["ENGINE_KEYS", "Data", "Dispatch", "Method", "Option", "Protocol",
-           "METRICS", "batch_draw", "breakeven", "choice", "code_identity", "data_option",
-           "existing_path", "integer", "integers", "labeled_option",
-           "methods_option", "names", "number", "parse_settings",
-           "protocols", "published_values", "resolve", "run_protocol", "seeds_option",
-           "store_settings", "text_file"]
+           "METRICS", "batch_draw", "breakeven", "choice", "code_identity",
+           "data_option", "existing_path", "integer", "integers",
+           "labeled_option", "methods_option", "names", "number",
+           "parse_settings", "protocols", "published_values", "resolve",
+           "run_protocol", "seeds_option", "store_settings", "text_file"]

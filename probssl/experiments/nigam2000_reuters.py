@@ -230,8 +230,8 @@ PROTOCOL = Protocol(
     draws=lambda s: [{"category": c, "seed": k} for c in CATEGORIES
                      for k in range(s["seeds"])],
     run_draw=batch_draw(lambda data, d, s: run_draw(
-        data, d["category"], d["seed"], {k: s[k] for k in ("n_words", "alpha")},
-        s["methods"])), key=("method", "category", "seed"), x="category",
+        data, d["category"], d["seed"],
+        {k: s[k] for k in ("n_words", "alpha")}, s["methods"])), key=("method", "category", "seed"), x="category",
     metrics=("breakeven", "accuracy"),
     published={m: {c: PUBLISHED_BREAKEVEN[(m, c)] / 100 for c in CATEGORIES}
                for m in METHODS + ("EM*CV",)},
