@@ -79,7 +79,7 @@ def markdown(proto, rows, metric=None):
     header, lines, metric, pairs = summary(proto, rows, metric)
     n = max((v[2] for ln in lines for v in ln.values()
              if isinstance(v, tuple)), default=0)
-    cols = header + [f"gap {c}" for _, c in pairs]
+    cols = header + [f"gap {p}" for p, _ in pairs]
     out = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
     gaps = defaultdict(list)
     for ln in lines:

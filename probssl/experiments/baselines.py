@@ -101,7 +101,13 @@ def featurize(texts, train, test, representation):
 
 
 def methods(representation, n_classes, seed):
-    """``{name: (factory, semi)}``: ``semi`` models see the unlabeled rows."""
+    """``{name: (factory, semi)}``: ``semi`` models see the unlabeled rows
+    (``representation="both"``: the two-view methods)."""
+    if representation == "both":
+        from .. import CoEM, CoTraining
+
+        return {"co-training": (lambda: CoTraining(random_state=seed), True),
+                "co-EM": (lambda: CoEM(random_state=seed), True)}
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
     from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
@@ -164,13 +170,6 @@ class _LambdaByCV:
         return self.model_.predict(X)
 
 
-def _co_methods(seed):
-    from .. import CoEM, CoTraining
-
-    return {"co-training": lambda: CoTraining(random_state=seed),
-            "co-EM": lambda: CoEM(random_state=seed)}
-
-
 def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
     """Rows of every method on one (budget, seed) draw."""
     from sklearn.metrics import f1_score
@@ -179,17 +178,9 @@ def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
     y = np.full(len(y_train), -1)
     y[lab] = y_train[lab]
     rows = []
-
-    def record(name, rep, model, T):
-        pred = model.predict(T)
-        rows.append({"method": name, "representation": rep,
-                     "n_labeled": n_labeled, "seed": seed,
-                     "accuracy": float(np.mean(pred == y_test)),
-                     "macro_f1": float(f1_score(y_test, pred, average="macro")),
-                     "fit_time_s": time.perf_counter() - start,
-                     **({"lambda": model.lambda_} if hasattr(model, "lambda_")
-                        else {})})
-
+    if len(views) == 2:  # co-training and co-EM on both views together
+        views = {**views, "both": tuple(tuple(v[k] for v in views.values())
+                                        for k in (0, 1))}
     for rep, (X, T) in views.items():
         for name, (make, semi) in methods(rep, n_classes, seed).items():
             if only and name not in only:
@@ -198,18 +189,15 @@ def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = make().fit(X, y) if semi else make().fit(X[lab], y[lab])
-            record(name, rep, model, T)
-    if len(views) == 2:
-        pair = tuple(v[0] for v in views.values())
-        pair_test = tuple(v[1] for v in views.values())
-        for name, make in _co_methods(seed).items():
-            if only and name not in only:
-                continue
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = make().fit(pair, y)
-            record(name, "both", model, pair_test)
+            pred = model.predict(T)
+            rows.append({
+                "method": name, "representation": rep,
+                "n_labeled": n_labeled, "seed": seed,
+                "accuracy": float(np.mean(pred == y_test)),
+                "macro_f1": float(f1_score(y_test, pred, average="macro")),
+                "fit_time_s": time.perf_counter() - start,
+                **({"lambda": model.lambda_} if hasattr(model, "lambda_")
+                   else {})})
     return rows
 
 

@@ -155,10 +155,6 @@ def run_draw(data, test_univ, n_labeled, seed, settings=None,
     return rows
 
 
-def _load(s):
-    return load(s["data"], {"token_pattern": DEFAULTS["token_pattern"]})
-
-
 PROTOCOL = Protocol(
     name="nigam2000",
     title="Nigam et al. (2000), WebKB (Fig. 4 and 6): NB, EM and EM-λ",
@@ -174,7 +170,7 @@ PROTOCOL = Protocol(
                     "words kept by mutual information"),
              Option("mi_on", DEFAULTS["mi_on"], choice("labeled", "train"),
                     "pages the mutual information is computed on")),
-    load=_load,
+    load=lambda s: load(s["data"]),
     draws=lambda s: [{"test_university": u, "n_labeled": n, "seed": k}
                      for n in s["labeled"] for k in range(s["seeds"])
                      for u in TEST_UNIVERSITIES],
