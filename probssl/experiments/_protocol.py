@@ -122,9 +122,7 @@ def published_values(name, keys=None):
 def data_option(help="20news-bydate.tar.gz or its folder (default: "
                 "$PROBSSL_DATA)"):
     """``--data``: the 20 Newsgroups archive, resolved before any work."""
-    def parse(text):
-        return existing_path(text)
-    return Option("data", None, parse, help, metavar="PATH")
+    return Option("data", None, existing_path, help, metavar="PATH")
 
 
 def labeled_option(default, multiple_of=1, help="labeled-document counts",
