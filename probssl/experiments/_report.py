@@ -7,6 +7,7 @@ interrupted run loses at most the row it was computing, and a re-run
 reuses every finished row made from the same data and settings.
 """
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -275,7 +276,7 @@ class ResultStore:
             if fresh and self.rows:
                 # --fresh: this settings' rows are recomputed; dropped from
                 # the file now, before any worker adds its new ones.
-                with _sigint_deferred(), self._locked():
+                with self._guarded():
                     self._split(_load_rows(self.path))
                     self.rows = []
                     self._write()
@@ -289,7 +290,7 @@ class ResultStore:
             if self.rows or self.other_rows:
                 # A run killed between the two replacements left the CSV
                 # one row behind the JSON record: bring it up to date.
-                with _sigint_deferred(), self._locked():
+                with self._guarded():
                     self._split(_load_rows(self.path), keep=self.rows)
                     self._write_csv(self._stored_rows(), only_if_changed=True)
 
@@ -343,7 +344,7 @@ class ResultStore:
         if self.out is None:
             self._merge_into(self.rows, row)
             return dict(row)
-        with _sigint_deferred(), self._locked():
+        with self._guarded():
             # Re-read: another process may have added rows since.
             self._split(_load_rows(self.path), keep=self.rows)
             self._merge_into(self.rows, row)
@@ -419,42 +420,29 @@ class ResultStore:
                 pass
         atomic_write(path, data)
 
-    class _Lock:
-        def __init__(self, path):
-            self.path, self.fd = path, None
+    @contextlib.contextmanager
+    def _guarded(self):
+        """Hold Ctrl-C (SIGINT) back and the folder's lock while the result
+        files are rewritten.
 
-        def __enter__(self):
-            if fcntl is not None:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
-            return self
-
-        def __exit__(self, *exc):
-            if self.fd is not None:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-                os.close(self.fd)
-                self.fd = None
-
-    def _locked(self):
-        return self._Lock(os.path.join(self.out, ".results.lock"))
-
-
-class _sigint_deferred:
-    """Hold Ctrl-C (SIGINT) back while the result files are rewritten.
-
-    The files are replaced atomically anyway; deferring the interrupt also
-    keeps the row just finished (and leaves no temporary file behind). The
-    signal is delivered, as KeyboardInterrupt, as soon as the block ends.
-    """
-
-    def __enter__(self):
-        self.old = None
+        The files are replaced atomically anyway; deferring the interrupt
+        also keeps the row just finished (and leaves no temporary file
+        behind): it is delivered, as KeyboardInterrupt, as soon as the block
+        ends. The lock (``out/.results.lock``) serializes writers.
+        """
+        old = fd = None
         if (hasattr(signal, "pthread_sigmask")
                 and threading.current_thread() is threading.main_thread()):
-            self.old = signal.pthread_sigmask(signal.SIG_BLOCK,
-                                              {signal.SIGINT})
-        return self
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            if fcntl is not None:
+                fd = os.open(os.path.join(self.out, ".results.lock"),
+                             os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
