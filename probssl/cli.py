@@ -115,16 +115,22 @@ def _protocol_or_exit(parser, name, rest):
     # the variant's own options make the parser.
     while isinstance(proto, Dispatch):
         chain.append(proto)
-        try:
-            proto = proto.select(_scan(rest, proto.option) or proto.default)
-        except ValueError as exc:
-            parser.error(str(exc))
+        proto = _checked(parser, "", proto.select,
+                         _scan(rest, proto.option) or proto.default)
     return proto, chain
 
 
+def _checked(parser, prefix, parse, *text):
+    """``parse(*text)``; a ValueError ends the command (status 2) with its
+    message after ``prefix``."""
+    try:
+        return parse(*text)
+    except ValueError as exc:
+        parser.error(f"{prefix}{exc}")
+
+
 def _run(args, parser):
-    from probssl.experiments.engine import run_protocol
-    from probssl.experiments.engine import parse_settings
+    from probssl.experiments.engine import parse_settings, run_protocol
 
     name = "demo" if args.command == "demo" else args.protocol
     proto, dispatches = _protocol_or_exit(parser, name, args.rest)
@@ -138,20 +144,10 @@ def _run(args, parser):
                      f"{name} --help)" if flag.startswith("-") else ""))
     given = {o.name: getattr(ns, o.name) for o in proto.options
              if o.cli and getattr(ns, o.name) is not None}
-    try:
-        jobs = integer(1, MAX_JOBS)(ns.jobs)
-    except ValueError as exc:
-        sub.error(f"--jobs: {exc}")
-    out = ns.out if ns.out is not None else (proto.out
-                                             or os.path.join("results", name))
-    try:
-        out = out_folder(out)
-    except ValueError as exc:
-        sub.error(f"--out: {exc}")
-    try:
-        settings = parse_settings(proto, given)
-    except ValueError as exc:
-        sub.error(str(exc))
+    jobs = _checked(sub, "--jobs: ", integer(1, MAX_JOBS), ns.jobs)
+    out = _checked(sub, "--out: ", out_folder, ns.out if ns.out is not None
+                   else (proto.out or os.path.join("results", name)))
+    settings = _checked(sub, "", lambda: parse_settings(proto, given))
     args.out = out
     run_protocol(proto, settings, out=out, jobs=jobs, fresh=ns.fresh,
                  quiet=ns.quiet or args.quiet)
@@ -167,11 +163,10 @@ def main(argv=None):
     args = parser.parse_args(argv[:at + 1])
     rest = argv[at + 1:]
     args.protocol = None
-    if args.command == "run":
-        if rest and not rest[0].startswith("-"):
-            args.protocol, rest = rest[0], rest[1:]
-        elif rest[:1] in (["--list"], ["-h"], ["--help"]):
-            args.protocol, rest = rest[0], rest[1:]
+    if args.command == "run" and rest and (
+            not rest[0].startswith("-") or rest[0] in ("--list", "-h",
+                                                       "--help")):
+        args.protocol, rest = rest[0], rest[1:]
     args.rest, args.out = rest, None
     try:
         if args.command == "report":

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from probssl.cli import main as cli_main
 from probssl.experiments import baselines, blummitchell1998, nigam2000_reuters
 from probssl.experiments import nigam2000_webkb
-from probssl.experiments._corpus_common import breakeven, side_by_side
+from probssl.experiments.engine import Protocol, breakeven
+from probssl.experiments._output import markdown
 
 
 def test_breakeven_is_precision_at_the_number_of_positives():
@@ -25,11 +26,19 @@ def test_breakeven_is_precision_at_the_number_of_positives():
         breakeven([0, 0], [1, 2])
 
 
-def test_side_by_side_gaps():
-    rows = [{"method": "NB", "accuracy": a, "fit_time_s": 0.1} for a in (0.5, 0.7)]
-    text = side_by_side(rows, ("method",), "accuracy", {("NB",): 55.0})
-    assert "| NB | 60.0 | 55.0 | +5.0 | 2 |" in text
-    assert "mean |gap| 5.0" in text
+def test_published_and_reference_columns_with_gaps():
+    rows = [{"method": "NB", "n_labeled": 10, "accuracy": a, "breakeven": b}
+            for a, b in ((0.5, 0.2), (0.7, 0.4))]
+    proto = Protocol("toy", "toy", metrics=("accuracy", "breakeven"),
+                     published={"NB": {10: 0.55}},
+                     references=(("ref", "breakeven", {"NB": {10: 0.25}},
+                                  "ours before"),))
+    text = markdown(proto, rows)
+    assert "| 10 | 60.0 ± 10.0 | 55.0 | +5.0 |" in text
+    assert "NB published: mean |gap| 5.0 points" in text
+    text = markdown(proto, rows, "breakeven")
+    assert "| 10 | 30.0 ± 10.0 | 25.0 | +5.0 |" in text
+    assert "ref: ours before" in text and "NB ref: mean |gap| 5.0" in text
 
 
 def test_mutual_information_matches_scikit_learn():
@@ -153,7 +162,9 @@ def test_baselines_on_every_layout(tmp_path, layout):
     assert {r["n_labeled"] for r in rows} == {6, 12}
     for r in rows:
         assert 0 <= r["accuracy"] <= 1 and r["representation"] == "counts"
-    assert "| counts | EM |" in (out / "results.md").read_text()
+    md = (out / "results.md").read_text()
+    assert "| representation | n_labeled | NB | EM | EM-λ |" in md
+    assert "| counts | 6 |" in md and "| counts | 12 |" in md
 
 
 def test_baselines_refuse_bad_input(tmp_path, capsys):

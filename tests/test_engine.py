@@ -166,7 +166,7 @@ def test_damaged_store_is_named_and_refused(tmp_path, edit, why):
     (-0.1, "not a fraction"), (True, "not a fraction")])
 def test_unsound_row_with_a_valid_checksum_is_refused(tmp_path, value, why):
     # Even a row whose checksum was recomputed (a buggy writer) is checked.
-    from probssl.experiments._rows import row_checksum
+    from probssl.experiments._report import row_checksum
 
     out = tmp_path / "toy"
     run_protocol(_toy(), {"seeds": 1}, out=str(out), quiet=True)
@@ -180,7 +180,7 @@ def test_unsound_row_with_a_valid_checksum_is_refused(tmp_path, value, why):
 
 
 def test_missing_accuracy_is_refused_naming_the_file(tmp_path):
-    from probssl.experiments._rows import row_checksum
+    from probssl.experiments._report import row_checksum
 
     out = tmp_path / "toy"
     run_protocol(_toy(), {"seeds": 1}, out=str(out), quiet=True)

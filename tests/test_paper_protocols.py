@@ -144,8 +144,9 @@ def _fake_rows():
 def test_summarize_paper_tables():
     text = summarize_paper(_fake_rows())
     # Figure 2 with published values and gaps: 20 labeled, NB 30.5 vs 20.3.
-    assert "| 20 | 2 | 30.5 ± 0.5 | 20.3 | +10.2 |" in text
-    assert "mean absolute gap" in text
+    assert "| 20 | 30.5 ± 0.5 | 40.5 ± 0.5 | 20.3 | 35.3 | +10.2 | +5.2 |" \
+        in text
+    assert "NB published: mean |gap| 9.3 points" in text
     assert "Figure 3" in text and "| 40 |" not in text
     assert "| tokens: letters → sklearn |" in text
     assert "L = 500" in text and "L = 1500" in text
@@ -202,7 +203,8 @@ def test_run_paper_small_deterministic_and_reused(newsgroups_archive,
     fresh = run(out=None)
     assert ([r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows])
     text = summarize_paper(rows)
-    assert "| 20 | 1 |" in text and "20.3" in text and "35.3" in text
+    assert "| 20 | " in text and "| 20.3 | 35.3 |" in text
+    assert "λ chosen by leave-one-out (EM-lambda): 20: " in text
     assert "35.3" in open(os.path.join(out, "results.md")).read()
 
 

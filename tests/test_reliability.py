@@ -157,20 +157,6 @@ def test_store_keeps_rows_when_file_vanishes(tmp_path):
     assert seeds == [0, 1]
 
 
-def test_protocol_settings_identify_the_data(tmp_path):
-    from probssl.experiments._report import protocol_settings
-
-    a = tmp_path / "a.tar.gz"
-    a.write_bytes(b"one")
-    s1 = protocol_settings("nigam2000", archive=str(a), alpha=0.01)
-    assert s1["data"]["sha256"] and s1["alpha"] == 0.01
-    assert s1["protocol"] == "nigam2000" and "probssl_version" in s1
-    os.utime(a)  # same content, new mtime: same data
-    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) == s1
-    a.write_bytes(b"two")  # same size, other content
-    assert protocol_settings("nigam2000", archive=str(a), alpha=0.01) != s1
-
-
 # --------------------------------------------------------------------------
 # probssl run: interrupted at random points, then resumed
 # --------------------------------------------------------------------------
@@ -418,28 +404,6 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["f"]
 
 
-def test_open_store_and_index(tmp_path, monkeypatch):
-    from probssl.datasets import load_demo_sample
-    from probssl.experiments._report import open_store
-
-    monkeypatch.delenv("PROBSSL_DATA", raising=False)
-    monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
-    corpus = load_demo_sample()
-    store = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
-                       n_unlabeled=1000)
-    store.add({"method": "NB", "n_labeled": 20, "seed": 0, "alpha": 0.01,
-               "n_unlabeled": 0, "accuracy": 0.5})
-    again = open_store(tmp_path, "nigam2000", corpus=corpus, alpha=0.01,
-                       n_unlabeled=1000)
-    done = again.index(("method", "n_labeled", "seed", "alpha",
-                        "n_unlabeled"))
-    assert done[("NB", 20, 0, 0.01, 0)]["accuracy"] == 0.5
-    # Another corpus: nothing reused.
-    other = (corpus[0], corpus[0])
-    assert open_store(tmp_path, "nigam2000", corpus=other, alpha=0.01,
-                      n_unlabeled=1000).index(("method",)) == {}
-
-
 def test_store_results_json_is_a_folder(tmp_path):
     (tmp_path / "results.json").mkdir()
     with pytest.raises(ValueError, match="results file .*results.json"):
@@ -454,16 +418,23 @@ def test_seed_rows_from_parallel_draws_all_reach_the_file(tmp_path,
 
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
     archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
-    kw = dict(archive=archive, representations=("counts",), seeds=4,
-              n_test=100, n_labeled=60, verbose=False,
-              methods=["MultinomialNB", "SelfTraining(MultinomialNB)"])
-    serial = seed.run(out=tmp_path / "serial", **kw)
-    parallel = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    from probssl.experiments.engine import run_protocol
+
+    options = {"data": str(archive), "representation": "counts", "seeds": 4,
+               "test_size": 100, "labeled": 60, "methods": (
+                   "MultinomialNB", "SelfTraining(MultinomialNB)")}
+
+    def run(out, jobs=1):
+        return run_protocol(seed.PROTOCOL, options, out=out, jobs=jobs,
+                            quiet=True)
+
+    serial = run(tmp_path / "serial")
+    parallel = run(tmp_path / "parallel", jobs=2)
     assert _table(parallel) == _table(serial)
     stored = json.loads((tmp_path / "parallel" / "results.json").read_text())
     assert _table(stored) == _table(serial)
     # Re-run: every row reused as stored (same fit times).
-    again = seed.run(out=tmp_path / "parallel", jobs=2, **kw)
+    again = run(tmp_path / "parallel", jobs=2)
     assert again == [{k: v for k, v in r.items()
                       if k not in ("settings", "checksum")}
                      for r in sorted(stored, key=lambda r: (r["seed"],

@@ -17,91 +17,102 @@ def _sortable(v):
     return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
 
 
-def _published(proto, method, key):
-    table = proto.published.get(method, {})
-    if key in table:
-        return table[key]
-    return table.get(key[0]) if len(key) == 1 else None
+def sources(proto, metric):
+    """``[(column, values, label)]``: the published values of ``metric``
+    (``Protocol.published`` for the first metric, then
+    ``Protocol.references``)."""
+    first = ([("published", proto.published, proto.published_label)]
+             if proto.published and metric == proto.metrics[0] else [])
+    return first + [(col, values, label) for col, m, values, label
+                    in proto.references if m == metric]
 
 
 def summary(proto, rows, metric=None):
-    """The default table: one line per (group..., x), per method the mean
-    and standard deviation of ``metric`` over draws, the published value
-    and the gap. Returns ``(header, lines)``: ``lines`` of dicts."""
+    """The default table of ``metric``: one line per (group..., x), per
+    column (``Protocol.column``, default the method; the metric itself
+    when ``x`` is that field) the mean and standard deviation over draws,
+    then each source's value. Returns ``(header, lines, metric, pairs)``:
+    ``lines`` of dicts, ``pairs`` (source column, our column) for gaps."""
     metric = metric or proto.metrics[0]
     fields = (*proto.group, proto.x)
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    groups = defaultdict(lambda: defaultdict(list))
+    single = proto.x == proto.column
+    groups, cols = defaultdict(lambda: defaultdict(list)), {}
     for r in rows:
         if r.get(metric) is None or any(f not in r for f in fields):
             continue
-        groups[tuple(r[f] for f in fields)][r["method"]].append(r[metric])
-    published = [m for m in methods if proto.published.get(m)]
-    lines = []
+        col = metric if single else r[proto.column]
+        cols[col] = None
+        groups[tuple(r[f] for f in fields)][col].append(r[metric])
+    pairs, lines = [], []
     for key in sorted(groups, key=lambda k: [_sortable(v) for v in k]):
         line = dict(zip(fields, key))
-        for m in methods:
-            vals = np.asarray(groups[key].get(m, []), dtype=float)
-            line[m] = (vals.mean(), vals.std(), vals.size) if vals.size \
+        for c in cols:
+            vals = np.asarray(groups[key].get(c, []), dtype=float)
+            line[c] = (vals.mean(), vals.std(), vals.size) if vals.size \
                 else None
-        for m in published:
-            line[f"{m} published"] = _published(proto, m, key)
+        for name, values, _ in sources(proto, metric):
+            for c in cols:
+                table = values.get(key[-1] if single else c, {})
+                v = table.get(key if len(key) > 1 else key[0])
+                pub = name if single else f"{c} {name}"
+                if v is not None:
+                    line[pub] = v
+                    pairs += [(pub, c)] * ((pub, c) not in pairs)
         lines.append(line)
-    header = list(fields) + methods + [f"{m} published" for m in published]
-    return header, lines, metric
+    return list(fields) + list(cols) + [p for p, _ in pairs], lines, \
+        metric, pairs
 
 
 def _cell(value):
     if value is None:
         return "–"
     if isinstance(value, tuple):
-        mean, std, n = value
-        return f"{100 * mean:.1f} ± {100 * std:.1f}"
+        return f"{100 * value[0]:.1f} ± {100 * value[1]:.1f}"
     if isinstance(value, float):
         return f"{100 * value:.1f}"
     return str(value)
 
 
-def markdown(proto, rows):
-    header, lines, metric = summary(proto, rows)
+def markdown(proto, rows, metric=None):
+    """One table of ``metric``, its published values, gaps and the mean
+    absolute gap per published column."""
+    header, lines, metric, pairs = summary(proto, rows, metric)
     n = max((v[2] for ln in lines for v in ln.values()
              if isinstance(v, tuple)), default=0)
-    cols = header + [f"gap {h.split(' published')[0]}" for h in header
-                     if h.endswith(" published")]
+    cols = header + [f"gap {p}" for p, _ in pairs]
     out = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
+    gaps = defaultdict(list)
     for ln in lines:
         cells = [_cell(ln.get(h)) for h in header]
-        for h in header:
-            if h.endswith(" published"):
-                ours, pub = ln.get(h[:-len(" published")]), ln.get(h)
-                cells.append(f"{100 * (ours[0] - pub):+.1f}"
-                             if ours and pub is not None else "–")
+        for pub, c in pairs:
+            if ln.get(c) and ln.get(pub) is not None:
+                gaps[pub].append(100 * (ln[c][0] - ln[pub]))
+            cells.append(f"{gaps[pub][-1]:+.1f}" if ln.get(c) and
+                         ln.get(pub) is not None else "–")
         out.append("| " + " | ".join(cells) + " |")
+    labels = "; ".join(f"{name}: {label}" for name, _, label
+                       in sources(proto, metric))
     out += ["", f"{metric} in %, mean ± standard deviation over up to {n} "
-            f"draws" + (f"; published: {proto.published_label}"
-                        if proto.published else "") + "."]
+            f"draws" + (f"; {labels}" if labels else "") + "."]
+    out += [f"- {pub}: mean |gap| {np.mean(np.abs(g)):.1f} points, largest "
+            f"{np.max(np.abs(g)):.1f}, over {len(g)} values."
+            for pub, g in gaps.items() if g]
     return "\n".join(out)
 
 
 def table_csv(proto, rows):
-    header, lines, metric = summary(proto, rows)
+    header, lines, _, _ = summary(proto, rows)
     buf = io.StringIO(newline="")
     w = csv.writer(buf)
-    cols = []
-    for h in header:
-        cols += ([f"{h} mean", f"{h} std", f"{h} n"]
-                 if any(isinstance(ln.get(h), tuple) for ln in lines)
-                 else [h])
-    w.writerow(cols)
+    stats = {h for h in header if any(isinstance(ln.get(h), tuple)
+                                      for ln in lines)}
+    w.writerow([c for h in header for c in ([f"{h} mean", f"{h} std",
+                                             f"{h} n"] if h in stats
+                                            else [h])])
     for ln in lines:
-        cells = []
-        for h in header:
-            v = ln.get(h)
-            if any(isinstance(x.get(h), tuple) for x in lines):
-                cells += list(v) if v else ["", "", 0]
-            else:
-                cells.append("" if v is None else v)
-        w.writerow(cells)
+        w.writerow([c for h in header for c in (
+            (list(ln[h]) if ln.get(h) else ["", "", 0]) if h in stats
+            else ["" if ln.get(h) is None else ln[h]])])
     return buf.getvalue()
 
 
@@ -114,14 +125,12 @@ def _tex(text):
 
 
 def latex(proto, rows):
-    header, lines, metric = summary(proto, rows)
+    header, lines, _, _ = summary(proto, rows)
     out = [r"\begin{tabular}{" + "r" * len(header) + "}", r"\toprule",
            " & ".join(_tex(h) for h in header) + r" \\", r"\midrule"]
-    for ln in lines:
-        out.append(" & ".join(_tex(_cell(ln.get(h))) for h in header)
-                   + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(out)
+    out += [" & ".join(_tex(_cell(ln.get(h))) for h in header) + r" \\"
+            for ln in lines]
+    return "\n".join(out + [r"\bottomrule", r"\end{tabular}"])
 
 
 def pyplot():
@@ -137,55 +146,65 @@ def pyplot():
 
 def save_figure(fig, stem):
     """Lay out, write ``stem.png`` (120 dpi) and ``stem.pdf``, close."""
-    plt = pyplot()
     fig.tight_layout()
     fig.savefig(stem + ".png", dpi=120)
     fig.savefig(stem + ".pdf")
-    plt.close(fig)
+    pyplot().close(fig)
 
 
 def figure(proto, rows, stem):
-    """Ours (mean ± std over draws) against ``proto.x``, one line per
-    method (and group), the published values as crosses of its colour."""
-    plt = pyplot()
-    header, lines, metric = summary(proto, rows)
-    methods = [h for h in header if h not in (*proto.group, proto.x)
-               and not h.endswith(" published")]
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    """Ours (mean ± std over draws) against ``proto.x``: a line per column
+    (and group) for a numeric ``x``, grouped bars for named ones; the
+    published values as markers of its colour (black on bars)."""
+    header, lines, metric, pairs = summary(proto, rows)
+    cols = [h for h in header[len(proto.group) + 1:]
+            if h not in dict(pairs)]
+    fig, ax = pyplot().subplots(figsize=(6.5, 4))
+    numeric = all(isinstance(ln[proto.x], (int, float)) for ln in lines)
+    names = [" ".join(str(ln[f]) for f in (*proto.group, proto.x))
+             for ln in lines]
     groups = list(dict.fromkeys(tuple(ln[g] for g in proto.group)
                                 for ln in lines))
-    k = 0
-    for g in groups:
-        sel = [ln for ln in lines
-               if tuple(ln[f] for f in proto.group) == g]
-        for m in methods:
-            pts = [(ln[proto.x], ln[m]) for ln in sel if ln.get(m)]
-            if not pts:
+    k, width = 0, 0.8 / max(len(cols), 1)
+    for g in groups if numeric else [()]:
+        for j, c in enumerate(cols):
+            sel = [(i, ln) for i, ln in enumerate(lines) if ln.get(c) and (
+                not numeric or tuple(ln[f] for f in proto.group) == g)]
+            if not sel:
                 continue
-            label = " ".join(map(str, (*g, m)))
-            xs = list(range(len(pts))) if isinstance(pts[0][0], str) \
-                else [p[0] for p in pts]
-            ax.errorbar(xs, [100 * p[1][0] for p in pts],
-                        yerr=[100 * p[1][1] for p in pts], marker="o",
-                        ms=3, capsize=3, color=f"C{k % 10}", label=label)
-            pub = [(x, ln.get(f"{m} published")) for x, ln in
-                   zip(xs, [ln for ln in sel if ln.get(m)])]
-            pub = [(x, v) for x, v in pub if v is not None]
-            if pub:
-                ax.plot([p[0] for p in pub], [100 * p[1] for p in pub], "x",
-                        color=f"C{k % 10}", ms=8, mew=2,
-                        label=f"{label} (published)")
+            label = " ".join(map(str, (*g, c)))
+            xs = ([ln[proto.x] for _, ln in sel] if numeric
+                  else [i + j * width for i, _ in sel])
+            ys = [100 * ln[c][0] for _, ln in sel]
+            err = [100 * ln[c][1] for _, ln in sel]
+            if numeric:
+                ax.errorbar(xs, ys, yerr=err, marker="o", ms=3, capsize=3,
+                            color=f"C{k % 10}", label=label)
+            else:
+                ax.bar(xs, ys, width, yerr=err, color=f"C{k % 10}",
+                       label=label)
+            for pub, ours in pairs:
+                pts = [(x, 100 * ln[pub]) for x, (_, ln) in zip(xs, sel)
+                       if ours == c and ln.get(pub) is not None]
+                if pts:
+                    ax.plot(*zip(*pts), "x" if numeric else "_", ms=9,
+                            color=f"C{k % 10}" if numeric else "k", mew=2,
+                            label=f"{label} ({pub.split()[-1]})")
             k += 1
-    xs = [ln[proto.x] for ln in lines]
-    if xs and all(isinstance(v, (int, float)) for v in xs) and \
-            min(xs) > 0 and max(xs) / min(xs) >= 10:
+    if numeric and lines and min(ln[proto.x] for ln in lines) > 0 and \
+            max(ln[proto.x] for ln in lines) >= \
+            10 * min(ln[proto.x] for ln in lines):
         ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(np.arange(len(lines)) + 0.4 - width / 2, names,
+                      rotation=30 if len(lines) > 3 else 0, ha="right",
+                      fontsize=7)
     ax.set_xlabel(proto.x.replace("_", " "))
     ax.set_ylabel(f"test {metric} (%)")
     ax.set_title(proto.title, fontsize=9)
     ax.grid(alpha=0.3)
     if k:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6, ncol=2)
     save_figure(fig, stem)
 
 
@@ -205,9 +224,12 @@ def header(proto, settings):
 
 
 def write_outputs(proto, s, rows, out, settings, quiet=False):
-    """``results.md``, ``table.csv``, ``table.tex`` and the figure."""
-    text = (proto.summarize(rows, s) if proto.summarize is not None
-            else markdown(proto, rows))
+    """``results.md`` (a table per metric, then ``Protocol.summarize``'s
+    text),
+    ``table.csv``, ``table.tex`` and the figure."""
+    text = "\n\n".join(
+        [markdown(proto, rows, m) for m in proto.metrics if proto.table]
+        + ([proto.summarize(rows, s)] if proto.summarize else []))
     atomic_write(os.path.join(out, "results.md"),
                  f"# {proto.title}\n\n{header(proto, settings)}\n\n{text}\n"
                  .encode())
@@ -217,10 +239,8 @@ def write_outputs(proto, s, rows, out, settings, quiet=False):
                  (latex(proto, rows) + "\n").encode())
     stem = os.path.join(out, proto.metrics[0])
     try:
-        if proto.figure is None:
-            figure(proto, rows, stem)
-        else:
-            proto.figure(rows, s, stem)
+        (proto.figure or (lambda rows, s, stem: figure(proto, rows, stem)))(
+            rows, s, stem)
     except ImportError:
         if not quiet:
             print("matplotlib is not installed: no figure (pip install "

@@ -3,9 +3,6 @@
 import importlib
 import os
 import pkgutil
-import sys
-import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -57,14 +54,20 @@ class Protocol:
     metrics: tuple = ("accuracy", "macro_f1")
     published: Mapping = field(default_factory=dict)
     published_label: str = "published"
+    # More values beside ours: (column, metric, {method: {x: value}}, label).
+    references: tuple = ()
     key: tuple = ("method", "n_labeled", "seed")
     x: str = "n_labeled"
+    # The rows' field whose values are the table's columns.
+    column: str = "method"
     group: tuple = ()
     draws: Optional[Callable] = None
     run_draw: Optional[Callable] = None
     check: Optional[Callable] = None
     identity: Optional[Callable] = None
     summarize: Optional[Callable] = None
+    # False: no default table (``summarize`` writes the protocol's own).
+    table: bool = True
     figure: Optional[Callable] = None
     notes: str = ""
     out: Optional[str] = None
@@ -103,14 +106,23 @@ class Dispatch:
         return target
 
 
+def published_values(name, keys=None):
+    """The published numbers ``name`` of ``published.json`` (in %), keys
+    converted by ``keys`` (``int`` for labeled counts)."""
+    import json
+
+    with open(os.path.join(os.path.dirname(__file__), "published.json"),
+              encoding="utf-8") as f:
+        values = json.load(f)[name]
+    return {(keys or str)(k): v for k, v in values.items()}
+
+
 # -- ready-made options ------------------------------------------------------
 
 def data_option(help="20news-bydate.tar.gz or its folder (default: "
                 "$PROBSSL_DATA)"):
     """``--data``: the 20 Newsgroups archive, resolved before any work."""
-    def parse(text):
-        return existing_path(text)
-    return Option("data", None, parse, help, metavar="PATH")
+    return Option("data", None, existing_path, help, metavar="PATH")
 
 
 def labeled_option(default, multiple_of=1, help="labeled-document counts",

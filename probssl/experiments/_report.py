@@ -7,10 +7,12 @@ interrupted run loses at most the row it was computing, and a re-run
 reuses every finished row made from the same data and settings.
 """
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import math
 import os
 import signal
 import threading
@@ -19,7 +21,6 @@ import warnings
 import numpy as np
 
 from .._cache import atomic_write, file_sha256, remove_orphans
-from ._rows import CHECKSUM_FIELD, check_row, checked_rows, row_checksum
 
 try:  # POSIX; elsewhere concurrent writers are not serialized
     import fcntl
@@ -44,6 +45,62 @@ def _plain(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+CHECKSUM_FIELD = "checksum"
+# Fields of a stored row that hold a fraction in [0, 1].
+FRACTIONS = ("accuracy", "macro_f1", "breakeven", "error")
+
+
+def row_checksum(row):
+    """SHA-256 (16 hex digits) of a stored row without its checksum."""
+    body = {k: v for k, v in row.items() if k != CHECKSUM_FIELD}
+    text = json.dumps(body, sort_keys=True, default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_row(row):
+    """Why a result row is not sound (types, ranges), or None."""
+    if not isinstance(row.get("method"), str):
+        return f"method {row.get('method')!r} is not a name"
+    for name in ("n_labeled", "seed"):
+        v = row.get(name, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return f"{name} {v!r} is not a count"
+    if "accuracy" not in row:
+        return "it has no accuracy"
+    for name in FRACTIONS:
+        if name not in row:
+            continue
+        v = row[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                not math.isfinite(v) or not 0 <= v <= 1:
+            return f"{name} {v!r} is not a fraction in [0, 1]"
+    v = row.get("fit_time_s", 0)
+    if v is not None and (isinstance(v, bool) or not isinstance(
+            v, (int, float)) or not v >= 0):
+        return f"fit_time_s {v!r} is not a time"
+    return None
+
+
+def checked_rows(rows, path):
+    """``rows`` if every checksummed row is intact and sound; else
+    ``ValueError`` naming the file and the row (the store is refused
+    whole: one damaged row puts every other in doubt)."""
+    for i, row in enumerate(rows):
+        if CHECKSUM_FIELD not in row:
+            continue  # an older probssl's row: kept, never reused
+        why = (None if row[CHECKSUM_FIELD] == row_checksum(row)
+               else "its checksum does not match (edited or damaged)")
+        why = why or check_row(row)
+        if why:
+            raise ValueError(
+                f"The results file {path} is damaged: row {i} "
+                f"({row.get('method')!r}, n_labeled={row.get('n_labeled')!r},"
+                f" seed={row.get('seed')!r}): {why}. Its rows are not "
+                "reused and it is not overwritten; move it away (or run "
+                "with another --out) and run again.")
+    return rows
 
 
 def _canonical(obj):
@@ -87,90 +144,6 @@ def corpus_identity(*bunches):
         h.update(np.ascontiguousarray(bunch.target, dtype=np.int64).tobytes())
     return {"corpus_sha256": h.hexdigest(),
             "n_texts": [len(b.data) for b in bunches]}
-
-
-def protocol_settings(protocol, archive=None, corpus=None, **settings):
-    """The ``settings`` of a :class:`ResultStore` for one protocol run.
-
-    Parameters
-    ----------
-    protocol : str
-        The protocol's name (``"nigam2000"``, ``"seed"``, ...).
-    archive : str, default=None
-        The 20 Newsgroups archive read (identified by
-        :func:`archive_identity`: name, size, SHA-256).
-    corpus : tuple of Bunch, default=None
-        In-memory corpora used instead of an archive (the demo's sample),
-        identified by :func:`corpus_identity`.
-    **settings
-        The protocol's settings that change its rows (``alpha``,
-        ``n_unlabeled``, ...); JSON-serializable.
-
-    Returns
-    -------
-    settings : dict
-        ``{"protocol", "data", "probssl_version", **settings}``.
-    """
-    from probssl import __version__
-
-    if corpus is not None:
-        data = corpus_identity(*corpus)
-    elif archive is not None:
-        data = archive_identity(os.fspath(archive))
-    else:
-        data = None
-    return {"protocol": protocol, "data": data,
-            "probssl_version": __version__, **_canonical(settings)}
-
-
-def open_store(out, protocol, archive=None, corpus=None, key=None,
-               **settings):
-    """A :class:`ResultStore` for ``protocol`` on this data and settings.
-
-    Parameters
-    ----------
-    out : str or None
-        The results folder.
-    protocol : str
-        The protocol's name.
-    archive : str, default=None
-        The 20 Newsgroups archive; None looks it up as
-        :func:`probssl.datasets.load_20newsgroups` does (``$PROBSSL_DATA``,
-        the data home).
-    corpus : tuple of Bunch, default=None
-        In-memory corpora used instead of the archive.
-    key : sequence of str, default=None
-        See :class:`ResultStore`.
-    **settings
-        The protocol's settings that change its rows.
-
-    Returns
-    -------
-    store : ResultStore
-
-    Examples
-    --------
-    Converting a protocol that kept ``done = previous_rows(out)`` and wrote
-    everything at the end with :func:`write_rows` takes three lines::
-
-        store = open_store(out, "nigam2000", archive, corpus, alpha=alpha,
-                           n_unlabeled=n_unlabeled)
-        done = store.index(("method", "n_labeled", "seed", "alpha",
-                            "n_unlabeled"))
-        ...
-        out_rows.append(store.add(row))   # was: out_rows.append(row)
-
-    and dropping the final ``write_rows(rows, out)`` (the store has written
-    every row already; ``results.md`` and plots are still written at the
-    end).
-    """
-    if archive is None and corpus is None:
-        from probssl.datasets import find_20newsgroups_archive
-
-        archive = find_20newsgroups_archive()
-    return ResultStore(out, protocol_settings(protocol, archive=archive,
-                                              corpus=corpus, **settings),
-                       key=key)
 
 
 def check_out_folder(out, name="out"):
@@ -303,7 +276,7 @@ class ResultStore:
             if fresh and self.rows:
                 # --fresh: this settings' rows are recomputed; dropped from
                 # the file now, before any worker adds its new ones.
-                with _sigint_deferred(), self._locked():
+                with self._guarded():
                     self._split(_load_rows(self.path))
                     self.rows = []
                     self._write()
@@ -317,7 +290,7 @@ class ResultStore:
             if self.rows or self.other_rows:
                 # A run killed between the two replacements left the CSV
                 # one row behind the JSON record: bring it up to date.
-                with _sigint_deferred(), self._locked():
+                with self._guarded():
                     self._split(_load_rows(self.path), keep=self.rows)
                     self._write_csv(self._stored_rows(), only_if_changed=True)
 
@@ -371,21 +344,12 @@ class ResultStore:
         if self.out is None:
             self._merge_into(self.rows, row)
             return dict(row)
-        with _sigint_deferred(), self._locked():
+        with self._guarded():
             # Re-read: another process may have added rows since.
             self._split(_load_rows(self.path), keep=self.rows)
             self._merge_into(self.rows, row)
             self._write()
         return dict(row)
-
-    def index(self, fields):
-        """The rows by the tuple of their ``fields``: ``{(v1, ...): row}``.
-
-        For protocols that look finished rows up by a tuple (as
-        ``nigam2000.previous_rows`` did); only rows of this store's
-        settings are in it.
-        """
-        return {tuple(r.get(f) for f in fields): dict(r) for r in self.rows}
 
     def __len__(self):
         return len(self.rows)
@@ -456,42 +420,29 @@ class ResultStore:
                 pass
         atomic_write(path, data)
 
-    class _Lock:
-        def __init__(self, path):
-            self.path, self.fd = path, None
+    @contextlib.contextmanager
+    def _guarded(self):
+        """Hold Ctrl-C (SIGINT) back and the folder's lock while the result
+        files are rewritten.
 
-        def __enter__(self):
-            if fcntl is not None:
-                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(self.fd, fcntl.LOCK_EX)
-            return self
-
-        def __exit__(self, *exc):
-            if self.fd is not None:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-                os.close(self.fd)
-                self.fd = None
-
-    def _locked(self):
-        return self._Lock(os.path.join(self.out, ".results.lock"))
-
-
-class _sigint_deferred:
-    """Hold Ctrl-C (SIGINT) back while the result files are rewritten.
-
-    The files are replaced atomically anyway; deferring the interrupt also
-    keeps the row just finished (and leaves no temporary file behind). The
-    signal is delivered, as KeyboardInterrupt, as soon as the block ends.
-    """
-
-    def __enter__(self):
-        self.old = None
+        The files are replaced atomically anyway; deferring the interrupt
+        also keeps the row just finished (and leaves no temporary file
+        behind): it is delivered, as KeyboardInterrupt, as soon as the block
+        ends. The lock (``out/.results.lock``) serializes writers.
+        """
+        old = fd = None
         if (hasattr(signal, "pthread_sigmask")
                 and threading.current_thread() is threading.main_thread()):
-            self.old = signal.pthread_sigmask(signal.SIG_BLOCK,
-                                              {signal.SIGINT})
-        return self
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            if fcntl is not None:
+                fd = os.open(os.path.join(self.out, ".results.lock"),
+                             os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)

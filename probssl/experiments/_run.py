@@ -30,18 +30,29 @@ def _macro_f1(y, pred, proba, classes):
     return float(f1_score(y, pred, average="macro"))
 
 
+def breakeven(y_true, scores):
+    """Precision-recall breakeven point of ``scores`` for the positive
+    class ``y_true == 1`` (Nigam et al. 2000, Table 4; Lewis 1992).
+
+    The ranking is cut after as many rows as there are positives: there
+    precision and recall are both ``hits / n_positive``, which is where
+    they meet. Ties keep row order.
+    """
+    y_true = np.asarray(y_true).astype(bool)
+    n_pos = int(y_true.sum())
+    if n_pos == 0:
+        raise ValueError("breakeven needs at least one positive row.")
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    return float(y_true[order[:n_pos]].sum() / n_pos)
+
+
 def _breakeven(y, pred, proba, classes):
-    """Precision-recall breakeven of the positive class (the last one):
-    the precision of the top P scores, P the number of positives (where
-    precision equals recall)."""
+    # The positive class is the last one; no positive test row scores 0.
     if proba is None:
         raise ValueError("breakeven needs predict_proba")
     positive = np.asarray(y) == classes[-1]
-    n_pos = int(positive.sum())
-    if n_pos == 0:
-        return 0.0
-    top = np.argsort(-np.asarray(proba)[:, -1], kind="stable")[:n_pos]
-    return float(positive[top].mean())
+    return breakeven(positive, np.asarray(proba)[:, -1]) if positive.any() \
+        else 0.0
 
 
 METRICS = {"accuracy": _accuracy, "macro_f1": _macro_f1,
@@ -87,10 +98,6 @@ class Context:
             print(f"  {text}", flush=True)
 
 
-def _take(X, index):
-    return X[index]
-
-
 def generic_draw(ctx, draw):
     """Fit every selected method on one draw, predict, score."""
     proto, s = ctx.proto, ctx.s
@@ -116,12 +123,12 @@ def generic_draw(ctx, draw):
                       else data.views_test[method.view])
             y_test = data.y_test
         else:
-            X_test, y_test = _take(X, test), data.y[test]
+            X_test, y_test = X[test], data.y[test]
         if method.semi:
-            X_fit = _take(X, np.concatenate([lab, unl]))
+            X_fit = X[np.concatenate([lab, unl])]
             y_fit = np.concatenate([data.y[lab], np.full(len(unl), -1)])
         else:
-            X_fit, y_fit = _take(X, lab), data.y[lab]
+            X_fit, y_fit = X[lab], data.y[lab]
         start = time.perf_counter()
         try:
             model = method.make(s)
@@ -155,6 +162,24 @@ def generic_draw(ctx, draw):
 
 def _describe(draw):
     return " ".join(f"{k}={v}" for k, v in draw.items())
+
+
+def batch_draw(compute, keys=None):
+    """A ``run_draw`` for a protocol whose draw makes every method's rows
+    at once: ``compute(data, draw, s)`` returns them; it runs unless every
+    row of ``keys(s)`` (default: one per selected method) is stored."""
+    def run_draw(ctx, draw):
+        wanted = (keys or (lambda s: [{"method": m} for m in s["methods"]])
+                  )(ctx.s)
+        done = [ctx.get({**draw, **k}) for k in wanted]
+        if all(r is not None for r in done):
+            return done
+        rows = [ctx.add(r) for r in compute(ctx.data, draw, ctx.s)]
+        metric = ctx.proto.metrics[0]
+        ctx.log(f"{_describe(draw)}: " + ", ".join(
+            f"{r['method']} {100 * r[metric]:.1f}" for r in rows))
+        return rows
+    return run_draw
 
 
 def default_draws(s):

@@ -30,9 +30,9 @@ import warnings
 
 import numpy as np
 
-from ._corpus_common import group_mean, save
-from .engine import (Option, Protocol, choice, data_option, existing_path,
-                     labeled_option, methods_option, number, seeds_option)
+from .engine import (Option, Protocol, batch_draw, choice, data_option,
+                     existing_path, labeled_option, methods_option, number,
+                     seeds_option)
 
 LABELED = (20, 40, 100, 300)
 LAMBDAS = (0.01, 0.1, 0.3, 1.0)
@@ -101,7 +101,13 @@ def featurize(texts, train, test, representation):
 
 
 def methods(representation, n_classes, seed):
-    """``{name: (factory, semi)}``: ``semi`` models see the unlabeled rows."""
+    """``{name: (factory, semi)}``: ``semi`` models see the unlabeled rows
+    (``representation="both"``: the two-view methods)."""
+    if representation == "both":
+        from .. import CoEM, CoTraining
+
+        return {"co-training": (lambda: CoTraining(random_state=seed), True),
+                "co-EM": (lambda: CoEM(random_state=seed), True)}
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
     from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
@@ -164,13 +170,6 @@ class _LambdaByCV:
         return self.model_.predict(X)
 
 
-def _co_methods(seed):
-    from .. import CoEM, CoTraining
-
-    return {"co-training": lambda: CoTraining(random_state=seed),
-            "co-EM": lambda: CoEM(random_state=seed)}
-
-
 def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
     """Rows of every method on one (budget, seed) draw."""
     from sklearn.metrics import f1_score
@@ -179,17 +178,9 @@ def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
     y = np.full(len(y_train), -1)
     y[lab] = y_train[lab]
     rows = []
-
-    def record(name, rep, model, T):
-        pred = model.predict(T)
-        rows.append({"method": name, "representation": rep,
-                     "n_labeled": n_labeled, "seed": seed,
-                     "accuracy": float(np.mean(pred == y_test)),
-                     "macro_f1": float(f1_score(y_test, pred, average="macro")),
-                     "fit_time_s": time.perf_counter() - start,
-                     **({"lambda": model.lambda_} if hasattr(model, "lambda_")
-                        else {})})
-
+    if len(views) == 2:  # co-training and co-EM on both views together
+        views = {**views, "both": tuple(tuple(v[k] for v in views.values())
+                                        for k in (0, 1))}
     for rep, (X, T) in views.items():
         for name, (make, semi) in methods(rep, n_classes, seed).items():
             if only and name not in only:
@@ -198,74 +189,16 @@ def run_draw(views, y_train, y_test, n_labeled, seed, n_classes, only=None):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = make().fit(X, y) if semi else make().fit(X[lab], y[lab])
-            record(name, rep, model, T)
-    if len(views) == 2:
-        pair = tuple(v[0] for v in views.values())
-        pair_test = tuple(v[1] for v in views.values())
-        for name, make in _co_methods(seed).items():
-            if only and name not in only:
-                continue
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = make().fit(pair, y)
-            record(name, "both", model, pair_test)
+            pred = model.predict(T)
+            rows.append({
+                "method": name, "representation": rep,
+                "n_labeled": n_labeled, "seed": seed,
+                "accuracy": float(np.mean(pred == y_test)),
+                "macro_f1": float(f1_score(y_test, pred, average="macro")),
+                "fit_time_s": time.perf_counter() - start,
+                **({"lambda": model.lambda_} if hasattr(model, "lambda_")
+                   else {})})
     return rows
-
-
-def run(bunch, labeled=LABELED, seeds=3, representation="counts",
-        test_size=None, only=None, verbose=True):
-    """Rows of every method at every labeled budget and seed."""
-    train, test = test_rows(bunch, test_size)
-    views = featurize(bunch.data, train, test, representation)
-    y_train, y_test = bunch.target[train], bunch.target[test]
-    n_classes = len(bunch.target_names)
-    rows, start = [], time.perf_counter()
-    tasks = [(n, s) for n in labeled for s in range(seeds)]
-    for k, (n, seed) in enumerate(tasks, 1):
-        rows += run_draw(views, y_train, y_test, n, seed, n_classes, only)
-        if verbose:
-            print(f"[{k}/{len(tasks)}] {n} labeled, seed {seed} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return rows
-
-
-def summarize(rows):
-    """Paper-ready table: accuracy % (mean ± std over seeds) per method
-    (rows) and labeled budget (columns)."""
-    budgets = sorted({r["n_labeled"] for r in rows})
-    keys = list(dict.fromkeys((r["representation"], r["method"]) for r in rows))
-    lines = ["| representation | method | " + " | ".join(
-        f"{n} labeled" for n in budgets) + " | fit time (s) |",
-             "|---|---|" + "---|" * (len(budgets) + 1)]
-    times = group_mean(rows, ("representation", "method"), "fit_time_s")
-    for rep, method in keys:
-        cells = []
-        for n in budgets:
-            acc = [100 * r["accuracy"] for r in rows if r["n_labeled"] == n
-                   and r["method"] == method and r["representation"] == rep]
-            cells.append(f"{np.mean(acc):.1f} ± {np.std(acc):.1f}" if acc else "")
-        lines.append(f"| {rep} | {method} | " + " | ".join(cells)
-                     + f" | {times[(rep, method)][0]:.2f} |")
-    return "Accuracy % (mean ± std over seeds)\n\n" + "\n".join(lines)
-
-
-def figure(rows, stem):
-    import matplotlib.pyplot as plt
-
-    means = group_mean(rows, ("representation", "method", "n_labeled"),
-                       "accuracy")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for rep, method in dict.fromkeys((r["representation"], r["method"])
-                                     for r in rows):
-        ns = sorted(n for r_, m, n in means if (r_, m) == (rep, method))
-        ax.plot(ns, [100 * means[(rep, method, n)][0] for n in ns], "o-",
-                label=f"{method} ({rep})")
-    ax.set_xscale("log")
-    ax.set_xlabel("labeled documents")
-    ax.set_ylabel("test accuracy (%)")
-    ax.legend(fontsize=6, ncol=2)
-    save(fig, stem)
 
 
 METHODS = ("NB", "EM", "EM-λ", "mixture of experts", "hybrid",
@@ -292,14 +225,14 @@ def _load(s):
             "n_classes": len(bunch.target_names)}
 
 
-def _run_draw(ctx, draw):
-    d = ctx.data
-    rows = [ctx.add(r) for r in run_draw(
-        d["views"], d["y_train"], d["y_test"], draw["n_labeled"], draw["seed"],
-        d["n_classes"], ctx.s["methods"])]
-    ctx.log(f"{draw['n_labeled']} labeled, seed {draw['seed']}: " + ", ".join(
-        f"{r['method']} {100 * r['accuracy']:.1f}%" for r in rows))
-    return rows
+def _keys(s):
+    reps = (("counts", "embeddings") if s["representation"] == "both"
+            else (s["representation"],))
+    co = [m for m in s["methods"] if m.startswith("co-")]
+    return ([{"representation": r, "method": m} for r in reps
+             for m in s["methods"] if m not in co]
+            + [{"representation": "both", "method": m} for m in co
+               if len(reps) == 2])
 
 
 def _optional(parse):
@@ -327,8 +260,8 @@ PROTOCOL = Protocol(
              Option("representation", "counts",
                     choice("counts", "embeddings", "both"),
                     "bag of words, sentence embeddings, or both (two views)")),
-    load=_load, check=_check, run_draw=_run_draw,
+    load=_load, check=_check, run_draw=batch_draw(lambda d, draw, s: run_draw(
+        d["views"], d["y_train"], d["y_test"], draw["n_labeled"],
+        draw["seed"], d["n_classes"], s["methods"]), _keys),
     key=("method", "representation", "n_labeled", "seed"),
-    group=("representation",), metrics=("accuracy", "macro_f1"),
-    summarize=lambda rows, s: summarize(rows),
-    figure=lambda rows, s, stem: figure(rows, stem))
+    group=("representation",), metrics=("accuracy", "macro_f1"))

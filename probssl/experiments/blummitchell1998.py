@@ -24,18 +24,16 @@ import warnings
 
 import numpy as np
 
-from ._corpus_common import side_by_side
-from .engine import (Option, Protocol, data_option, integer, methods_option,
-                     number, seeds_option)
+from .engine import (Option, Protocol, batch_draw, data_option, integer,
+                     methods_option, number, published_values,
+                     seeds_option)
 
 N_TEST = 263
 N_POS, N_NEG = 3, 9
 VIEWS = ("page", "hyperlink")
-# Table 2, error %, mean of 5 random splits (PAPERS.md section 4).
-PUBLISHED = {("page NB",): 12.9, ("hyperlink NB",): 12.4,
-             ("combined NB",): 11.1, ("page co-training",): 6.2,
-             ("hyperlink co-training",): 11.6,
-             ("combined co-training",): 5.0}
+# Table 2, as accuracy = 1 - error, mean of 5 random splits (PAPERS.md §4).
+PUBLISHED = {m: {v: 1 - e / 100 for v, e in views.items()} for m, views
+             in published_values("blummitchell1998 Table 2 (error)").items()}
 DEFAULTS = dict(token_pattern=r"[a-zA-Z]+", stop_words="english", min_df=3,
                 binary=True, alpha=1.0, pool_size=75, max_iter=30)
 METHODS = ("NB", "co-training", "co-EM", "EM", "self-training")
@@ -132,12 +130,6 @@ def run_split(bunch, seed, settings=None, methods=METHODS):
     return rows
 
 
-def run(bunch, seeds=5, settings=None, methods=METHODS):
-    """Rows of every method on splits ``0 .. seeds - 1``."""
-    return [row for seed in range(seeds)
-            for row in run_split(bunch, seed, settings, methods)]
-
-
 # One choice changed at a time from DEFAULTS: what holds each row.
 ABLATIONS = {
     "defaults": {},
@@ -158,43 +150,13 @@ def ablation(bunch, seeds=5):
     lines = ["| variant | " + " | ".join(cols) + " |",
              "|---|" + "---|" * len(cols)]
     for name, change in ABLATIONS.items():
-        rows = run(bunch, seeds, change, methods=("NB", "co-training"))
+        rows = [r for seed in range(seeds) for r in run_split(
+            bunch, seed, change, ("NB", "co-training"))]
         err = {c: 100 * np.mean([r["error"] for r in rows if r["method"] == c])
                for c in cols}
         lines.append(f"| {name} | " + " | ".join(f"{err[c]:.1f}" for c in cols)
                      + " |")
     return "\n".join(lines)
-
-
-def summarize(rows):
-    return ("Blum & Mitchell (1998) Table 2, error % (mean of splits)\n\n"
-            + side_by_side(rows, ("method",), "error", PUBLISHED))
-
-
-def figure(rows, stem):
-    import matplotlib.pyplot as plt
-
-    from ._corpus_common import group_mean, save
-
-    means = group_mean(rows, ("view", "algorithm"), "error")
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    width = 0.8 / len(METHODS)
-    for j, alg in enumerate(METHODS):
-        vals = [100 * means.get((v, alg), (np.nan,))[0]
-                for v in VIEWS + ("combined",)]
-        ax.bar(np.arange(3) + j * width, vals, width, label=alg)
-    for i, v in enumerate(VIEWS + ("combined",)):
-        # The paper's value as a black bar-wide line on our bar of it.
-        for j, alg in enumerate(("NB", "co-training")):
-            pub = PUBLISHED.get((f"{v} {alg}",))
-            ax.plot([i + j * width], [pub], "k_", markersize=14, mew=2.5,
-                    label="paper" if i == j == 0 else None)
-    ax.set_xticks(np.arange(3) + 0.4 - width / 2, VIEWS + ("combined",))
-    ax.set_ylabel("test error (%)")
-    ax.set_title("Course pages, 12 labeled, 5 splits (black: Blum & Mitchell "
-                 "1998, Table 2)", fontsize=9)
-    ax.legend(fontsize=7)
-    save(fig, stem)
 
 
 def _load(s):
@@ -205,21 +167,6 @@ def _load(s):
 
 def _settings(s):
     return {k: s[k] for k in ("alpha", "min_df", "pool_size")}
-
-
-def _run_draw(ctx, draw):
-    seed = draw["seed"]
-    wanted = [f"{v} {m}" for m in ctx.s["methods"]
-              for v in VIEWS + ("combined",)]
-    done = [ctx.get({"method": m, "seed": seed}) for m in wanted]
-    if all(r is not None for r in done):
-        return done
-    rows = [ctx.add(r) for r in run_split(ctx.data, seed, _settings(ctx.s),
-                                          ctx.s["methods"])]
-    err = {r["method"]: r["error"] for r in rows}
-    ctx.log(f"split {seed}: " + ", ".join(
-        f"{m} {100 * e:.1f}%" for m, e in err.items() if "combined" in m))
-    return rows
 
 
 PROTOCOL = Protocol(
@@ -236,11 +183,14 @@ PROTOCOL = Protocol(
              Option("pool_size", DEFAULTS["pool_size"], integer(1, 788),
                     "co-training pool u")),
     load=_load, draws=lambda s: [{"seed": k} for k in range(s["seeds"])],
-    run_draw=_run_draw, key=("method", "seed"), metrics=("accuracy",),
-    published={m[0]: {N_POS + N_NEG: 1 - v / 100} for m, v in PUBLISHED.items()},
-    published_label="Blum & Mitchell 1998, Table 2",
-    summarize=lambda rows, s: summarize(rows),
-    figure=lambda rows, s, stem: figure(rows, stem),
+    run_draw=batch_draw(
+        lambda data, d, s: run_split(data, d["seed"], _settings(s),
+                                     s["methods"]),
+        lambda s: [{"method": f"{v} {m}"} for m in s["methods"]
+                   for v in VIEWS + ("combined",)]),
+    key=("method", "seed"), x="view", column="algorithm",
+    metrics=("accuracy",), published=PUBLISHED,
+    published_label="Blum & Mitchell 1998, Table 2 (1 - error)",
     notes="Error rates; the ablation (one choice at a time) is "
           "blummitchell1998.ablation(load_cotrain_pages()).",
     report={"seeds": 5},

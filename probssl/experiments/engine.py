@@ -80,15 +80,25 @@ blummitchell1998``). A variant selected by an option (``nigam2000
   variants), a function that returns the draw's rows; ``ctx.data``
   (loaded lazily), ``ctx.s``, ``ctx.get(key)`` (a finished row or None),
   ``ctx.add(row)`` (store it; returns it), ``ctx.log(text)``.
+  :func:`batch_draw` ``(compute, keys)`` makes one from ``compute(data,
+  draw, s)`` returning every method's rows of the draw at once.
 * **published**: ``{method: {x: value}}`` (fractions; ``x`` is
-  ``Protocol.x``, default ``"n_labeled"``), or ``{method: {(x, extra...):
-  value}}`` when ``group`` has more fields. Drawn beside ours in the table
-  (a "published" column per method and the gap) and in the figure (crosses).
+  ``Protocol.x``, default ``"n_labeled"``), or ``{method: {(group...,
+  x): value}}`` when ``group`` has fields, for the first metric;
+  ``references`` adds more columns: ``(column, metric, values, label)``
+  (our own earlier reference, another table of the paper). The numbers
+  themselves live in ``published.json`` (:func:`published_values`).
+  Drawn beside ours in the table (a column per method and source, the
+  gap, the mean absolute gap) and in the figure (markers).
 * **output**: ``out/results.json`` + ``results.csv`` (every row, written
-  as it is finished), ``results.md`` (table + code identity + date),
-  ``table.csv``, ``table.tex``, ``<metric>.png`` and ``.pdf`` (matplotlib
-  optional). ``Protocol.summarize(rows, s)`` and ``Protocol.figure(rows,
-  s, path_stem)`` replace the default table and figure when given.
+  as it is finished), ``results.md`` (a table per metric: one line per
+  (group..., x), one column per value of ``Protocol.column``, default the
+  method, or the metric itself when ``x`` is that field; code identity
+  and date), ``table.csv``, ``table.tex``, ``<metric>.png`` and ``.pdf``
+  (matplotlib optional: lines against a numeric ``x``, grouped bars for
+  named ones). ``Protocol.summarize(rows, s)`` adds the protocol's own
+  analysis below the tables (``table=False``: instead of them);
+  ``Protocol.figure(rows, s, path_stem)`` replaces the figure.
 * **report**: ``Protocol.report`` (options, as on the command line) puts
   the protocol on the page ``probssl report docs/results.md`` regenerates,
   under ``about`` (a few lines of prose, no numbers: they go stale).
@@ -107,13 +117,14 @@ from ._options import (Option, choice, existing_path, integer, integers,
                        names, number, text_file)
 from ._protocol import (ENGINE_KEYS, Data, Dispatch, Method, Protocol,
                         code_identity, data_option, labeled_option,
-                        methods_option, parse_settings, protocols, resolve,
+                        methods_option, parse_settings, protocols,
+                        published_values, resolve,
                         seeds_option, store_settings)
-from ._run import METRICS, run_protocol
+from ._run import METRICS, batch_draw, breakeven, run_protocol
 
 __all__ = ["ENGINE_KEYS", "Data", "Dispatch", "Method", "Option", "Protocol",
-           "METRICS", "choice", "code_identity", "data_option",
-           "existing_path", "integer", "integers", "labeled_option",
-           "methods_option", "names", "number", "parse_settings",
-           "protocols", "resolve", "run_protocol", "seeds_option",
-           "store_settings", "text_file"]
+           "METRICS", "batch_draw", "breakeven", "choice", "code_identity",
+           "data_option", "existing_path", "integer", "integers",
+           "labeled_option", "methods_option", "names", "number",
+           "parse_settings", "protocols", "published_values", "resolve",
+           "run_protocol", "seeds_option", "store_settings", "text_file"]

@@ -37,7 +37,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, data_option, integer, methods_option,
                      names, number, seeds_option)
-from .nigam2000 import count_data, need_archive
+from .nigam2000 import count_data, need_archive, split_indices
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -53,21 +53,6 @@ DEFAULT_METHODS = ("NB", "EM")
 KEY = ("strategy", "method", "n_labeled", "seed")
 # In-memory corpora given to :func:`run` (tests, notebooks), by identity.
 _CORPORA = {}
-
-
-def split_indices(y, initial_per_class, n_pool, seed):
-    """(labeled, pool) rows of the training set for one seed: a few labeled
-    rows per class, then ``n_pool`` rows drawn from the others."""
-    from probssl.datasets import mask_labels
-
-    rng = np.random.RandomState(seed)
-    masked = mask_labels(y, initial_per_class, random_state=rng)
-    labeled = np.flatnonzero(masked != -1)
-    rest = np.flatnonzero(masked == -1)
-    if n_pool > rest.size:
-        raise ValueError(f"n_pool={n_pool} exceeds the {rest.size} training "
-                         "posts left after drawing the labeled ones")
-    return labeled, np.sort(rng.choice(rest, size=n_pool, replace=False))
 
 
 def _estimator(method, alpha):
@@ -161,8 +146,10 @@ def _curve(ctx, draw):
     if all(r is not None for r in rows):
         return rows
     data = ctx.data
-    labeled, pool = split_indices(data.y, s["initial_per_class"], s["pool"],
-                                  draw["seed"])
+    # nigam2000's draw: a few labeled posts per group, then the pool.
+    labeled, pool = split_indices(
+        data.y, s["initial_per_class"] * len(np.unique(data.y)), s["pool"],
+        draw["seed"])
     rows = [ctx.add(r) for r in learning_curve(
         data.X.tocsr(), data.y, data.X_test, data.y_test, labeled, pool,
         draw["strategy"], draw["method"], draw["seed"], s["rounds"],
@@ -171,20 +158,6 @@ def _curve(ctx, draw):
             f"accuracy {rows[0]['accuracy']:.3f} -> {rows[-1]['accuracy']:.3f}"
             f" at {rows[-1]['n_labeled']} labels")
     return rows
-
-
-def mean_curves(rows):
-    """{(strategy, method): (n_labeled, mean accuracy, std, n_seeds)}."""
-    curves = {}
-    for key in dict.fromkeys((r["strategy"], r["method"]) for r in rows):
-        sel = [r for r in rows if (r["strategy"], r["method"]) == key]
-        ns = sorted({r["n_labeled"] for r in sel})
-        acc = [np.array([r["accuracy"] for r in sel if r["n_labeled"] == n])
-               for n in ns]
-        curves[key] = (np.array(ns), np.array([a.mean() for a in acc]),
-                       np.array([a.std() for a in acc]),
-                       min(a.size for a in acc))
-    return curves
 
 
 def labels_needed(n, acc, target):
@@ -201,37 +174,28 @@ def labels_needed(n, acc, target):
 
 
 def labels_needed_table(rows, reference=("random", "NB")):
-    """{(strategy, method): labels needed} to reach ``reference``'s last
-    mean accuracy, and that target."""
-    curves = mean_curves(rows)
+    """{(strategy, method): labels needed} for its mean curve to reach
+    ``reference``'s last mean accuracy, and that target."""
+    acc = {}
+    for r in rows:
+        acc.setdefault((r["strategy"], r["method"]), {}).setdefault(
+            r["n_labeled"], []).append(r["accuracy"])
+    curves = {k: (np.array(sorted(c)), np.array([np.mean(c[n])
+                                                  for n in sorted(c)]))
+              for k, c in acc.items()}
     if reference not in curves:
         return {}, None
     target = curves[reference][1][-1]
-    return ({key: labels_needed(c[0], c[1], target)
-             for key, c in curves.items()}, target)
+    return ({k: labels_needed(n, a, target) for k, (n, a) in curves.items()},
+            target)
 
 
 def summarize(rows, s=None):
-    """Markdown: the mean curves at a few points, then labels needed."""
-    curves = mean_curves(rows)
+    """Markdown: labels needed to reach random + NB's (and random + EM's)
+    accuracy at the last point."""
     ns = sorted({r["n_labeled"] for r in rows})
-    shown = ns if len(ns) <= 6 else sorted(
-        {ns[0], ns[-1], *ns[:: max(1, (len(ns) - 1) // 4)]})
-    lines = ["| strategy | method | " + " | ".join(f"{n} labels"
-                                                 for n in shown) + " |",
-             "|---|---|" + "---:|" * len(shown)]
-    for (strategy, method), (n, mean, std, _) in curves.items():
-        cells = []
-        for m in shown:
-            i = np.flatnonzero(n == m)
-            cells.append(f"{100 * mean[i[0]]:.1f} ± {100 * std[i[0]]:.1f}"
-                         if i.size else "–")
-        lines.append(f"| {strategy} | {method} | " + " | ".join(cells) + " |")
-    n_seeds = len({r["seed"] for r in rows})
-    lines += ["", f"Test accuracy in % (mean ± std over {n_seeds} seeds) on "
-              f"{rows[0]['n_test']} test posts; pool of {rows[0]['n_pool']:,}"
-              f" posts, {rows[0]['batch_size']} queries per round.", ""]
-    methods = list(dict.fromkeys(k[1] for k in curves))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    lines = []
     for ref in (("random", "NB"), ("random", "EM")):
         needed, target = labels_needed_table(rows, ref)
         if not needed:
@@ -242,39 +206,12 @@ def summarize(rows, s=None):
                   "| strategy | " + " | ".join(methods) + " |",
                   "|---|" + "---:|" * len(methods)]
         for strategy in dict.fromkeys(k[0] for k in needed):
-            cells = []
-            for method in methods:
-                if (strategy, method) not in needed:
-                    cells.append("–")
-                    continue
-                v = needed[(strategy, method)]
-                cells.append(f"> {ns[-1]}" if v is None else f"{v:.0f}")
-            lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
+            v = [needed.get((strategy, m), "–") for m in methods]
+            lines.append(f"| {strategy} | " + " | ".join(
+                f"> {ns[-1]}" if x is None else x if x == "–" else f"{x:.0f}"
+                for x in v) + " |")
         lines.append("")
     return "\n".join(lines).rstrip()
-
-
-def plot(rows, s, stem):
-    from ._output import pyplot, save_figure
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    colors = dict(zip(STRATEGIES, ("tab:gray", "tab:orange", "tab:blue",
-                                   "tab:green")))
-    for (strategy, method), (n, mean, std, _) in mean_curves(rows).items():
-        ax.plot(n, 100 * mean, marker="o", ms=3,
-                ls={"EM": "-", "NB": "--"}.get(method, ":"),
-                color=colors.get(strategy), label=f"{strategy} + {method}")
-        if method != "EM-warm":    # flat curves: a band would hide others
-            ax.fill_between(n, 100 * (mean - std), 100 * (mean + std),
-                            color=colors.get(strategy), alpha=0.08)
-    ax.set_xlabel("labeled documents (initial + queried)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"20 Newsgroups, pool of {rows[0]['n_pool']:,} "
-                 "(McCallum & Nigam 1998)", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, handlelength=3.5)
-    ax.grid(alpha=0.3)
-    save_figure(fig, stem)
 
 
 PROTOCOL = Protocol(
@@ -300,7 +237,7 @@ PROTOCOL = Protocol(
              Option("corpus", None, None, cli=False)),
     load=_load, check=_check, identity=_identity, draws=_draws,
     run_draw=_curve, key=KEY, group=("strategy",), metrics=("accuracy",),
-    summarize=summarize, figure=plot, report={"seeds": 1},
+    summarize=summarize, report={"seeds": 1},
     about="Learning curves of test accuracy against the labels queried, "
     "for four query strategies, with NB (labeled posts only) and EM (the "
     "pool as unlabeled posts); bydate split, pool of 10,000 posts.",

@@ -25,21 +25,19 @@ import numpy as np
 
 from .engine import (Data, Dispatch, Method, Option, Protocol, data_option,
                      integer, labeled_option, methods_option, number,
-                     seeds_option)
+                     published_values, seeds_option)
 
 # Nigam et al. (2000), Figure 2: accuracy (%) with 10,000 unlabeled posts,
 # read from the figure's vector data in the preprint (+/- 0.1 point; sizes
 # 1300, 1700, 2400 and 4700 decoded from a log axis): ../shared/PAPERS.md.
-PAPER_FIG2 = {
-    20: (20.3, 35.3), 40: (26.8, 43.1), 60: (30.6, 49.2), 80: (34.7, 53.4),
-    100: (37.1, 55.4), 140: (41.7, 59.4), 200: (46.3, 63.0),
-    300: (52.1, 66.3), 400: (55.5, 68.2), 600: (60.4, 70.0),
-    1000: (65.8, 72.5), 1300: (67.8, 73.4), 1700: (70.0, 74.1),
-    2000: (71.0, 74.7), 2400: (72.1, 75.2), 3000: (73.1, 75.9),
-    4000: (75.0, 76.7), 4700: (75.9, 77.3), 5500: (76.5, 78.1),
-}
+PAPER_FIG2 = {n: tuple(v) for n, v in published_values(
+    "nigam2000 Fig. 2 (NB, EM)", int).items()}
 PUBLISHED = {m: {n: v[i] / 100 for n, v in PAPER_FIG2.items()}
              for i, m in enumerate(("NB", "EM"))}
+# PAPERS.md §1, "our own reference": plain SciPy EM, mean of 4 draws.
+REFERENCE = {m: {n: v[i] / 100 for n, v in published_values(
+    "nigam2000 SciPy reference (NB, EM)", int).items()}
+    for i, m in enumerate(("NB", "EM"))}
 METHODS = ("NB", "EM", "Hybrid")
 
 
@@ -151,7 +149,8 @@ read from the figure's vector data (`PAPERS.md`); their recipe differs
 
 
 def bydate_protocol(name, title, methods, labeled, seeds, published=None,
-                    label="", notes="", report=None, about=ABOUT):
+                    label="", notes="", report=None, about=ABOUT,
+                    references=()):
     """A protocol on the bydate split (nigam2000, fujino2005)."""
     return Protocol(
         name=name, title=title,
@@ -163,14 +162,17 @@ def bydate_protocol(name, title, methods, labeled, seeds, published=None,
                         "unlabeled posts per draw")),
         load=load_bydate, split=split_bydate, check=check_bydate,
         methods=count_methods(), published=published or {},
-        published_label=label, notes=notes, report=report, about=about)
+        published_label=label, notes=notes, report=report, about=about,
+        references=references)
 
 
 BYDATE = bydate_protocol(
     "nigam2000", "Nigam et al. (2000) on the bydate split: NB vs EM, "
     "10,000 unlabeled", ("NB", "EM"), (20, 100, 300, 1000), 5, PUBLISHED,
     "Nigam et al. 2000, Fig. 2 (the paper's own split and recipe: "
-    "--protocol paper)", report={"labeled": "20,100,300,1000", "seeds": 3})
+    "--protocol paper)", report={"labeled": "20,100,300,1000", "seeds": 3},
+    references=(("SciPy reference", "accuracy", REFERENCE, "plain SciPy EM, "
+                 "this recipe, mean of 4 draws (PAPERS.md §1)"),))
 
 PROTOCOL = Dispatch(
     "nigam2000", "dataset", {

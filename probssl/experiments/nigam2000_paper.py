@@ -22,6 +22,7 @@ import numpy as np
 from .engine import (Option, Protocol, data_option, integer, labeled_option,
                      number, text_file)
 from .nigam2000 import PAPER_FIG2, need_archive
+from ._nigam2000_tables import plot_paper, summarize_paper
 from ._nigam2000_recipe import (  # noqa: F401  (public names)
     ABLATION, FIG3_UNLABELED, LAMBDAS, MODERN_CHOICES, PAPER_CHOICES,
     PAPER_FIG3)
@@ -331,19 +332,6 @@ def _check(s):
     s["stop_words"] = _stop_label(s["stop_list"])
 
 
-def _summarize(rows, s):
-    from ._nigam2000_tables import summarize_paper
-
-    return summarize_paper(rows, {"length": s["length"] or None,
-                                  "stop_words": s["stop_list"]})
-
-
-def _figure(rows, s, stem):
-    from ._nigam2000_tables import plot_paper
-
-    plot_paper(rows, s, stem)
-
-
 KEY = ("variant", "method", "n_labeled", "n_unlabeled", "seed")
 ABLATION_SIZES = (100, 300)
 LENGTHS = (157.0, 500.0, 5000.0)
@@ -377,7 +365,10 @@ PROTOCOL = Protocol(
     constants={"n_unlabeled": 10_000, "split_seed": 0, "tol": 1e-6,
                "max_iter": 100},
     load=None, check=_check, draws=_draws, run_draw=_fit, key=KEY,
-    summarize=_summarize, figure=_figure, metrics=("accuracy",),
+    summarize=lambda rows, s: summarize_paper(rows, {
+        "length": s["length"] or None, "stop_words": s["stop_list"]}),
+    figure=plot_paper, metrics=("accuracy",),
+    table=False,
     report={"labeled": "20,100,300,1000,3000", "sets": 3, "lambda_sets": 1,
             "fig3_sets": 1, "ablation_sets": 1, "length_sets": 1},
     about=__doc__.split("\n\n", 1)[1].strip())

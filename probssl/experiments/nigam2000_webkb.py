@@ -24,22 +24,17 @@ import warnings
 
 import numpy as np
 
-from ._corpus_common import group_mean, save, side_by_side
-from .engine import (Option, Protocol, choice, data_option, integer,
-                     labeled_option, methods_option, seeds_option)
+from .engine import (Option, Protocol, batch_draw, choice, data_option,
+                     integer, labeled_option, methods_option,
+                     published_values, seeds_option)
 
 TEST_UNIVERSITIES = ("cornell", "texas", "washington", "wisconsin")
 LABELED = (4, 8, 12, 20, 28, 40, 60, 80, 120, 160, 200, 240, 280, 400)
 ACCEPTANCE_SIZES = (4, 20, 40, 120, 240)
 LAMBDAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 # Fig. 4 and 6 (PAPERS.md §1): NB, basic EM, EM-λ by CV.
-_FIG = {4: (39.6, 55.1, 50.3), 8: (47.9, 57.0, 61.0), 12: (53.1, 62.0, 58.3),
-        20: (60.3, 67.2, 68.4), 28: (65.3, 68.3, 69.4), 40: (69.1, 74.6, 71.7),
-        60: (74.3, 77.3, 76.9), 80: (75.9, 76.4, 77.3), 120: (78.5, 79.1, 78.6),
-        160: (79.4, 78.7, 79.5), 200: (80.8, 78.8, 81.4), 240: (81.1, 79.5, 82.0),
-        280: (81.1, 79.9, 81.2), 400: (81.0, 78.3, 81.1)}
-PUBLISHED = {(m, n): v[i] for n, v in _FIG.items()
-             for i, m in enumerate(("NB", "EM", "EM-λ"))}
+_FIG = published_values("nigam2000 WebKB Fig. 4/6 (NB, EM, EM-λ)", int)
+METHODS = ("NB", "EM", "EM-λ")
 DEFAULTS = dict(n_unlabeled=2500, n_words=300, alpha=1.0, prior_smoothing=1.0,
                 token_pattern=r"[a-zA-Z]+", stop_words=None, cv_folds=10,
                 mi_on="labeled")
@@ -123,7 +118,7 @@ def choose_lambda(X, y, s, seed):
 
 
 def run_draw(data, test_univ, n_labeled, seed, settings=None,
-             methods=("NB", "EM", "EM-λ")):
+             methods=METHODS):
     """Rows of the methods on one (test university, size, seed) draw."""
     X_all, y, university = data
     s = {**DEFAULTS, **(settings or {})}
@@ -160,64 +155,6 @@ def run_draw(data, test_univ, n_labeled, seed, settings=None,
     return rows
 
 
-def run(data, labeled=ACCEPTANCE_SIZES, seeds=2, settings=None,
-        methods=("NB", "EM", "EM-λ"), verbose=True):
-    rows = []
-    tasks = [(u, n, seed) for n in labeled for seed in range(seeds)
-             for u in TEST_UNIVERSITIES]
-    start = time.perf_counter()
-    for k, (u, n, seed) in enumerate(tasks, 1):
-        rows += run_draw(data, u, n, seed, settings, methods)
-        if verbose:
-            print(f"[{k}/{len(tasks)}] {n} labeled, test {u}, seed {seed} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
-    return rows
-
-
-def summarize(rows):
-    return ("Nigam et al. (2000) WebKB, Fig. 4 and 6: accuracy % (mean over "
-            "the four test universities and the draws)\n\n"
-            + side_by_side(rows, ("method", "n_labeled"), "accuracy",
-                           PUBLISHED))
-
-
-def figure(rows, stem):
-    import matplotlib.pyplot as plt
-
-    means = group_mean(rows, ("method", "n_labeled"), "accuracy")
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for (method, color) in (("NB", "C0"), ("EM", "C1"), ("EM-λ", "C2")):
-        ns = sorted(n for m, n in means if m == method)
-        ax.plot(ns, [100 * means[(method, n)][0] for n in ns], "o-",
-                color=color, label=f"{method} (ours)")
-        pub = sorted(_FIG)
-        ax.plot(pub, [PUBLISHED[(method, n)] for n in pub], "x--",
-                color=color, alpha=0.6, label=f"{method} (paper)")
-    ax.set_xscale("log")
-    ax.set_xlabel("labeled pages")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("WebKB, 2,500 unlabeled (Nigam et al. 2000, Fig. 4/6)")
-    ax.legend(fontsize=7)
-    save(fig, stem)
-
-
-def _load(s):
-    return load(s["data"], {"token_pattern": DEFAULTS["token_pattern"]})
-
-
-def _run_draw(ctx, draw):
-    u, n, seed = draw["test_university"], draw["n_labeled"], draw["seed"]
-    done = [ctx.get({**draw, "method": m}) for m in ctx.s["methods"]]
-    if all(r is not None for r in done):
-        return done
-    settings = {k: ctx.s[k] for k in ("n_unlabeled", "n_words", "mi_on")}
-    rows = [ctx.add(r) for r in run_draw(ctx.data, u, n, seed, settings,
-                                         ctx.s["methods"])]
-    ctx.log(f"{n} labeled, test {u}, seed {seed}: " + ", ".join(
-        f"{r['method']} {100 * r['accuracy']:.1f}%" for r in rows))
-    return rows
-
-
 PROTOCOL = Protocol(
     name="nigam2000",
     title="Nigam et al. (2000), WebKB (Fig. 4 and 6): NB, EM and EM-λ",
@@ -226,24 +163,25 @@ PROTOCOL = Protocol(
              labeled_option(ACCEPTANCE_SIZES, help="labeled pages (the figure:"
                             " 4,8,12,20,28,40,60,80,120,160,200,240,280,400)"),
              seeds_option(3, "draws per test university"),
-             methods_option(("NB", "EM", "EM-λ")),
+             methods_option(METHODS),
              Option("n_unlabeled", DEFAULTS["n_unlabeled"], integer(0, 3900),
                     "unlabeled pages per draw"),
              Option("n_words", DEFAULTS["n_words"], integer(1, 100_000),
                     "words kept by mutual information"),
              Option("mi_on", DEFAULTS["mi_on"], choice("labeled", "train"),
                     "pages the mutual information is computed on")),
-    load=_load,
+    load=lambda s: load(s["data"]),
     draws=lambda s: [{"test_university": u, "n_labeled": n, "seed": k}
                      for n in s["labeled"] for k in range(s["seeds"])
                      for u in TEST_UNIVERSITIES],
-    run_draw=_run_draw, key=("method", "n_labeled", "test_university", "seed"),
+    run_draw=batch_draw(lambda data, d, s: run_draw(
+        data, d["test_university"], d["n_labeled"], d["seed"],
+        {k: s[k] for k in ("n_unlabeled", "n_words", "mi_on")}, s["methods"])),
+    key=("method", "n_labeled", "test_university", "seed"),
     metrics=("accuracy",),
-    published={m: {n: PUBLISHED[(m, n)] / 100 for n in _FIG}
-               for m in ("NB", "EM", "EM-λ")},
+    published={m: {n: v[i] / 100 for n, v in _FIG.items()}
+               for i, m in enumerate(METHODS)},
     published_label="Nigam et al. 2000, Fig. 4 / 6",
-    summarize=lambda rows, s: summarize(rows),
-    figure=lambda rows, s, stem: figure(rows, stem),
     report={"labeled": "4,20,40,120,240", "seeds": 3},
     about="WebKB's four classes (student, faculty, course, project; 4,199 "
           "pages): train on three universities, test on the fourth (misc "

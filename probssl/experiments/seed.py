@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from .engine import (Option, Protocol, choice, data_option, integer, names,
-                     number, seeds_option)
+                     number, published_values, seeds_option)
 from .nigam2000 import need_archive
 
 N_TEST = 10_000
@@ -38,13 +38,11 @@ TWO_VIEWS = "counts+embeddings"
 MIXTURES = ((20, "labeled", "em1"), (40, "labeled", "em1"),
             (20, "kmeans", "em1"), (40, "kmeans", "em1"),
             (40, "kmeans", "em2"))
-PUBLISHED = {
-    # ../shared/PAPERS.md section 5, one draw (seed 0), for comparison.
-    ("counts", "MultinomialNB"): "72.2",
-    ("counts", "EMNaiveBayes λ=1"): "75.3",
-    ("embeddings", "LogisticRegression"): "71.5",
-    ("embeddings", "EMNaiveBayes λ=1"): "65.5",
-}
+# ../shared/PAPERS.md section 5, one draw (seed 0), for comparison.
+PUBLISHED = {}
+for _k, _v in published_values("seed (seed 0)").items():
+    PUBLISHED.setdefault(_k.split(" ", 1)[1], {})[tuple(_k.split(" ", 1))] = \
+        _v / 100
 
 
 def split(n, seed, n_test=N_TEST, n_labeled=N_LABELED):
@@ -301,59 +299,6 @@ def _draw(ctx, draw):
     return [rows[k] for k in todo]
 
 
-def plot(rows, s, path):
-    """Bar chart: accuracy of every method, mean and std over draws."""
-    from ._output import pyplot, save_figure
-
-    plt = pyplot()
-
-    keys = list(dict.fromkeys((r["representation"], r["method"])
-                              for r in rows))
-    acc = [[100 * r["accuracy"] for r in rows
-            if (r["representation"], r["method"]) == k] for k in keys]
-    colors = ["tab:blue" if k[0] == "counts" else "tab:orange" for k in keys]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.barh(range(len(keys)), [np.mean(a) for a in acc],
-            xerr=[np.std(a) for a in acc], color=colors, capsize=3)
-    ax.set_yticks(range(len(keys)), [f"{m} ({r})" for r, m in keys],
-                  fontsize=8)
-    ax.invert_yaxis()
-    lo = min(min(a) for a in acc)
-    ax.set_xlim(max(0, lo - 5), None)
-    ax.set_xlabel("test accuracy (%)")
-    ax.set_title(f"20 Newsgroups, {rows[0]['n_labeled']:,} labeled, "
-                 "counts vs MiniLM", fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
-    save_figure(fig, path)
-
-
-def summarize(rows, s=None):
-    """Markdown table of the rows (mean ± std over draws), with the
-    published figures beside it when the run used the protocol's sizes."""
-    from collections import defaultdict
-
-    n_test = rows[0]["n_test"] if rows else N_TEST
-    n_labeled = rows[0]["n_labeled"] if rows else N_LABELED
-    standard = (n_test, n_labeled) == (N_TEST, N_LABELED)
-    groups = defaultdict(list)
-    for r in rows:
-        groups[r["representation"], r["method"]].append(r)
-    lines = ["| representation | method | accuracy | macro_f1 | fit time (s)"
-             " | seeds | reference (seed 0) |", "|" + "---|" * 7]
-    for key, g in groups.items():
-        acc, f1 = (100 * np.array([r[m] for r in g])
-                   for m in ("accuracy", "macro_f1"))
-        ref = PUBLISHED.get(key, "–") if standard else "–"
-        lines.append(f"| {key[0]} | {key[1]} | {acc.mean():.1f} ± "
-                     f"{acc.std():.1f} | {f1.mean():.1f} ± {f1.std():.1f} | "
-                     f"{np.mean([r['fit_time_s'] for r in g]):.2f} | "
-                     f"{len(g)} | {ref} |")
-    return "\n".join(lines) + (
-        f"\n\nAccuracy and macro-F1 in % on {n_test:,} test posts, mean ± "
-        f"std over {len({r['seed'] for r in rows})} draws; {n_labeled:,} "
-        "labeled posts.")
-
-
 PROTOCOL = Protocol(
     name="seed", title="The seed's protocol on 20 Newsgroups: counts and "
     "sentence embeddings",
@@ -376,24 +321,12 @@ PROTOCOL = Protocol(
                     "variance floor of the Gaussian models")),
     load=_load, check=_check, draws=lambda s: [{"seed": k} for k in
                                                range(s["seeds"])],
-    run_draw=_draw, key=KEY, summarize=summarize, figure=plot,
-    x="method", group=("representation",),
+    run_draw=_draw, key=KEY, x="method", group=("representation",),
+    metrics=("accuracy", "macro_f1"), published=PUBLISHED,
+    published_label="the seed's reference (PAPERS.md §5: one draw, 10,000 "
+    "test and 1,200 labeled posts)",
     report={"representation": "counts", "seeds": 1},
     about="All 18,846 posts; per draw 10,000 test, 1,200 labeled and "
     "7,646 unlabeled posts; every probssl method and the usual references "
     "on counts (the embeddings take 12-27 minutes to encode on 2 cores: "
     "`--representation both` adds them).")
-
-
-def run(archive=None, representations=_ALL, seeds=3, alpha=0.01,
-        reg_covar=1e-4, out=None, verbose=True, jobs=1, n_test=N_TEST,
-        n_labeled=N_LABELED, methods=None):
-    """The protocol from Python; returns the rows (see the module)."""
-    from .engine import run_protocol
-
-    rep = "both" if len(representations) == 2 else representations[0]
-    return run_protocol(PROTOCOL, {
-        "data": archive and str(archive), "representation": rep,
-        "seeds": seeds, "methods": tuple(methods or ()), "alpha": alpha,
-        "reg_covar": reg_covar, "labeled": n_labeled, "test_size": n_test},
-        out=out, jobs=jobs, quiet=not verbose)
