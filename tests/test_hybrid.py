@@ -10,7 +10,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl._events import make_event_model
 from probssl.datasets import make_multinomial_mixture
@@ -258,46 +257,6 @@ def test_other_event_models_fit(name):
         X, y, y_semi = corpus()
     clf = HybridClassifier(event_model=name).fit(X, y_semi)
     assert clf.score(X, y) > 0.8
-
-
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen."
-    ),
-}
-
-
-LOO_WEIGHT_CHECKS = {
-    name: (
-        "Leave-one-out removes a row's statistics times its weight: a row of "
-        "weight 2 is left out whole, while of two duplicated rows only one "
-        "copy is left out. Passes with leave_one_out=False."
-    )
-    for name in ("check_sample_weight_equivalence_on_dense_data",
-                 "check_sample_weight_equivalence_on_sparse_data")
-}
-
-
-def _expected_failed_checks(est):
-    if est.leave_one_out:
-        return {**EXPECTED_FAILED_CHECKS, **LOO_WEIGHT_CHECKS}
-    return EXPECTED_FAILED_CHECKS
-
-
-@parametrize_with_checks(
-    [
-        HybridClassifier(),
-        HybridClassifier(event_model="multinomial"),
-        HybridClassifier(leave_one_out=False),
-        HybridClassifier(event_model="multinomial", leave_one_out=False),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
 
 
 def test_verbose_reports_every_iteration_as_the_em_loops_do(capsys):

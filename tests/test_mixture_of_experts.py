@@ -20,7 +20,6 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl import EMNaiveBayes
 from probssl.mixture_of_experts import MixtureOfExperts
@@ -806,49 +805,6 @@ def test_not_fitted_raise(small):
             getattr(clf, method)(X)
     with pytest.raises(NotFittedError):
         clf.score(X, y)
-
-
-# -- 11. scikit-learn's estimator checks --------------------------------------
-CLASSES_CHECK = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen. "
-        "scikit-learn skips this case by name for its own semi-supervised "
-        "estimators."
-    ),
-}
-RANDOM_START_CHECKS = {
-    name: (
-        "The random start (k-means seeds) depends on the rows themselves, "
-        "so repeating a row is not the same start as weighting it."
-    )
-    for name in ("check_sample_weight_equivalence_on_dense_data",
-                 "check_sample_weight_equivalence_on_sparse_data")
-}
-
-
-def _expected_failed_checks(est):
-    if est.init == "labeled":
-        return CLASSES_CHECK
-    return {**CLASSES_CHECK, **RANDOM_START_CHECKS}
-
-
-@parametrize_with_checks(
-    [
-        MixtureOfExperts(),
-        MixtureOfExperts(event_model="multinomial", algorithm="em2"),
-        MixtureOfExperts(n_components=4, init="kmeans", max_iter=20,
-                         random_state=0),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # A class whose rows all weigh 0 leaves its component empty.
-        warnings.filterwarnings("ignore", message=".*were dropped",
-                                category=UserWarning)
-        check(estimator)
 
 
 def test_kmeans_seeds_documents_from_a_sparse_sample(monkeypatch):

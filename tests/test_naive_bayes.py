@@ -16,7 +16,6 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl import EMNaiveBayes
 
@@ -896,25 +895,6 @@ def test_verbose_prints_objective(capsys):
     out = capsys.readouterr().out
     assert out.count("iteration") == clf.n_iter_
     assert "objective" in out
-
-
-# -- 11. scikit-learn's estimator checks ---------------------------------------
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen. "
-        "scikit-learn skips this case by name for its own semi-supervised "
-        "estimators."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [EMNaiveBayes()],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.parametrize("M", [1, 2])
