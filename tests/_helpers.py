@@ -3,6 +3,7 @@ models (imported as ``from _helpers import ...``; pytest puts tests/ on
 the path)."""
 
 import warnings
+from operator import attrgetter
 
 import numpy as np
 import pytest
@@ -17,15 +18,28 @@ def fit_quiet(est, *args, **kw):
         return est.fit(*args, **kw)
 
 
-def assert_same_fit(a, b, names, atol=0.0, rtol=0.0):
+def assert_same_fit(a, b, names, atol=0.0, rtol=0.0, bounds_rtol=None,
+                    optional=()):
     """The attributes ``names`` of two fitted models agree: exactly, or for
-    floats within ``atol`` / ``rtol``."""
+    floats within ``atol`` / ``rtol`` of ``a``'s.
+
+    A name may be dotted (``"events_.log_theta"``). ``bounds_rtol``, if
+    given, compares the objective (``lower_bound_``, ``lower_bounds_``)
+    relatively instead: a sum over all rows, it has no natural absolute
+    scale. The ``optional`` names are compared where ``a`` has them (``b``
+    must then have them too), for models whose attributes depend on their
+    event model.
+    """
+    names = list(names) + [n for n in optional if hasattr(a, n)]
     for name in names:
-        va, vb = getattr(a, name), getattr(b, name)
-        if (atol == 0.0 and rtol == 0.0) or np.asarray(va).dtype.kind != "f":
-            assert_array_equal(va, vb, err_msg=name)
+        va, vb = attrgetter(name)(a), attrgetter(name)(b)
+        tol = dict(atol=atol, rtol=rtol)
+        if bounds_rtol is not None and name.startswith("lower_bound"):
+            tol = dict(atol=0.0, rtol=bounds_rtol)
+        if tol == dict(atol=0.0, rtol=0.0) or np.asarray(va).dtype.kind != "f":
+            assert_array_equal(vb, va, err_msg=name)
         else:
-            assert_allclose(vb, va, rtol=rtol, atol=atol, err_msg=name)
+            assert_allclose(vb, va, err_msg=name, **tol)
 
 
 MODEL_ATTRIBUTES = ("lower_bounds_", "class_table_", "weights_", "means_",

@@ -17,6 +17,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.utils._param_validation import InvalidParameterError
 
+from _helpers import assert_same_fit, fit_quiet
+
 from probssl import EMNaiveBayes
 
 ATOL = 1e-10
@@ -80,25 +82,11 @@ def map_feature_log_prob(X, R, alpha):
     )
 
 
-def assert_same_fit(a, b, atol=0.0):
-    """Every fitted attribute equal (exactly when atol=0)."""
-    for name in [
-        "classes_",
-        "class_log_prior_",
-        "feature_log_prob_",
-        "component_log_prior_",
-        "component_feature_log_prob_",
-        "transduction_",
-        "n_iter_",
-        "converged_",
-        "lower_bound_",
-        "lower_bounds_",
-    ]:
-        va, vb = getattr(a, name), getattr(b, name)
-        if atol == 0.0 or np.asarray(va).dtype.kind not in "f":
-            assert_array_equal(va, vb, err_msg=name)
-        else:
-            assert_allclose(va, vb, rtol=0, atol=atol, err_msg=name)
+FITTED = [
+    "classes_", "class_log_prior_", "feature_log_prob_",
+    "component_log_prior_", "component_feature_log_prob_", "transduction_",
+    "n_iter_", "converged_", "lower_bound_", "lower_bounds_",
+]
 
 
 # -- 1. equality with MultinomialNB when every row is labeled -----------------
@@ -231,7 +219,7 @@ def test_non_canonical_sparse_input():
     assert not Xn.has_canonical_format
     ref = EMNaiveBayes().fit(X, y)
     ours = EMNaiveBayes().fit(Xn, y)
-    assert_same_fit(ref, ours, atol=1e-12)
+    assert_same_fit(ref, ours, FITTED, atol=1e-12)
     assert_allclose(ref.predict_proba(Xn), ref.predict_proba(X), atol=1e-12)
     assert_allclose(
         ref.predict_proba(sp.csr_array(X)), ref.predict_proba(X), atol=1e-12
@@ -567,14 +555,14 @@ def test_determinism_and_pickle():
     params = dict(n_components_per_class=3, random_state=42)
     a = EMNaiveBayes(**params).fit(X, y)
     b = EMNaiveBayes(**params).fit(X, y)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
     # Refitting the same object gives the same result too.
     a_again = a.fit(X, y)
     assert a_again is a
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
 
     c = pickle.loads(pickle.dumps(a))
-    assert_same_fit(a, c)
+    assert_same_fit(a, c, FITTED)
     assert_array_equal(c.predict_proba(X), a.predict_proba(X))
     assert_array_equal(c.predict(X), a.predict(X))
 
@@ -593,7 +581,7 @@ def test_random_state_instance_is_used():
         n_components_per_class=2, random_state=np.random.RandomState(3)
     ).fit(X, y)
     b = EMNaiveBayes(n_components_per_class=2, random_state=3).fit(X, y)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
 
 
 def test_result_does_not_depend_on_thread_count():
@@ -610,7 +598,7 @@ def test_result_does_not_depend_on_thread_count():
         pb = b.predict_proba(X)
     finally:
         numba.set_num_threads(before)
-    assert_same_fit(a, b, atol=1e-12)
+    assert_same_fit(a, b, FITTED, atol=1e-12)
     assert_allclose(pa, pb, rtol=0, atol=1e-12)
 
 
@@ -623,7 +611,7 @@ def test_unlabeled_weight_equals_sample_weight_on_unlabeled_rows():
     a = EMNaiveBayes(unlabeled_weight=lam, tol=1e-10).fit(X, y)
     sw = np.where(y >= 0, 1.0, lam)
     b = EMNaiveBayes(unlabeled_weight=1.0, tol=1e-10).fit(X, y, sample_weight=sw)
-    assert_same_fit(a, b, atol=1e-9)
+    assert_same_fit(a, b, FITTED, atol=1e-9)
 
 
 def test_integer_sample_weight_equals_repeated_rows():
@@ -649,10 +637,10 @@ def test_sparse_dense_and_row_order_agree():
     )
     a = EMNaiveBayes(tol=1e-10).fit(X, y)
     b = EMNaiveBayes(tol=1e-10).fit(X.toarray(), y)
-    assert_same_fit(a, b, atol=1e-9)
+    assert_same_fit(a, b, FITTED, atol=1e-9)
     # Other sparse formats and integer counts are accepted too.
     c = EMNaiveBayes(tol=1e-10).fit(sp.coo_matrix(X.astype(np.int64)), y)
-    assert_same_fit(a, c, atol=1e-9)
+    assert_same_fit(a, c, FITTED, atol=1e-9)
     perm = np.random.default_rng(24).permutation(X.shape[0])
     d = EMNaiveBayes(tol=1e-10).fit(X[perm], y[perm])
     for name in ["feature_log_prob_", "class_log_prior_", "lower_bound_"]:
@@ -908,10 +896,8 @@ def test_transduction_is_the_final_models_prediction(M, zero_weight):
     w = np.ones(X.shape[0])
     if zero_weight:
         w[-7:] = 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = EMNaiveBayes(n_components_per_class=M, max_iter=7,
-                           random_state=0).fit(X, y, sample_weight=w)
+    clf = fit_quiet(EMNaiveBayes(n_components_per_class=M, max_iter=7,
+                                 random_state=0), X, y, sample_weight=w)
     unl = y == -1
     assert_array_equal(clf.transduction_[unl], clf.predict(X[unl]))
     assert_array_equal(clf.transduction_[~unl], y[~unl])
