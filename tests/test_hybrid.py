@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
 
 from probssl._events import make_event_model
 from probssl.datasets import make_multinomial_mixture
@@ -213,32 +212,6 @@ def test_pickle_and_determinism():
     assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     c = pickle.loads(pickle.dumps(a))
     assert_array_equal(a.predict_proba(X), c.predict_proba(X))
-
-
-def test_bad_input():
-    X, y, y_semi = corpus(n=60)
-    with pytest.raises(NotFittedError):
-        HybridClassifier().predict(X)
-    with pytest.raises(ValueError, match="no labeled rows"):
-        HybridClassifier().fit(X, np.full(60, -1))
-    with pytest.raises(ValueError):
-        HybridClassifier(event_model="multinomial").fit(-X.toarray(), y)
-    Xn = X.toarray()
-    Xn[0, 0] = np.nan
-    with pytest.raises(ValueError):
-        HybridClassifier().fit(Xn, y)
-    with pytest.raises(InvalidParameterError):
-        HybridClassifier(C=0.0).fit(X, y)
-    with pytest.raises(ValueError, match="sample_weight 0"):
-        HybridClassifier().fit(X, y_semi,
-                               sample_weight=(y_semi == -1).astype(float))
-    clf = HybridClassifier().fit(X, y_semi)
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, np.full(60, 7))
-    with pytest.raises(ValueError):
-        clf.predict(X[:, :10])
-    with pytest.raises(TypeError):
-        HybridClassifier(event_model="gaussian").fit(X, y)
 
 
 def test_not_converged_warns():

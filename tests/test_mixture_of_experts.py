@@ -17,9 +17,8 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import norm
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
 
 from _helpers import assert_same_fit, fit_quiet
 
@@ -649,90 +648,12 @@ def test_score_ignores_unlabeled_rows():
     assert clf.score(X, y_eval, sample_weight=sw) == pytest.approx(expected_w)
 
 
-# -- 10. bad input ------------------------------------------------------------
+# -- 10. bad input (the errors every estimator shares: tests/test_common.py) --
 @pytest.fixture(scope="module")
 def small():
     X, y, _ = overlapping_gaussians(seed=26, n_classes=2, n_features=4,
                                     n_labeled_per_class=5, n_unlabeled=6)
     return X, y
-
-
-@pytest.fixture(scope="module")
-def small_counts():
-    X, y, _, _ = make_corpus(seed=27, n_classes=2, n_features=6,
-                             n_labeled_per_class=5, n_unlabeled=5)
-    return X.toarray(), y
-
-
-@pytest.mark.parametrize("value, match", [(np.nan, "NaN"),
-                                          (np.inf, "infinity")])
-def test_non_finite_raise(small, value, match):
-    X, y = small
-    Xb = X.copy()
-    Xb[2, 1] = value
-    with pytest.raises(ValueError, match=match):
-        MixtureOfExperts().fit(Xb, y)
-    clf = MixtureOfExperts().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_components", "predict_component_proba"]:
-        with pytest.raises(ValueError, match=match):
-            getattr(clf, method)(Xb)
-    with pytest.raises(ValueError, match=match):
-        clf.score(Xb, y)
-
-
-def test_negative_counts_raise(small_counts):
-    X, y = small_counts
-    Xn = X.copy()
-    Xn[1, 2] = -1.0
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts(event_model="multinomial").fit(Xn, y)
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts().fit(sp.csr_matrix(Xn), y)
-    clf = MixtureOfExperts().fit(X, y)
-    assert clf.event_model_ == "multinomial"
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict(Xn)
-
-
-def test_gaussian_rejects_sparse(small):
-    X, y = small
-    with pytest.raises(TypeError, match="dense"):
-        MixtureOfExperts(event_model="gaussian").fit(sp.csr_matrix(X), y)
-
-
-def test_no_labeled_rows_raise(small):
-    X, _ = small
-    with pytest.raises(ValueError, match="no labeled"):
-        MixtureOfExperts().fit(X, np.full(X.shape[0], -1))
-
-
-def test_wrong_number_of_features_raise(small):
-    X, y = small
-    clf = MixtureOfExperts().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba", "predict_components",
-                   "predict_component_proba"]:
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(X[:, :-1])
-    with pytest.raises(ValueError, match="features"):
-        clf.score(np.hstack([X, X]), y)
-
-
-def test_bad_y_and_sample_weight_raise(small):
-    X, y = small
-    y_nan = y.astype(float)
-    y_nan[3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        MixtureOfExperts().fit(X, y_nan)
-    with pytest.raises(ValueError, match="inconsistent"):
-        MixtureOfExperts().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="Unknown label type"):
-        MixtureOfExperts().fit(X, np.linspace(0.1, 0.9, X.shape[0]))
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts().fit(X, y, sample_weight=np.full(X.shape[0], -1.0))
-    with pytest.raises(ValueError, match="labeled row has sample_weight 0"):
-        MixtureOfExperts().fit(X, y, sample_weight=np.where(y >= 0, 0.0, 1.0))
 
 
 def test_kmeans_needs_enough_rows(small):
@@ -745,54 +666,6 @@ def test_kmeans_needs_enough_rows(small):
         clf = fit_quiet(MixtureOfExperts(n_components=X.shape[0] + 1,
                                          random_state=0), X[:4], y[:4])
     assert np.all(np.isfinite(clf.predict_proba(X)))
-
-
-def test_score_with_unseen_label_raise(small):
-    X, y = small
-    clf = MixtureOfExperts().fit(X, y)
-    y_bad = y.copy()
-    y_bad[0] = 7
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, y_bad)
-    with pytest.raises(ValueError, match="at least one labeled"):
-        clf.score(X, np.full(X.shape[0], -1))
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"n_components": 0},
-        {"n_components": 1.5},
-        {"event_model": "gamma"},
-        {"algorithm": "em3"},
-        {"alpha": 0},
-        {"reg_covar": -1},
-        {"max_iter": 0},
-        {"tol": -1},
-        {"n_init": 0},
-        {"init": "kmeans++"},
-        {"random_state": "seed"},
-        {"covariance_type": "banana"},  # "full" is valid now
-        {"binarize": "yes"},
-    ],
-)
-def test_bad_hyperparameters_raise(small, params):
-    X, y = small
-    with pytest.raises(InvalidParameterError,
-                       match="parameter of MixtureOfExperts"):
-        MixtureOfExperts(**params).fit(X, y)
-
-
-def test_not_fitted_raise(small):
-    X, y = small
-    clf = MixtureOfExperts()
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba", "predict_components",
-                   "predict_component_proba"]:
-        with pytest.raises(NotFittedError):
-            getattr(clf, method)(X)
-    with pytest.raises(NotFittedError):
-        clf.score(X, y)
 
 
 def test_kmeans_seeds_documents_from_a_sparse_sample(monkeypatch):

@@ -13,9 +13,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
 
 from _helpers import assert_same_fit, fit_quiet
 
@@ -664,149 +663,7 @@ def test_transduction_of_unlabeled_rows_is_prediction():
     assert clf.n_features_in_ == X.shape[1]
 
 
-# -- 9. bad input ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def small():
-    X, y, _, _ = make_corpus(
-        seed=26, n_classes=2, n_features=6, n_labeled_per_class=5,
-        n_unlabeled=5,
-    )
-    return X.toarray(), y
-
-
-def test_negative_counts_raise(small):
-    X, y = small
-    Xn = X.copy()
-    Xn[1, 2] = -1.0
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes(event_model="multinomial").fit(Xn, y)
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes().fit(sp.csr_matrix(Xn), y)
-    # Dense real values, negatives included, are embeddings for "auto".
-    assert EMNaiveBayes().fit(Xn, y).event_model_ == "gaussian"
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict(Xn)
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict_proba(sp.csr_matrix(Xn))
-
-
-@pytest.mark.parametrize(
-    "value, match", [(np.nan, "NaN"), (np.inf, "infinity")]
-)
-def test_non_finite_counts_raise(small, value, match):
-    X, y = small
-    Xb = X.copy()
-    Xb[0, 0] = value
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes().fit(Xb, y)
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes().fit(sp.csr_matrix(Xb), y)
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises(ValueError, match=match):
-        clf.predict(Xb)
-    with pytest.raises(ValueError, match=match):
-        clf.score(Xb, y)
-
-
-def test_no_labeled_rows_raise(small):
-    X, y = small
-    with pytest.raises(ValueError, match="no labeled"):
-        EMNaiveBayes().fit(X, np.full(X.shape[0], -1))
-
-
-def test_wrong_number_of_features_raise(small):
-    X, y = small
-    clf = EMNaiveBayes().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(X[:, :-1])
-    with pytest.raises(ValueError, match="features"):
-        clf.predict(sp.csr_matrix(np.hstack([X, X])))
-    with pytest.raises(ValueError, match="features"):
-        clf.score(X[:, :-1], y)
-
-
-def test_non_numeric_x_raise(small):
-    X, y = small
-    X_str = np.array([["a", "b"]] * X.shape[0])
-    with pytest.raises((ValueError, TypeError)):
-        EMNaiveBayes().fit(X_str, y)
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises((ValueError, TypeError)):
-        clf.predict(np.array([["a"] * X.shape[1]]))
-
-
-def test_bad_y_raise(small):
-    X, y = small
-    y_nan = y.astype(float)
-    y_nan[3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        EMNaiveBayes().fit(X, y_nan)
-    with pytest.raises(ValueError, match="inconsistent"):
-        EMNaiveBayes().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="Unknown label type"):
-        EMNaiveBayes().fit(X, np.linspace(0.1, 0.9, X.shape[0]))
-
-
-def test_bad_sample_weight_raise(small):
-    X, y = small
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes().fit(X, y, sample_weight=np.full(X.shape[0], -1.0))
-    sw = np.where(y >= 0, 0.0, 1.0)
-    with pytest.raises(ValueError, match="labeled row has sample_weight 0"):
-        EMNaiveBayes().fit(X, y, sample_weight=sw)
-    with pytest.raises(ValueError):
-        EMNaiveBayes().fit(X, y, sample_weight=np.ones(X.shape[0] + 1))
-
-
-def test_score_with_unseen_label_raise(small):
-    X, y = small
-    clf = EMNaiveBayes().fit(X, y)
-    y_bad = y.copy()
-    y_bad[0] = 7
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, y_bad)
-    with pytest.raises(ValueError, match="at least one labeled"):
-        clf.score(X, np.full(X.shape[0], -1))
-    clf_s = EMNaiveBayes().fit(X, np.where(y == 0, "a", "b"))
-    with pytest.raises(ValueError, match="not seen"):
-        clf_s.score(X, np.where(y == 0, "a", "c"))
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"alpha": 0},
-        {"alpha": -1},
-        {"alpha": "a"},
-        {"unlabeled_weight": -0.5},
-        {"n_components_per_class": 0},
-        {"n_components_per_class": 1.5},
-        {"max_iter": 0},
-        {"tol": -1},
-        {"prior_smoothing": -1.0},
-        {"random_state": "seed"},
-    ],
-)
-def test_bad_hyperparameters_raise(small, params):
-    X, y = small
-    with pytest.raises(InvalidParameterError, match="parameter of EMNaiveBayes"):
-        EMNaiveBayes(**params).fit(X, y)
-    assert issubclass(InvalidParameterError, ValueError)
-    assert issubclass(InvalidParameterError, TypeError)
-
-
-def test_not_fitted_raise(small):
-    X, y = small
-    clf = EMNaiveBayes()
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(NotFittedError):
-            getattr(clf, method)(X)
-    with pytest.raises(NotFittedError):
-        clf.score(X, y)
+# -- 9. bad input: tests/test_common.py (every estimator)
 
 
 # -- 10. score ignores unlabeled rows -------------------------------------------
