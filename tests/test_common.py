@@ -355,3 +355,28 @@ def test_bad_hyperparameters_raise(cls, params):
         cls(**params).fit(X, y)
     assert issubclass(InvalidParameterError, ValueError)
     assert issubclass(InvalidParameterError, TypeError)
+
+
+# -- every event model is documented where it can be chosen -----------------------
+# hybrid.py is being rewritten on another branch; its docstring is fixed there.
+KNOWN_UNLISTED = {"HybridClassifier": {"poisson"}}
+
+
+@pytest.mark.parametrize("cls", [EMNaiveBayes, MixtureOfExperts,
+                                 HybridClassifier])
+def test_every_event_model_is_documented(cls):
+    import re
+
+    from numpydoc.docscrape import ClassDoc
+
+    from probssl._event_base import EVENT_MODELS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = ClassDoc(cls)
+    (param,) = [p for p in doc["Parameters"] if p.name == "event_model"]
+    listed = set(re.findall(r'"(\w+)"', param.type))
+    assert listed | KNOWN_UNLISTED.get(cls.__name__, set()) == {
+        "auto", *EVENT_MODELS}
+    # The summary names no one event model: the estimator has them all.
+    assert "multinomial" not in " ".join(doc["Summary"]).lower()

@@ -1,4 +1,5 @@
-"""Tests of probssl.EMNaiveBayes (semi-supervised multinomial naive Bayes).
+"""Tests of probssl.EMNaiveBayes (semi-supervised naive Bayes by EM),
+mostly with its multinomial event model.
 
 All data are small synthetic corpora drawn here from known mixtures of
 multinomials, so that the tests are fast and their expectations are known.
