@@ -1,12 +1,13 @@
-"""Helpers shared by the tests: quiet fits and comparisons of fitted
-models (imported as ``from _helpers import ...``; pytest puts tests/ on
-the path)."""
+"""Helpers shared by the tests: quiet fits, synthetic documents and
+comparisons of fitted models (imported as ``from _helpers import ...``;
+pytest puts tests/ on the path)."""
 
 import warnings
 from operator import attrgetter
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
@@ -16,6 +17,29 @@ def fit_quiet(est, *args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(*args, **kw)
+
+
+# -- synthetic documents ----------------------------------------------------------
+def make_theta(rng, n_classes, n_features, concentration=0.5):
+    """Word distributions (n_classes, n_features): Dirichlet, floored and
+    renormalised so that every word has some probability in every class."""
+    theta = rng.dirichlet(np.full(n_features, concentration), size=n_classes)
+    theta += 1e-3 / n_features
+    return theta / theta.sum(axis=1, keepdims=True)
+
+
+def sample_docs(rng, theta, labels, mean_length=10):
+    """Documents of the given classes (rows of theta); lengths Poisson
+    with mean ``mean_length``.
+
+    Returns a CSR float64 count matrix of shape (len(labels), V).
+    """
+    labels = np.asarray(labels)
+    lengths = rng.poisson(mean_length, size=labels.shape[0])
+    X = np.zeros((labels.shape[0], theta.shape[1]))
+    for i, (n, k) in enumerate(zip(lengths, labels)):
+        X[i] = rng.multinomial(n, theta[k])
+    return sp.csr_matrix(X)
 
 
 def assert_same_fit(a, b, names, atol=0.0, rtol=0.0, bounds_rtol=None,

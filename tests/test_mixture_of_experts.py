@@ -20,7 +20,7 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 
-from _helpers import assert_same_fit, fit_quiet
+from _helpers import assert_same_fit, fit_quiet, make_theta, sample_docs
 
 from probssl import EMNaiveBayes
 from probssl.mixture_of_experts import MixtureOfExperts
@@ -70,20 +70,6 @@ def overlapping_gaussians(seed=1, n_classes=3, n_features=4,
                                                        n_features))
     y = np.r_[y_lab, np.full(n_unlabeled, -1)]
     return X, y, y_true
-
-
-def make_theta(rng, n_clusters, n_features, concentration=0.5):
-    theta = rng.dirichlet(np.full(n_features, concentration), size=n_clusters)
-    theta += 1e-3 / n_features
-    return theta / theta.sum(axis=1, keepdims=True)
-
-
-def sample_docs(rng, theta, clusters, mean_length=15):
-    lengths = rng.poisson(mean_length, size=clusters.size)
-    X = np.zeros((clusters.size, theta.shape[1]))
-    for i, (n, k) in enumerate(zip(lengths, clusters)):
-        X[i] = rng.multinomial(n, theta[k])
-    return sp.csr_matrix(X)
 
 
 def make_corpus(seed=0, n_classes=3, n_features=40, n_labeled_per_class=4,
@@ -351,7 +337,7 @@ def test_equals_multinomialnb_without_unlabeled(alpha, dense, weighted):
     keep = np.r_[0:12, 12:20, 24:36]
     X, y = X[keep], y[keep]
     rng = np.random.default_rng(9)
-    X_test = sample_docs(rng, theta, rng.integers(3, size=50))
+    X_test = sample_docs(rng, theta, rng.integers(3, size=50), 15)
     if dense:
         X, X_test = X.toarray(), X_test.toarray()
     sw = rng.uniform(0.1, 3.0, size=X.shape[0]) if weighted else None

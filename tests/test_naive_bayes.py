@@ -17,7 +17,7 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import MultinomialNB
 
-from _helpers import assert_same_fit, fit_quiet
+from _helpers import assert_same_fit, fit_quiet, make_theta, sample_docs
 
 from probssl import EMNaiveBayes
 
@@ -25,27 +25,6 @@ ATOL = 1e-10
 
 
 # -- synthetic corpora --------------------------------------------------------
-def make_theta(rng, n_classes, n_features, concentration=0.5):
-    """Word distributions (n_classes, n_features): Dirichlet, floored and
-    renormalised so that every word has some probability in every class."""
-    theta = rng.dirichlet(np.full(n_features, concentration), size=n_classes)
-    theta += 1e-3 / n_features
-    return theta / theta.sum(axis=1, keepdims=True)
-
-
-def sample_docs(rng, theta, labels, mean_length=10):
-    """Documents of the given classes (rows of theta); lengths Poisson.
-
-    Returns a CSR float64 count matrix of shape (len(labels), V).
-    """
-    labels = np.asarray(labels)
-    lengths = rng.poisson(mean_length, size=labels.shape[0])
-    X = np.zeros((labels.shape[0], theta.shape[1]))
-    for i, (n, k) in enumerate(zip(lengths, labels)):
-        X[i] = rng.multinomial(n, theta[k])
-    return sp.csr_matrix(X)
-
-
 def make_corpus(
     seed=0,
     n_classes=3,
