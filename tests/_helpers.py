@@ -103,6 +103,24 @@ def one_blas_thread():
         yield
 
 
+def weighted_counts(n_samples, n_features):
+    """Documents of 4 classes (2 mixture components each), 10 % labeled,
+    with sample weights in [0, 2) and every 17th row of weight 0 (left out,
+    as fit leaves it out). Returns ``(X, y, w)``."""
+    from probssl.datasets import make_multinomial_mixture
+
+    X, y = make_multinomial_mixture(
+        n_samples=n_samples, n_features=n_features, n_classes=4,
+        n_components_per_class=2, concentration=1.0, doc_length=20,
+        random_state=0)
+    rng = np.random.RandomState(1)
+    y = y.copy()
+    y[rng.rand(y.size) > 0.1] = -1
+    w = rng.uniform(0.0, 2.0, y.size)
+    w[::17] = 0.0
+    return X, y, w
+
+
 def few_labels_on_sparse_columns(n_samples, n_features, per_class=10):
     """Sparse documents of 3 classes on many columns with ``per_class``
     labeled rows a class (the rest -1): the hybrid safeguard's hard case.

@@ -12,25 +12,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from probssl import EMNaiveBayes
 from probssl.chunked import NpzChunks, fit_chunked, write_npz_chunks
-from probssl.datasets import make_multinomial_mixture
 
-from _helpers import assert_same_fit
+from _helpers import assert_same_fit, weighted_counts
 
 TOL = 1e-8
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    X, y = make_multinomial_mixture(
-        n_samples=2000, n_features=200, n_classes=4, n_components_per_class=2,
-        concentration=1.0, doc_length=20, random_state=0,
-    )
-    rng = np.random.RandomState(1)
-    y = y.copy()
-    y[rng.rand(y.size) > 0.1] = -1
-    w = rng.uniform(0.0, 2.0, y.size)
-    w[::17] = 0.0  # weightless rows, left out as in fit
-    return X, y, w
+    return weighted_counts(2000, 200)
 
 
 def split(X, y, w, rows):

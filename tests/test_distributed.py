@@ -13,10 +13,9 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 from probssl import EMNaiveBayes  # noqa: E402
-from probssl.datasets import make_multinomial_mixture  # noqa: E402
 from probssl.distributed import fit_dask  # noqa: E402
 
-from _helpers import assert_same_fit  # noqa: E402
+from _helpers import assert_same_fit, weighted_counts  # noqa: E402
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -27,15 +26,7 @@ KW = dict(n_components_per_class=2, unlabeled_weight=0.7, random_state=3,
 
 @pytest.fixture(scope="module")
 def corpus():
-    X, y = make_multinomial_mixture(
-        n_samples=3000, n_features=300, n_classes=4, n_components_per_class=2,
-        concentration=1.0, doc_length=20, random_state=0,
-    )
-    rng = np.random.RandomState(1)
-    y = y.copy()
-    y[rng.rand(y.size) > 0.1] = -1
-    w = rng.uniform(0.0, 2.0, y.size)
-    w[::17] = 0.0
+    X, y, w = weighted_counts(3000, 300)
     ref = EMNaiveBayes(**KW).fit(X, y, sample_weight=w)
     return X, y, w, ref
 
