@@ -33,8 +33,8 @@ class MixtureOfExperts(EMClassifier):
         Number of components J; ``None`` is one per class. With
         ``init="labeled"`` component ``l`` starts on class ``l mod C``
         (and, when J < C, class ``c`` on component ``c mod J``).
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
-default="auto"
+    event_model : {"auto", "multinomial", "bernoulli", "poisson", \
+"gaussian", "vmf"}, default="auto"
         The component density. ``"auto"`` takes multinomial for sparse or
         non-negative integer input and Gaussian for real-valued dense input.
     algorithm : {"em1", "em2"}, default="em1"

@@ -68,11 +68,12 @@ class EMNaiveBayes(EMClassifier):
         maximum-likelihood prior of scikit-learn's ``MultinomialNB``; ``1``
         is the Laplace-smoothed prior of the paper's eq. for theta_c.
 
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
-default="auto"
+    event_model : {"auto", "multinomial", "bernoulli", "poisson", \
+"gaussian", "vmf"}, default="auto"
         The component density: multinomial (counts), Bernoulli (word
-        presence, ``x > binarize``), Gaussian (dense embeddings) or von
-        Mises–Fisher (unit-norm rows; :mod:`probssl._vmf`).
+        presence, ``x > binarize``), Poisson (every count independent),
+        Gaussian (dense embeddings) or von Mises–Fisher (unit-norm rows;
+        :mod:`probssl._vmf`).
         ``"auto"`` takes multinomial for sparse or non-negative integer
         input and Gaussian for other dense input (over all chunks alike).
     covariance_type : {"full", "tied", "diag", "spherical", "tied_diag"}, \

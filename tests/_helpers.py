@@ -1,11 +1,13 @@
-"""Helpers shared by the tests: quiet fits and comparisons of fitted
-models (imported as ``from _helpers import ...``; pytest puts tests/ on
-the path)."""
+"""Helpers shared by the tests: quiet fits, synthetic documents and
+comparisons of fitted models (imported as ``from _helpers import ...``;
+pytest puts tests/ on the path)."""
 
 import warnings
+from operator import attrgetter
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
@@ -17,15 +19,51 @@ def fit_quiet(est, *args, **kw):
         return est.fit(*args, **kw)
 
 
-def assert_same_fit(a, b, names, atol=0.0, rtol=0.0):
+# -- synthetic documents ----------------------------------------------------------
+def make_theta(rng, n_classes, n_features, concentration=0.5):
+    """Word distributions (n_classes, n_features): Dirichlet, floored and
+    renormalised so that every word has some probability in every class."""
+    theta = rng.dirichlet(np.full(n_features, concentration), size=n_classes)
+    theta += 1e-3 / n_features
+    return theta / theta.sum(axis=1, keepdims=True)
+
+
+def sample_docs(rng, theta, labels, mean_length=10):
+    """Documents of the given classes (rows of theta); lengths Poisson
+    with mean ``mean_length``.
+
+    Returns a CSR float64 count matrix of shape (len(labels), V).
+    """
+    labels = np.asarray(labels)
+    lengths = rng.poisson(mean_length, size=labels.shape[0])
+    X = np.zeros((labels.shape[0], theta.shape[1]))
+    for i, (n, k) in enumerate(zip(lengths, labels)):
+        X[i] = rng.multinomial(n, theta[k])
+    return sp.csr_matrix(X)
+
+
+def assert_same_fit(a, b, names, atol=0.0, rtol=0.0, bounds_rtol=None,
+                    optional=()):
     """The attributes ``names`` of two fitted models agree: exactly, or for
-    floats within ``atol`` / ``rtol``."""
+    floats within ``atol`` / ``rtol`` of ``a``'s.
+
+    A name may be dotted (``"events_.log_theta"``). ``bounds_rtol``, if
+    given, compares the objective (``lower_bound_``, ``lower_bounds_``)
+    relatively instead: a sum over all rows, it has no natural absolute
+    scale. The ``optional`` names are compared where ``a`` has them (``b``
+    must then have them too), for models whose attributes depend on their
+    event model.
+    """
+    names = list(names) + [n for n in optional if hasattr(a, n)]
     for name in names:
-        va, vb = getattr(a, name), getattr(b, name)
-        if (atol == 0.0 and rtol == 0.0) or np.asarray(va).dtype.kind != "f":
-            assert_array_equal(va, vb, err_msg=name)
+        va, vb = attrgetter(name)(a), attrgetter(name)(b)
+        tol = dict(atol=atol, rtol=rtol)
+        if bounds_rtol is not None and name.startswith("lower_bound"):
+            tol = dict(atol=0.0, rtol=bounds_rtol)
+        if tol == dict(atol=0.0, rtol=0.0) or np.asarray(va).dtype.kind != "f":
+            assert_array_equal(vb, va, err_msg=name)
         else:
-            assert_allclose(vb, va, rtol=rtol, atol=atol, err_msg=name)
+            assert_allclose(vb, va, err_msg=name, **tol)
 
 
 MODEL_ATTRIBUTES = ("lower_bounds_", "class_table_", "weights_", "means_",
@@ -63,6 +101,24 @@ def one_blas_thread():
 
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+def weighted_counts(n_samples, n_features):
+    """Documents of 4 classes (2 mixture components each), 10 % labeled,
+    with sample weights in [0, 2) and every 17th row of weight 0 (left out,
+    as fit leaves it out). Returns ``(X, y, w)``."""
+    from probssl.datasets import make_multinomial_mixture
+
+    X, y = make_multinomial_mixture(
+        n_samples=n_samples, n_features=n_features, n_classes=4,
+        n_components_per_class=2, concentration=1.0, doc_length=20,
+        random_state=0)
+    rng = np.random.RandomState(1)
+    y = y.copy()
+    y[rng.rand(y.size) > 0.1] = -1
+    w = rng.uniform(0.0, 2.0, y.size)
+    w[::17] = 0.0
+    return X, y, w
 
 
 def few_labels_on_sparse_columns(n_samples, n_features, per_class=10):

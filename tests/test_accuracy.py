@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _helpers import fit_quiet
+
 pytestmark = [pytest.mark.accuracy, pytest.mark.timeout(600)]
 
 HERE = Path(__file__).resolve().parent
@@ -139,12 +141,6 @@ def supervised_nb(news, y_lab, alpha=0.01):
     return accuracy(nb, news["Xt"], news["yt"])
 
 
-def fit_quietly(est, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter
-        return est.fit(X, y)
-
-
 EM = dict(max_iter=30, tol=1e-4, random_state=0)
 
 
@@ -173,7 +169,7 @@ def test_em_naive_bayes_multinomial_beats_nb(news, per_class):
     from probssl import EMNaiveBayes
 
     y_lab = draw_labels(news["y"], per_class, seed=0)
-    em = fit_quietly(EMNaiveBayes(alpha=0.01, event_model="multinomial",
+    em = fit_quiet(EMNaiveBayes(alpha=0.01, event_model="multinomial",
                                   **EM), news["X"], y_lab)
     acc = accuracy(em, news["Xt"], news["yt"])
     check_recorded(f"em_multinomial[{per_class}]", acc)
@@ -185,7 +181,7 @@ def test_em_naive_bayes_default(news):
     from probssl import EMNaiveBayes
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    em = fit_quietly(EMNaiveBayes(), news["X"], y_lab)
+    em = fit_quiet(EMNaiveBayes(), news["X"], y_lab)
     check_recorded("em_default[15]", accuracy(em, news["Xt"], news["yt"]))
 
 
@@ -193,7 +189,7 @@ def test_em_naive_bayes_bernoulli(news):
     from probssl import EMNaiveBayes
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    em = fit_quietly(EMNaiveBayes(alpha=0.01, event_model="bernoulli", **EM),
+    em = fit_quiet(EMNaiveBayes(alpha=0.01, event_model="bernoulli", **EM),
                      news["X"], y_lab)
     check_recorded("em_bernoulli[15]", accuracy(em, news["Xt"], news["yt"]))
 
@@ -204,7 +200,7 @@ def test_em_naive_bayes_gaussian(news, covariance_type):
     from probssl import EMNaiveBayes
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    em = fit_quietly(EMNaiveBayes(event_model="gaussian", reg_covar=1e-6,
+    em = fit_quiet(EMNaiveBayes(event_model="gaussian", reg_covar=1e-6,
                                   covariance_type=covariance_type, **EM),
                      news["D"], y_lab)
     check_recorded(f"em_gaussian_{covariance_type}[15]",
@@ -216,7 +212,7 @@ def test_em_naive_bayes_vmf(news, covariance_type):
     from probssl import EMNaiveBayes
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    em = fit_quietly(EMNaiveBayes(event_model="vmf",
+    em = fit_quiet(EMNaiveBayes(event_model="vmf",
                                   covariance_type=covariance_type, **EM),
                      news["U"], y_lab)
     check_recorded(f"em_vmf_{covariance_type}[15]",
@@ -228,7 +224,7 @@ def test_mixture_of_experts(news, algorithm):
     from probssl import MixtureOfExperts
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    moe = fit_quietly(MixtureOfExperts(
+    moe = fit_quiet(MixtureOfExperts(
         n_components=40, algorithm=algorithm, alpha=0.01, init="labeled",
         event_model="multinomial", **EM), news["X"], y_lab)
     acc = accuracy(moe, news["Xt"], news["yt"])
@@ -248,7 +244,7 @@ def test_hybrid_beats_nb(news):
 
     y_lab = draw_labels(news["y"], 15, seed=0)
     rows = labeled_and_some_unlabeled(y_lab, 4000)
-    hybrid = fit_quietly(HybridClassifier(
+    hybrid = fit_quiet(HybridClassifier(
         alpha=0.01, event_model="multinomial", C=1.0, max_iter=30, tol=1e-4,
         random_state=0), news["X"][rows], y_lab[rows])
     acc = accuracy(hybrid, news["Xt"], news["yt"])
@@ -263,7 +259,7 @@ def test_co_em_random_views(news):
     from probssl import CoEM
 
     y_lab = draw_labels(news["y"], 15, seed=0)
-    co = fit_quietly(CoEM(MultinomialNB(alpha=0.01), views="random",
+    co = fit_quiet(CoEM(MultinomialNB(alpha=0.01), views="random",
                           max_iter=10, tol=1e-4, random_state=0),
                      news["X"], y_lab)
     acc = accuracy(co, news["Xt"], news["yt"])
@@ -283,7 +279,7 @@ def test_active_learner_qbc(news):
     learner = ActiveLearner(
         EMNaiveBayes(alpha=0.01, event_model="multinomial", **EM),
         strategy="qbc", batch_size=20, committee_size=3, random_state=0)
-    fit_quietly(learner, X, y_lab)
+    fit_quiet(learner, X, y_lab)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         history = learner.simulate(SimulatedOracle(y), 3, news["Xt"],
@@ -354,7 +350,7 @@ def course_accuracy(make, course, n_draws=5):
     (pages, links), y = course
     scores = []
     for train, test, y_lab in course_draws(y, n_draws):
-        est = fit_quietly(make(), MultiView(pages[train], links[train]),
+        est = fit_quiet(make(), MultiView(pages[train], links[train]),
                           y_lab)
         scores.append(accuracy(est, MultiView(pages[test], links[test]),
                                y[test]))
@@ -463,7 +459,7 @@ def test_em_naive_bayes_webkb(webkb):
         rows = labeled_and_some_unlabeled(y_lab, 2500, seed)
         lab = y_lab >= 0
         nb = MultinomialNB(alpha=1.0).fit(X[lab], y_lab[lab])
-        em = fit_quietly(EMNaiveBayes(alpha=1.0, event_model="multinomial",
+        em = fit_quiet(EMNaiveBayes(alpha=1.0, event_model="multinomial",
                                       **EM), X[rows], y_lab[rows])
         nb_scores.append(accuracy(nb, Xt, y[test]))
         em_scores.append(accuracy(em, Xt, y[test]))

@@ -12,23 +12,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from probssl import EMNaiveBayes
 from probssl.chunked import NpzChunks, fit_chunked, write_npz_chunks
-from probssl.datasets import make_multinomial_mixture
+
+from _helpers import assert_same_fit, weighted_counts
 
 TOL = 1e-8
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    X, y = make_multinomial_mixture(
-        n_samples=2000, n_features=200, n_classes=4, n_components_per_class=2,
-        concentration=1.0, doc_length=20, random_state=0,
-    )
-    rng = np.random.RandomState(1)
-    y = y.copy()
-    y[rng.rand(y.size) > 0.1] = -1
-    w = rng.uniform(0.0, 2.0, y.size)
-    w[::17] = 0.0  # weightless rows, left out as in fit
-    return X, y, w
+    return weighted_counts(2000, 200)
 
 
 def split(X, y, w, rows):
@@ -38,20 +30,12 @@ def split(X, y, w, rows):
     ]
 
 
-def assert_same_fit(a, b):
-    assert a.n_iter_ == b.n_iter_
-    assert a.converged_ == b.converged_
-    assert_array_equal(a.classes_, b.classes_)
-    assert_allclose(b.feature_log_prob_, a.feature_log_prob_, rtol=0, atol=TOL)
-    assert_allclose(b.component_feature_log_prob_,
-                    a.component_feature_log_prob_, rtol=0, atol=TOL)
-    assert_allclose(b.class_log_prior_, a.class_log_prior_, rtol=0, atol=TOL)
-    assert_allclose(b.component_log_prior_, a.component_log_prior_,
-                    rtol=0, atol=TOL)
-    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
-    assert b.n_features_in_ == a.n_features_in_
-    assert b.events_.log_theta.shape == a.events_.log_theta.shape
-    assert_allclose(b.events_.log_theta, a.events_.log_theta, atol=TOL)
+# lower_bounds_ compared relatively (bounds_rtol=TOL)
+FITTED = [
+    "n_iter_", "converged_", "classes_", "feature_log_prob_",
+    "component_feature_log_prob_", "class_log_prior_", "component_log_prior_",
+    "lower_bounds_", "n_features_in_", "events_.log_theta",
+]
 
 
 PARAMS = [
@@ -70,7 +54,7 @@ def test_chunked_equals_in_memory(corpus, params, weighted):
     a = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
     assert a.n_iter_ > 3
     b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, 300))
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, atol=TOL, bounds_rtol=TOL)
     assert not hasattr(b, "transduction_")
     assert_array_equal(b.predict(X), a.predict(X))
 
@@ -85,7 +69,7 @@ def test_chunk_size_does_not_change_result(corpus, rows):
     kw = dict(n_components_per_class=2, random_state=0, unlabeled_weight=0.5)
     ref = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
     b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, rows))
-    assert_same_fit(ref, b)
+    assert_same_fit(ref, b, FITTED, atol=TOL, bounds_rtol=TOL)
 
 
 def test_npz_round_trip_and_fit(corpus, tmp_path):
@@ -102,7 +86,7 @@ def test_npz_round_trip_and_fit(corpus, tmp_path):
     assert len(list(chunks)) == 5  # re-iterable
     a = EMNaiveBayes(unlabeled_weight=0.5).fit(X, y, sample_weight=w)
     b = EMNaiveBayes(unlabeled_weight=0.5).fit_chunks(chunks)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, atol=TOL, bounds_rtol=TOL)
 
 
 @pytest.mark.parametrize("dense", [False, True])
@@ -160,7 +144,7 @@ def test_callable_dense_chunks_and_classes(corpus):
             yield Xd[i:i + 512], y[i:i + 512]
 
     b = fit_chunked(EMNaiveBayes(), chunks, classes=a.classes_)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, atol=TOL, bounds_rtol=TOL)
 
 
 def test_string_labels(corpus):
@@ -169,7 +153,7 @@ def test_string_labels(corpus):
     ys = np.where(y >= 0, names[np.maximum(y, 0)], -1).astype(object)
     a = EMNaiveBayes().fit(X, ys)
     b = EMNaiveBayes().fit_chunks(split(X, ys, None, 500))
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, atol=TOL, bounds_rtol=TOL)
     assert_array_equal(b.predict(X[:50]), a.predict(X[:50]))
 
 
@@ -215,17 +199,11 @@ MOE_PARAMS = [
 ]
 
 
-def assert_same_moe_fit(a, b):
-    assert a.n_iter_ == b.n_iter_
-    assert a.converged_ == b.converged_
-    assert a.n_components_ == b.n_components_
-    assert_array_equal(a.classes_, b.classes_)
-    assert_allclose(b.component_feature_log_prob_,
-                    a.component_feature_log_prob_, rtol=0, atol=TOL)
-    assert_allclose(b.class_table_, a.class_table_, rtol=0, atol=TOL)
-    assert_allclose(b.weights_, a.weights_, rtol=0, atol=TOL)
-    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
-    assert b.n_features_in_ == a.n_features_in_
+MOE_FITTED = [
+    "n_iter_", "converged_", "n_components_", "classes_",
+    "component_feature_log_prob_", "class_table_", "weights_",
+    "lower_bounds_", "n_features_in_",
+]
 
 
 @pytest.mark.parametrize("params", MOE_PARAMS)
@@ -239,7 +217,7 @@ def test_mixture_of_experts_chunked_equals_in_memory(corpus, params, rows):
         ref = MixtureOfExperts(**params).fit(X, y, sample_weight=w)
         b = MixtureOfExperts(**params).fit_chunks(split(X, y, w, rows))
     assert ref.n_iter_ > 3
-    assert_same_moe_fit(ref, b)
+    assert_same_fit(ref, b, MOE_FITTED, atol=TOL, bounds_rtol=TOL)
     assert_allclose(b.predict_proba(X), ref.predict_proba(X), rtol=0,
                     atol=TOL)
 
@@ -280,16 +258,6 @@ GAUSSIAN_PARAMS = [
 ]
 
 
-def assert_same_gaussian_fit(a, b):
-    assert a.n_iter_ == b.n_iter_
-    assert b.event_model_ == a.event_model_ == "gaussian"
-    assert_allclose(b.means_, a.means_, rtol=0, atol=TOL)
-    assert_allclose(b.variances_, a.variances_, rtol=0, atol=TOL)
-    assert_allclose(b.component_log_prior_, a.component_log_prior_, atol=TOL)
-    assert_allclose(b.lower_bounds_, a.lower_bounds_, rtol=TOL)
-    assert hasattr(b, "theta_") == hasattr(a, "theta_")
-
-
 @pytest.mark.parametrize("params", GAUSSIAN_PARAMS)
 @pytest.mark.parametrize("rows", [400, 3000])
 def test_gaussian_chunked_equals_in_memory(blobs, params, rows):
@@ -300,7 +268,11 @@ def test_gaussian_chunked_equals_in_memory(blobs, params, rows):
         ref = EMNaiveBayes(**kw).fit(X, y, sample_weight=w)
         b = EMNaiveBayes(**kw).fit_chunks(split(X, y, w, rows))
     assert ref.n_iter_ > 3
-    assert_same_gaussian_fit(ref, b)
+    assert b.event_model_ == ref.event_model_ == "gaussian"
+    assert hasattr(b, "theta_") == hasattr(ref, "theta_")
+    assert_same_fit(ref, b, ["n_iter_", "means_", "variances_",
+                             "component_log_prior_", "lower_bounds_"],
+                    atol=TOL, bounds_rtol=TOL)
     assert_allclose(b.predict_proba(X), ref.predict_proba(X), atol=TOL)
 
 
@@ -482,7 +454,8 @@ def test_appending_checks_the_folder(corpus, tmp_path):
         write_npz_chunks(tmp_path / "new", X, y, 100, start=3)
     assert write_npz_chunks(tmp_path, X[200:], y[200:], 100, start=2) == 4
     a = EMNaiveBayes().fit(X, y)
-    assert_same_fit(a, EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)))
+    assert_same_fit(a, EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)), FITTED,
+                    atol=TOL, bounds_rtol=TOL)
 
 
 def test_text_labels_blame_their_chunk(corpus, tmp_path):
@@ -504,7 +477,8 @@ def test_text_labels_blame_their_chunk(corpus, tmp_path):
     # text labels (unlabeled -1) round-trip and fit as in memory
     write_npz_chunks(tmp_path, X, text, 150)
     assert_same_fit(EMNaiveBayes().fit(X, text),
-                    EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)))
+                    EMNaiveBayes().fit_chunks(NpzChunks(tmp_path)), FITTED,
+                    atol=TOL, bounds_rtol=TOL)
 
 
 def test_manifest_damaged_or_missing(corpus, tmp_path):

@@ -16,7 +16,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import norm
 from sklearn.naive_bayes import BernoulliNB, GaussianNB
-from sklearn.utils._param_validation import InvalidParameterError
 
 from _helpers import assert_same_fit, fit_quiet
 from probssl import EMNaiveBayes
@@ -143,20 +142,6 @@ def test_auto_resolution():
         rtol=0,
         atol=0,
     )
-
-
-def test_gaussian_rejects_sparse():
-    X, y, _, _, _ = gaussian_mixture(seed=1, n_labeled_per_class=6)
-    with pytest.raises(TypeError, match="dense"):
-        EMNaiveBayes(event_model="gaussian").fit(sp.csr_matrix(X), y)
-    clf = EMNaiveBayes().fit(X, y)  # auto -> gaussian
-    assert clf.event_model_ == "gaussian"
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(TypeError, match="dense"):
-            getattr(clf, method)(sp.csr_matrix(X))
-    with pytest.raises(TypeError, match="dense"):
-        clf.score(sp.csr_matrix(X), y)
 
 
 # -- 2. equality with GaussianNB when every row is labeled ---------------------
@@ -677,7 +662,7 @@ def test_bernoulli_determinism_and_pickle():
     )
 
 
-# -- 10. bad input -----------------------------------------------------------------
+# -- 10. bad input (the errors every estimator shares: tests/test_common.py) ------
 @pytest.fixture(scope="module")
 def small_gaussian():
     X, y, _, _, _ = gaussian_mixture(
@@ -685,51 +670,6 @@ def small_gaussian():
         n_unlabeled=6,
     )
     return X, y
-
-
-@pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (np.inf, "infinity")])
-def test_gaussian_non_finite_raise(small_gaussian, value, match):
-    X, y = small_gaussian
-    Xb = X.copy()
-    Xb[2, 1] = value
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes(event_model="gaussian").fit(Xb, y)
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes().fit(Xb, y)
-    clf = EMNaiveBayes(event_model="gaussian").fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba"]:
-        with pytest.raises(ValueError, match=match):
-            getattr(clf, method)(Xb)
-
-
-def test_gaussian_wrong_number_of_features_raise(small_gaussian):
-    X, y = small_gaussian
-    clf = EMNaiveBayes(event_model="gaussian").fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(X[:, :-1])
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(np.hstack([X, X]))
-    with pytest.raises(ValueError, match="features"):
-        clf.score(X[:, :-1], y)
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"reg_covar": -1},
-        {"reg_covar": "a"},
-        {"covariance_type": "banana"},  # "full" is valid now
-        {"event_model": "gamma"},
-        {"event_model": None},
-        {"binarize": "yes"},
-    ],
-)
-def test_bad_event_model_hyperparameters_raise(small_gaussian, params):
-    X, y = small_gaussian
-    with pytest.raises(InvalidParameterError, match="parameter of EMNaiveBayes"):
-        EMNaiveBayes(**params).fit(X, y)
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0, 0.1, 0.3, 1.1, 3.7, 1 / 3])

@@ -7,10 +7,8 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from probssl._events import make_event_model
 from probssl.datasets import make_multinomial_mixture
@@ -216,32 +214,6 @@ def test_pickle_and_determinism():
     assert_array_equal(a.predict_proba(X), c.predict_proba(X))
 
 
-def test_bad_input():
-    X, y, y_semi = corpus(n=60)
-    with pytest.raises(NotFittedError):
-        HybridClassifier().predict(X)
-    with pytest.raises(ValueError, match="no labeled rows"):
-        HybridClassifier().fit(X, np.full(60, -1))
-    with pytest.raises(ValueError):
-        HybridClassifier(event_model="multinomial").fit(-X.toarray(), y)
-    Xn = X.toarray()
-    Xn[0, 0] = np.nan
-    with pytest.raises(ValueError):
-        HybridClassifier().fit(Xn, y)
-    with pytest.raises(InvalidParameterError):
-        HybridClassifier(C=0.0).fit(X, y)
-    with pytest.raises(ValueError, match="sample_weight 0"):
-        HybridClassifier().fit(X, y_semi,
-                               sample_weight=(y_semi == -1).astype(float))
-    clf = HybridClassifier().fit(X, y_semi)
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, np.full(60, 7))
-    with pytest.raises(ValueError):
-        clf.predict(X[:, :10])
-    with pytest.raises(TypeError):
-        HybridClassifier(event_model="gaussian").fit(X, y)
-
-
 def test_not_converged_warns():
     X, y, y_semi = corpus()
     with pytest.warns(ConvergenceWarning):
@@ -258,46 +230,6 @@ def test_other_event_models_fit(name):
         X, y, y_semi = corpus()
     clf = HybridClassifier(event_model=name).fit(X, y_semi)
     assert clf.score(X, y) > 0.8
-
-
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen."
-    ),
-}
-
-
-LOO_WEIGHT_CHECKS = {
-    name: (
-        "Leave-one-out removes a row's statistics times its weight: a row of "
-        "weight 2 is left out whole, while of two duplicated rows only one "
-        "copy is left out. Passes with leave_one_out=False."
-    )
-    for name in ("check_sample_weight_equivalence_on_dense_data",
-                 "check_sample_weight_equivalence_on_sparse_data")
-}
-
-
-def _expected_failed_checks(est):
-    if est.leave_one_out:
-        return {**EXPECTED_FAILED_CHECKS, **LOO_WEIGHT_CHECKS}
-    return EXPECTED_FAILED_CHECKS
-
-
-@parametrize_with_checks(
-    [
-        HybridClassifier(),
-        HybridClassifier(event_model="multinomial"),
-        HybridClassifier(leave_one_out=False),
-        HybridClassifier(event_model="multinomial", leave_one_out=False),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)
 
 
 def test_verbose_reports_every_iteration_as_the_em_loops_do(capsys):

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import norm
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from _helpers import assert_same_fit, fit_quiet, make_theta, sample_docs
 
 from probssl import EMNaiveBayes
 from probssl.mixture_of_experts import MixtureOfExperts
@@ -72,20 +72,6 @@ def overlapping_gaussians(seed=1, n_classes=3, n_features=4,
     return X, y, y_true
 
 
-def make_theta(rng, n_clusters, n_features, concentration=0.5):
-    theta = rng.dirichlet(np.full(n_features, concentration), size=n_clusters)
-    theta += 1e-3 / n_features
-    return theta / theta.sum(axis=1, keepdims=True)
-
-
-def sample_docs(rng, theta, clusters, mean_length=15):
-    lengths = rng.poisson(mean_length, size=clusters.size)
-    X = np.zeros((clusters.size, theta.shape[1]))
-    for i, (n, k) in enumerate(zip(lengths, clusters)):
-        X[i] = rng.multinomial(n, theta[k])
-    return sp.csr_matrix(X)
-
-
 def make_corpus(seed=0, n_classes=3, n_features=40, n_labeled_per_class=4,
                 n_unlabeled=200, mean_length=12, concentration=0.7):
     """Multinomial documents, one word distribution per class; labeled rows
@@ -99,28 +85,14 @@ def make_corpus(seed=0, n_classes=3, n_features=40, n_labeled_per_class=4,
     return X, y, y_true, theta
 
 
-def fit_quiet(clf, X, y, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y, **kw)
-
-
 FITTED = [
     "classes_", "n_components_", "weights_", "class_table_", "n_iter_",
     "converged_", "lower_bound_", "lower_bounds_", "transduction_",
 ]
 
 
-def assert_same_fit(a, b, atol=0.0, extra=()):
-    names = list(FITTED) + list(extra)
-    names += [n for n in ("means_", "variances_",
-                          "component_feature_log_prob_") if hasattr(a, n)]
-    for name in names:
-        va, vb = getattr(a, name), getattr(b, name)
-        if atol == 0.0 or np.asarray(va).dtype.kind != "f":
-            assert_array_equal(va, vb, err_msg=name)
-        else:
-            assert_allclose(va, vb, rtol=0, atol=atol, err_msg=name)
+# compared where the first model has them (its event model's parameters)
+EVENT_PARAMS = ("means_", "variances_", "component_feature_log_prob_")
 
 
 def component_log_density(clf, X):
@@ -365,7 +337,7 @@ def test_equals_multinomialnb_without_unlabeled(alpha, dense, weighted):
     keep = np.r_[0:12, 12:20, 24:36]
     X, y = X[keep], y[keep]
     rng = np.random.default_rng(9)
-    X_test = sample_docs(rng, theta, rng.integers(3, size=50))
+    X_test = sample_docs(rng, theta, rng.integers(3, size=50), 15)
     if dense:
         X, X_test = X.toarray(), X_test.toarray()
     sw = rng.uniform(0.1, 3.0, size=X.shape[0]) if weighted else None
@@ -422,7 +394,7 @@ def test_em1_em2_equal_without_unlabeled_rows():
     em2 = fit_quiet(MixtureOfExperts(algorithm="em2", **params), X, y)
     assert np.any((em1.class_table_ > 0.05) & (em1.class_table_ < 0.95))
     assert em1.n_iter_ > 3
-    assert_same_fit(em1, em2)
+    assert_same_fit(em1, em2, FITTED, optional=EVENT_PARAMS)
 
 
 def test_em1_em2_equal_when_components_start_with_one_class():
@@ -432,7 +404,7 @@ def test_em1_em2_equal_when_components_start_with_one_class():
     em1 = MixtureOfExperts(n_components=4, random_state=0).fit(X, y)
     em2 = MixtureOfExperts(n_components=4, algorithm="em2",
                            random_state=0).fit(X, y)
-    assert_same_fit(em1, em2)
+    assert_same_fit(em1, em2, FITTED, optional=EVENT_PARAMS)
 
 
 # -- 5. components and classes ------------------------------------------------
@@ -508,7 +480,7 @@ def test_multinomial_sparse_dense_and_kmeans_init():
     a = MixtureOfExperts(n_components=5, random_state=0, tol=1e-9).fit(X, y)
     b = MixtureOfExperts(n_components=5, random_state=0, tol=1e-9).fit(
         X.toarray(), y)
-    assert_same_fit(a, b, atol=1e-8)
+    assert_same_fit(a, b, FITTED, optional=EVENT_PARAMS, atol=1e-8)
     assert a.component_feature_log_prob_.shape == (5, X.shape[1])
     assert_allclose(logsumexp(a.component_feature_log_prob_, axis=1), 0.0,
                     atol=1e-10)
@@ -539,11 +511,11 @@ def test_determinism_and_pickle(init):
     params = dict(n_components=5, init=init, random_state=42, n_init=2)
     a = fit_quiet(MixtureOfExperts(**params), X, y)
     b = fit_quiet(MixtureOfExperts(**params), X, y)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, optional=EVENT_PARAMS)
     assert fit_quiet(a, X, y) is a  # refitting gives the same again
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED, optional=EVENT_PARAMS)
     c = pickle.loads(pickle.dumps(a))
-    assert_same_fit(a, c)
+    assert_same_fit(a, c, FITTED, optional=EVENT_PARAMS)
     assert_array_equal(c.predict_proba(X), a.predict_proba(X))
     assert_array_equal(c.predict_components(X), a.predict_components(X))
     d = fit_quiet(MixtureOfExperts(**{**params, "random_state": 7}), X, y)
@@ -551,7 +523,7 @@ def test_determinism_and_pickle(init):
     e = fit_quiet(
         MixtureOfExperts(**{**params, "random_state":
                             np.random.RandomState(42)}), X, y)
-    assert_same_fit(a, e)
+    assert_same_fit(a, e, FITTED, optional=EVENT_PARAMS)
 
 
 def test_n_init_keeps_the_best_run(monkeypatch):
@@ -662,90 +634,12 @@ def test_score_ignores_unlabeled_rows():
     assert clf.score(X, y_eval, sample_weight=sw) == pytest.approx(expected_w)
 
 
-# -- 10. bad input ------------------------------------------------------------
+# -- 10. bad input (the errors every estimator shares: tests/test_common.py) --
 @pytest.fixture(scope="module")
 def small():
     X, y, _ = overlapping_gaussians(seed=26, n_classes=2, n_features=4,
                                     n_labeled_per_class=5, n_unlabeled=6)
     return X, y
-
-
-@pytest.fixture(scope="module")
-def small_counts():
-    X, y, _, _ = make_corpus(seed=27, n_classes=2, n_features=6,
-                             n_labeled_per_class=5, n_unlabeled=5)
-    return X.toarray(), y
-
-
-@pytest.mark.parametrize("value, match", [(np.nan, "NaN"),
-                                          (np.inf, "infinity")])
-def test_non_finite_raise(small, value, match):
-    X, y = small
-    Xb = X.copy()
-    Xb[2, 1] = value
-    with pytest.raises(ValueError, match=match):
-        MixtureOfExperts().fit(Xb, y)
-    clf = MixtureOfExperts().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_components", "predict_component_proba"]:
-        with pytest.raises(ValueError, match=match):
-            getattr(clf, method)(Xb)
-    with pytest.raises(ValueError, match=match):
-        clf.score(Xb, y)
-
-
-def test_negative_counts_raise(small_counts):
-    X, y = small_counts
-    Xn = X.copy()
-    Xn[1, 2] = -1.0
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts(event_model="multinomial").fit(Xn, y)
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts().fit(sp.csr_matrix(Xn), y)
-    clf = MixtureOfExperts().fit(X, y)
-    assert clf.event_model_ == "multinomial"
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict(Xn)
-
-
-def test_gaussian_rejects_sparse(small):
-    X, y = small
-    with pytest.raises(TypeError, match="dense"):
-        MixtureOfExperts(event_model="gaussian").fit(sp.csr_matrix(X), y)
-
-
-def test_no_labeled_rows_raise(small):
-    X, _ = small
-    with pytest.raises(ValueError, match="no labeled"):
-        MixtureOfExperts().fit(X, np.full(X.shape[0], -1))
-
-
-def test_wrong_number_of_features_raise(small):
-    X, y = small
-    clf = MixtureOfExperts().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba", "predict_components",
-                   "predict_component_proba"]:
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(X[:, :-1])
-    with pytest.raises(ValueError, match="features"):
-        clf.score(np.hstack([X, X]), y)
-
-
-def test_bad_y_and_sample_weight_raise(small):
-    X, y = small
-    y_nan = y.astype(float)
-    y_nan[3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        MixtureOfExperts().fit(X, y_nan)
-    with pytest.raises(ValueError, match="inconsistent"):
-        MixtureOfExperts().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="Unknown label type"):
-        MixtureOfExperts().fit(X, np.linspace(0.1, 0.9, X.shape[0]))
-    with pytest.raises(ValueError, match="Negative"):
-        MixtureOfExperts().fit(X, y, sample_weight=np.full(X.shape[0], -1.0))
-    with pytest.raises(ValueError, match="labeled row has sample_weight 0"):
-        MixtureOfExperts().fit(X, y, sample_weight=np.where(y >= 0, 0.0, 1.0))
 
 
 def test_kmeans_needs_enough_rows(small):
@@ -758,97 +652,6 @@ def test_kmeans_needs_enough_rows(small):
         clf = fit_quiet(MixtureOfExperts(n_components=X.shape[0] + 1,
                                          random_state=0), X[:4], y[:4])
     assert np.all(np.isfinite(clf.predict_proba(X)))
-
-
-def test_score_with_unseen_label_raise(small):
-    X, y = small
-    clf = MixtureOfExperts().fit(X, y)
-    y_bad = y.copy()
-    y_bad[0] = 7
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, y_bad)
-    with pytest.raises(ValueError, match="at least one labeled"):
-        clf.score(X, np.full(X.shape[0], -1))
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"n_components": 0},
-        {"n_components": 1.5},
-        {"event_model": "gamma"},
-        {"algorithm": "em3"},
-        {"alpha": 0},
-        {"reg_covar": -1},
-        {"max_iter": 0},
-        {"tol": -1},
-        {"n_init": 0},
-        {"init": "kmeans++"},
-        {"random_state": "seed"},
-        {"covariance_type": "banana"},  # "full" is valid now
-        {"binarize": "yes"},
-    ],
-)
-def test_bad_hyperparameters_raise(small, params):
-    X, y = small
-    with pytest.raises(InvalidParameterError,
-                       match="parameter of MixtureOfExperts"):
-        MixtureOfExperts(**params).fit(X, y)
-
-
-def test_not_fitted_raise(small):
-    X, y = small
-    clf = MixtureOfExperts()
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba", "predict_components",
-                   "predict_component_proba"]:
-        with pytest.raises(NotFittedError):
-            getattr(clf, method)(X)
-    with pytest.raises(NotFittedError):
-        clf.score(X, y)
-
-
-# -- 11. scikit-learn's estimator checks --------------------------------------
-CLASSES_CHECK = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen. "
-        "scikit-learn skips this case by name for its own semi-supervised "
-        "estimators."
-    ),
-}
-RANDOM_START_CHECKS = {
-    name: (
-        "The random start (k-means seeds) depends on the rows themselves, "
-        "so repeating a row is not the same start as weighting it."
-    )
-    for name in ("check_sample_weight_equivalence_on_dense_data",
-                 "check_sample_weight_equivalence_on_sparse_data")
-}
-
-
-def _expected_failed_checks(est):
-    if est.init == "labeled":
-        return CLASSES_CHECK
-    return {**CLASSES_CHECK, **RANDOM_START_CHECKS}
-
-
-@parametrize_with_checks(
-    [
-        MixtureOfExperts(),
-        MixtureOfExperts(event_model="multinomial", algorithm="em2"),
-        MixtureOfExperts(n_components=4, init="kmeans", max_iter=20,
-                         random_state=0),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # A class whose rows all weigh 0 leaves its component empty.
-        warnings.filterwarnings("ignore", message=".*were dropped",
-                                category=UserWarning)
-        check(estimator)
 
 
 def test_kmeans_seeds_documents_from_a_sparse_sample(monkeypatch):

@@ -1,4 +1,5 @@
-"""Tests of probssl.EMNaiveBayes (semi-supervised multinomial naive Bayes).
+"""Tests of probssl.EMNaiveBayes (semi-supervised naive Bayes by EM),
+mostly with its multinomial event model.
 
 All data are small synthetic corpora drawn here from known mixtures of
 multinomials, so that the tests are fast and their expectations are known.
@@ -13,10 +14,10 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.naive_bayes import MultinomialNB
-from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from _helpers import assert_same_fit, fit_quiet, make_theta, sample_docs
 
 from probssl import EMNaiveBayes
 
@@ -24,27 +25,6 @@ ATOL = 1e-10
 
 
 # -- synthetic corpora --------------------------------------------------------
-def make_theta(rng, n_classes, n_features, concentration=0.5):
-    """Word distributions (n_classes, n_features): Dirichlet, floored and
-    renormalised so that every word has some probability in every class."""
-    theta = rng.dirichlet(np.full(n_features, concentration), size=n_classes)
-    theta += 1e-3 / n_features
-    return theta / theta.sum(axis=1, keepdims=True)
-
-
-def sample_docs(rng, theta, labels, mean_length=10):
-    """Documents of the given classes (rows of theta); lengths Poisson.
-
-    Returns a CSR float64 count matrix of shape (len(labels), V).
-    """
-    labels = np.asarray(labels)
-    lengths = rng.poisson(mean_length, size=labels.shape[0])
-    X = np.zeros((labels.shape[0], theta.shape[1]))
-    for i, (n, k) in enumerate(zip(lengths, labels)):
-        X[i] = rng.multinomial(n, theta[k])
-    return sp.csr_matrix(X)
-
-
 def make_corpus(
     seed=0,
     n_classes=3,
@@ -81,25 +61,11 @@ def map_feature_log_prob(X, R, alpha):
     )
 
 
-def assert_same_fit(a, b, atol=0.0):
-    """Every fitted attribute equal (exactly when atol=0)."""
-    for name in [
-        "classes_",
-        "class_log_prior_",
-        "feature_log_prob_",
-        "component_log_prior_",
-        "component_feature_log_prob_",
-        "transduction_",
-        "n_iter_",
-        "converged_",
-        "lower_bound_",
-        "lower_bounds_",
-    ]:
-        va, vb = getattr(a, name), getattr(b, name)
-        if atol == 0.0 or np.asarray(va).dtype.kind not in "f":
-            assert_array_equal(va, vb, err_msg=name)
-        else:
-            assert_allclose(va, vb, rtol=0, atol=atol, err_msg=name)
+FITTED = [
+    "classes_", "class_log_prior_", "feature_log_prob_",
+    "component_log_prior_", "component_feature_log_prob_", "transduction_",
+    "n_iter_", "converged_", "lower_bound_", "lower_bounds_",
+]
 
 
 # -- 1. equality with MultinomialNB when every row is labeled -----------------
@@ -232,7 +198,7 @@ def test_non_canonical_sparse_input():
     assert not Xn.has_canonical_format
     ref = EMNaiveBayes().fit(X, y)
     ours = EMNaiveBayes().fit(Xn, y)
-    assert_same_fit(ref, ours, atol=1e-12)
+    assert_same_fit(ref, ours, FITTED, atol=1e-12)
     assert_allclose(ref.predict_proba(Xn), ref.predict_proba(X), atol=1e-12)
     assert_allclose(
         ref.predict_proba(sp.csr_array(X)), ref.predict_proba(X), atol=1e-12
@@ -568,14 +534,14 @@ def test_determinism_and_pickle():
     params = dict(n_components_per_class=3, random_state=42)
     a = EMNaiveBayes(**params).fit(X, y)
     b = EMNaiveBayes(**params).fit(X, y)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
     # Refitting the same object gives the same result too.
     a_again = a.fit(X, y)
     assert a_again is a
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
 
     c = pickle.loads(pickle.dumps(a))
-    assert_same_fit(a, c)
+    assert_same_fit(a, c, FITTED)
     assert_array_equal(c.predict_proba(X), a.predict_proba(X))
     assert_array_equal(c.predict(X), a.predict(X))
 
@@ -594,7 +560,7 @@ def test_random_state_instance_is_used():
         n_components_per_class=2, random_state=np.random.RandomState(3)
     ).fit(X, y)
     b = EMNaiveBayes(n_components_per_class=2, random_state=3).fit(X, y)
-    assert_same_fit(a, b)
+    assert_same_fit(a, b, FITTED)
 
 
 def test_result_does_not_depend_on_thread_count():
@@ -611,7 +577,7 @@ def test_result_does_not_depend_on_thread_count():
         pb = b.predict_proba(X)
     finally:
         numba.set_num_threads(before)
-    assert_same_fit(a, b, atol=1e-12)
+    assert_same_fit(a, b, FITTED, atol=1e-12)
     assert_allclose(pa, pb, rtol=0, atol=1e-12)
 
 
@@ -624,7 +590,7 @@ def test_unlabeled_weight_equals_sample_weight_on_unlabeled_rows():
     a = EMNaiveBayes(unlabeled_weight=lam, tol=1e-10).fit(X, y)
     sw = np.where(y >= 0, 1.0, lam)
     b = EMNaiveBayes(unlabeled_weight=1.0, tol=1e-10).fit(X, y, sample_weight=sw)
-    assert_same_fit(a, b, atol=1e-9)
+    assert_same_fit(a, b, FITTED, atol=1e-9)
 
 
 def test_integer_sample_weight_equals_repeated_rows():
@@ -650,10 +616,10 @@ def test_sparse_dense_and_row_order_agree():
     )
     a = EMNaiveBayes(tol=1e-10).fit(X, y)
     b = EMNaiveBayes(tol=1e-10).fit(X.toarray(), y)
-    assert_same_fit(a, b, atol=1e-9)
+    assert_same_fit(a, b, FITTED, atol=1e-9)
     # Other sparse formats and integer counts are accepted too.
     c = EMNaiveBayes(tol=1e-10).fit(sp.coo_matrix(X.astype(np.int64)), y)
-    assert_same_fit(a, c, atol=1e-9)
+    assert_same_fit(a, c, FITTED, atol=1e-9)
     perm = np.random.default_rng(24).permutation(X.shape[0])
     d = EMNaiveBayes(tol=1e-10).fit(X[perm], y[perm])
     for name in ["feature_log_prob_", "class_log_prior_", "lower_bound_"]:
@@ -677,149 +643,7 @@ def test_transduction_of_unlabeled_rows_is_prediction():
     assert clf.n_features_in_ == X.shape[1]
 
 
-# -- 9. bad input ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def small():
-    X, y, _, _ = make_corpus(
-        seed=26, n_classes=2, n_features=6, n_labeled_per_class=5,
-        n_unlabeled=5,
-    )
-    return X.toarray(), y
-
-
-def test_negative_counts_raise(small):
-    X, y = small
-    Xn = X.copy()
-    Xn[1, 2] = -1.0
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes(event_model="multinomial").fit(Xn, y)
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes().fit(sp.csr_matrix(Xn), y)
-    # Dense real values, negatives included, are embeddings for "auto".
-    assert EMNaiveBayes().fit(Xn, y).event_model_ == "gaussian"
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict(Xn)
-    with pytest.raises(ValueError, match="Negative"):
-        clf.predict_proba(sp.csr_matrix(Xn))
-
-
-@pytest.mark.parametrize(
-    "value, match", [(np.nan, "NaN"), (np.inf, "infinity")]
-)
-def test_non_finite_counts_raise(small, value, match):
-    X, y = small
-    Xb = X.copy()
-    Xb[0, 0] = value
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes().fit(Xb, y)
-    with pytest.raises(ValueError, match=match):
-        EMNaiveBayes().fit(sp.csr_matrix(Xb), y)
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises(ValueError, match=match):
-        clf.predict(Xb)
-    with pytest.raises(ValueError, match=match):
-        clf.score(Xb, y)
-
-
-def test_no_labeled_rows_raise(small):
-    X, y = small
-    with pytest.raises(ValueError, match="no labeled"):
-        EMNaiveBayes().fit(X, np.full(X.shape[0], -1))
-
-
-def test_wrong_number_of_features_raise(small):
-    X, y = small
-    clf = EMNaiveBayes().fit(X, y)
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(ValueError, match="features"):
-            getattr(clf, method)(X[:, :-1])
-    with pytest.raises(ValueError, match="features"):
-        clf.predict(sp.csr_matrix(np.hstack([X, X])))
-    with pytest.raises(ValueError, match="features"):
-        clf.score(X[:, :-1], y)
-
-
-def test_non_numeric_x_raise(small):
-    X, y = small
-    X_str = np.array([["a", "b"]] * X.shape[0])
-    with pytest.raises((ValueError, TypeError)):
-        EMNaiveBayes().fit(X_str, y)
-    clf = EMNaiveBayes().fit(X, y)
-    with pytest.raises((ValueError, TypeError)):
-        clf.predict(np.array([["a"] * X.shape[1]]))
-
-
-def test_bad_y_raise(small):
-    X, y = small
-    y_nan = y.astype(float)
-    y_nan[3] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        EMNaiveBayes().fit(X, y_nan)
-    with pytest.raises(ValueError, match="inconsistent"):
-        EMNaiveBayes().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="Unknown label type"):
-        EMNaiveBayes().fit(X, np.linspace(0.1, 0.9, X.shape[0]))
-
-
-def test_bad_sample_weight_raise(small):
-    X, y = small
-    with pytest.raises(ValueError, match="Negative"):
-        EMNaiveBayes().fit(X, y, sample_weight=np.full(X.shape[0], -1.0))
-    sw = np.where(y >= 0, 0.0, 1.0)
-    with pytest.raises(ValueError, match="labeled row has sample_weight 0"):
-        EMNaiveBayes().fit(X, y, sample_weight=sw)
-    with pytest.raises(ValueError):
-        EMNaiveBayes().fit(X, y, sample_weight=np.ones(X.shape[0] + 1))
-
-
-def test_score_with_unseen_label_raise(small):
-    X, y = small
-    clf = EMNaiveBayes().fit(X, y)
-    y_bad = y.copy()
-    y_bad[0] = 7
-    with pytest.raises(ValueError, match="not seen"):
-        clf.score(X, y_bad)
-    with pytest.raises(ValueError, match="at least one labeled"):
-        clf.score(X, np.full(X.shape[0], -1))
-    clf_s = EMNaiveBayes().fit(X, np.where(y == 0, "a", "b"))
-    with pytest.raises(ValueError, match="not seen"):
-        clf_s.score(X, np.where(y == 0, "a", "c"))
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"alpha": 0},
-        {"alpha": -1},
-        {"alpha": "a"},
-        {"unlabeled_weight": -0.5},
-        {"n_components_per_class": 0},
-        {"n_components_per_class": 1.5},
-        {"max_iter": 0},
-        {"tol": -1},
-        {"prior_smoothing": -1.0},
-        {"random_state": "seed"},
-    ],
-)
-def test_bad_hyperparameters_raise(small, params):
-    X, y = small
-    with pytest.raises(InvalidParameterError, match="parameter of EMNaiveBayes"):
-        EMNaiveBayes(**params).fit(X, y)
-    assert issubclass(InvalidParameterError, ValueError)
-    assert issubclass(InvalidParameterError, TypeError)
-
-
-def test_not_fitted_raise(small):
-    X, y = small
-    clf = EMNaiveBayes()
-    for method in ["predict", "predict_proba", "predict_log_proba",
-                   "predict_joint_log_proba"]:
-        with pytest.raises(NotFittedError):
-            getattr(clf, method)(X)
-    with pytest.raises(NotFittedError):
-        clf.score(X, y)
+# -- 9. bad input: tests/test_common.py (every estimator)
 
 
 # -- 10. score ignores unlabeled rows -------------------------------------------
@@ -898,25 +722,6 @@ def test_verbose_prints_objective(capsys):
     assert "objective" in out
 
 
-# -- 11. scikit-learn's estimator checks ---------------------------------------
-EXPECTED_FAILED_CHECKS = {
-    "check_classifiers_classes": (
-        "The check fits binary labels [-1, 1]; -1 marks unlabeled rows (the "
-        "sklearn.semi_supervised convention), so only class 1 is seen. "
-        "scikit-learn skips this case by name for its own semi-supervised "
-        "estimators."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [EMNaiveBayes()],
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
 @pytest.mark.parametrize("M", [1, 2])
 @pytest.mark.parametrize("zero_weight", [False, True])
 def test_transduction_is_the_final_models_prediction(M, zero_weight):
@@ -928,10 +733,8 @@ def test_transduction_is_the_final_models_prediction(M, zero_weight):
     w = np.ones(X.shape[0])
     if zero_weight:
         w[-7:] = 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = EMNaiveBayes(n_components_per_class=M, max_iter=7,
-                           random_state=0).fit(X, y, sample_weight=w)
+    clf = fit_quiet(EMNaiveBayes(n_components_per_class=M, max_iter=7,
+                                 random_state=0), X, y, sample_weight=w)
     unl = y == -1
     assert_array_equal(clf.transduction_[unl], clf.predict(X[unl]))
     assert_array_equal(clf.transduction_[~unl], y[~unl])

@@ -215,8 +215,8 @@ def test_milleruyar1996_small_run(tmp_path):
     out = str(tmp_path / "mu")
     kw = dict(labeled="9,90", subsets="2", inits="1")
 
-    def run(out=out, proto=milleruyar1996.PROTOCOL):
-        return run_protocol(proto, kw, out=out, quiet=True)
+    def run(out=out, proto=milleruyar1996.PROTOCOL, **more):
+        return run_protocol(proto, {**kw, **more}, out=out, quiet=True)
 
     rows = run()
     assert len(rows) == 2 * 2 * len(milleruyar1996.METHODS)
@@ -232,14 +232,21 @@ def test_milleruyar1996_small_run(tmp_path):
     # Deterministic, and reused when every setting is the same.
     again = run()
     assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
-    fresh = run(out=None)
-    assert [r["accuracy"] for r in fresh] == [r["accuracy"] for r in rows]
+    # (recomputed from scratch: the same figures; every method, both
+    # subsets, one labeled size)
+    fresh = run(out=None, labeled="9")
+    assert len(fresh) == 2 * len(milleruyar1996.METHODS)
+    assert [r["accuracy"] for r in fresh] == [
+        r["accuracy"] for r in rows if r["n_labeled"] == 9]
     import dataclasses
 
     looser = dataclasses.replace(milleruyar1996.PROTOCOL, constants={
         **milleruyar1996.CHOICES, "tol": 1e-4})
-    other = run(proto=looser)
-    assert [r["fit_time_s"] for r in other] != [r["fit_time_s"] for r in rows]
+    # (one EM method is enough to see that a changed constant recomputes)
+    other = run(proto=looser, methods="EM-I")
+    assert len(other) == 4 and {r["method"] for r in other} == {"EM-I"}
+    assert not {r["fit_time_s"] for r in other} & {
+        r["fit_time_s"] for r in rows if r["method"] == "EM-I"}
     text = milleruyar1996.summarize(rows)
     assert "Bayes error" in text and "EM-I vs EM-II" in text
     assert os.path.exists(os.path.join(out, "results.md"))
