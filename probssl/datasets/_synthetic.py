@@ -2,10 +2,13 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .._typing import ArrayLike, NDArray, RandomStateLike
 from ._checks import _check_positive_int, _check_positive_real
 
 # Upper bound on the words drawn at once; bounds the temporary arrays
@@ -30,16 +33,17 @@ def _draw_words(rng, prob, cdf, n_words):
 
 
 def make_multinomial_mixture(
-    n_samples=1000,
-    n_features=500,
-    n_classes=5,
-    n_components_per_class=1,
-    doc_length=100,
-    class_prior=None,
-    concentration=0.1,
-    random_state=None,
-    return_params=False,
-):
+    n_samples: int = 1000,
+    n_features: int = 500,
+    n_classes: int = 5,
+    n_components_per_class: int = 1,
+    doc_length: float = 100,
+    class_prior: ArrayLike | None = None,
+    concentration: float = 0.1,
+    random_state: RandomStateLike = None,
+    return_params: bool = False,
+) -> (tuple[sp.csr_matrix, NDArray[np.int64]]
+      | tuple[sp.csr_matrix, NDArray[np.int64], dict[str, np.ndarray]]):
     """Generate bag-of-words documents from a mixture of multinomials.
 
     The generative model behind multinomial naive Bayes (with one component
