@@ -10,7 +10,7 @@ namespace, so every name an annotation uses must exist there.
 from __future__ import annotations
 
 import os
-from typing import Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,9 +21,16 @@ try:
 except ImportError:  # SciPy < 1.11: sparse arrays subclass spmatrix
     from scipy.sparse import spmatrix as _SparseArray
 
-__all__ = ["ArrayLike", "FloatArray", "IntArray", "MatrixLike", "NDArray",
-           "PathLike", "ProbabilisticClassifier", "RandomStateLike",
-           "SparseMatrix"]
+if TYPE_CHECKING:
+    from dask.array import Array as DaskArray
+else:
+    # Dask is optional and slow to import: checkers see the real class,
+    # typing.get_type_hints sees Any.
+    DaskArray = Any
+
+__all__ = ["ArrayLike", "DaskArray", "FloatArray", "IntArray", "MatrixLike",
+           "NDArray", "PathLike", "ProbabilisticClassifier",
+           "RandomStateLike", "SparseMatrix"]
 
 #: A SciPy sparse matrix or sparse array.
 SparseMatrix = Union[sparse.spmatrix, _SparseArray]
