@@ -202,7 +202,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
 
 #: An EM estimator's own class: ``fit`` returns the estimator it was called on.
-_EM = TypeVar("_EM", bound="EMClassifier")
+EstimatorT = TypeVar("EstimatorT", bound="EMClassifier")
 
 
 class EMClassifier(SemiSupervisedClassifier):
@@ -236,8 +236,8 @@ class EMClassifier(SemiSupervisedClassifier):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @_threads.uses_n_jobs
-    def fit(self: _EM, X: MatrixLike, y: ArrayLike,
-            sample_weight: ArrayLike | None = None) -> _EM:
+    def fit(self: EstimatorT, X: MatrixLike, y: ArrayLike,
+            sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
 
         Parameters
@@ -276,11 +276,11 @@ class EMClassifier(SemiSupervisedClassifier):
 
     @_threads.uses_n_jobs
     def fit_chunks(
-        self: _EM,
+        self: EstimatorT,
         chunks: Callable[[], Iterable[tuple]] | Iterable[tuple],
         classes: ArrayLike | None = None,
         callback: Callable[[int, float], object] | None = None,
-    ) -> _EM:
+    ) -> EstimatorT:
         """Fit by EM over chunks of rows read one at a time (out of core).
 
         Memory is bounded by one chunk plus a few (n_features, K) arrays;

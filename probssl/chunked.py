@@ -4,23 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
 
-from ._base import EMClassifier
+from ._base import EstimatorT
 from ._npz_chunks import NpzChunks, write_npz_chunks
 from ._typing import ArrayLike
 
 __all__ = ["NpzChunks", "fit_chunked", "write_npz_chunks"]
 
-_EM = TypeVar("_EM", bound=EMClassifier)
-
 
 def fit_chunked(
-    est: _EM,
+    est: EstimatorT,
     chunks: Callable[[], Iterable[tuple]] | Iterable[tuple],
     classes: ArrayLike | None = None,
     callback: Callable[[int, float], object] | None = None,
-) -> _EM:
+) -> EstimatorT:
     """Fit an EM estimator over chunks of rows read one at a time.
 
     The same as ``est.fit_chunks(chunks, classes, callback)``: memory is

@@ -6,26 +6,24 @@ one map and one tree sum per iteration on its cluster (see
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from ._base import EMClassifier
+from ._base import EstimatorT
 from ._dask import DaskSource, predict_dask
 from ._typing import ArrayLike, DaskArray
 
 __all__ = ["fit_dask", "predict_dask"]
 
-_EM = TypeVar("_EM", bound=EMClassifier)
-
 
 def fit_dask(
-    est: _EM,
+    est: EstimatorT,
     X: DaskArray,
     y: DaskArray | ArrayLike,
     sample_weight: DaskArray | ArrayLike | None = None,
     *,
     client: Any = None,
     callback: Callable[[int, float], object] | None = None,
-) -> _EM:
+) -> EstimatorT:
     """Fit an EM estimator on Dask arrays, on a cluster or locally.
 
     Every block of rows is validated and prepared once and kept on the
