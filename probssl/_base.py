@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -27,7 +27,8 @@ from ._em import run_em
 from ._events import event_class
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._sources import Chunks, Fitted, InMemory
-from ._typing import ArrayLike, FloatArray, MatrixLike, NDArray
+from ._typing import (ArrayLike, FloatArray, MatrixLike, MethodT, NDArray,
+                      _fit_context)
 from ._validation import (check_input, check_not_dask, check_sample_weight,
                           check_semi_supervised_y, scored_rows)
 
@@ -42,7 +43,7 @@ def is_dask(obj: object) -> bool:
     return da is not None and isinstance(obj, da.Array)
 
 
-def _lazy_on_dask(method):
+def _lazy_on_dask(method: MethodT) -> MethodT:
     """``method`` mapped lazily over the row chunks of a Dask array X."""
 
     @functools.wraps(method)

@@ -10,7 +10,8 @@ namespace, so every name an annotation uses must exist there.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -21,15 +22,25 @@ try:
 except ImportError:  # SciPy < 1.11: sparse arrays subclass spmatrix
     from scipy.sparse import spmatrix as _SparseArray
 
+#: A method a decorator returns with the same signature.
+MethodT = TypeVar("MethodT", bound=Callable[..., Any])
+
 if TYPE_CHECKING:
     from dask.array import Array as DaskArray
+
+    # scikit-learn has no annotations: without this signature a checker
+    # would see every decorated ``fit`` as Any.
+    def _fit_context(*, prefer_skip_nested_validation: bool,
+                     ) -> Callable[[MethodT], MethodT]: ...
 else:
+    from sklearn.base import _fit_context
+
     # Dask is optional and slow to import: checkers see the real class,
     # typing.get_type_hints sees Any.
     DaskArray = Any
 
 __all__ = ["ArrayLike", "DaskArray", "FloatArray", "IntArray", "MatrixLike",
-           "NDArray", "PathLike", "ProbabilisticClassifier",
+           "MethodT", "NDArray", "PathLike", "ProbabilisticClassifier",
            "RandomStateLike", "SparseMatrix"]
 
 #: A SciPy sparse matrix or sparse array.

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -26,7 +26,7 @@ from ._em import record_iteration, warn_not_converged
 from ._validation import (check_not_dask, check_semi_supervised_y,
                           scored_rows)
 from ._typing import (ArrayLike, FloatArray, NDArray, ProbabilisticClassifier,
-                      RandomStateLike)
+                      RandomStateLike, _fit_context)
 # MultiView lives in multiview.py; imported here (and in __all__) so that
 # probssl.co_training.MultiView keeps working.
 from .multiview import MultiView, TwoViewInput, TwoViewLike, is_pair

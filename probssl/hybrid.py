@@ -9,7 +9,6 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _threads
@@ -17,7 +16,7 @@ from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
 from ._em import caller_stacklevel, record_iteration, warn_not_converged
 from ._events import (COVARIANCE_TYPES, EVENT_MODELS, blas_threads,
                       make_event_model)
-from ._typing import ArrayLike, MatrixLike, RandomStateLike
+from ._typing import ArrayLike, MatrixLike, RandomStateLike, _fit_context
 
 _EPS = np.finfo(np.float64).eps
 # Rows of the dense (rows x features) blocks of the Bernoulli leave-one-out.
