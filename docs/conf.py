@@ -56,6 +56,21 @@ write_results_figures(HERE)
 
 # -- API reference ----------------------------------------------------------
 autosummary_generate = True
+# Signatures show the annotations by their alias names (probssl._typing),
+# not numpy's ArrayLike expanded into a dozen protocols; the numpydoc
+# sections say the same in words.
+autodoc_type_aliases = {name: name for name in (
+    "ArrayLike", "DaskArray", "FloatArray", "IntArray", "MatrixLike",
+    "NDArray", "PathLike", "ProbabilisticClassifier", "RandomStateLike",
+    "SparseMatrix", "TwoViewLike")}
+try:
+    # Sphinx 9 writes an alias inside a union (``ArrayLike | None``) as
+    # "TypeAliasForwardRef('ArrayLike') | None": its repr is used there.
+    from sphinx.util.inspect import TypeAliasForwardRef
+
+    TypeAliasForwardRef.__repr__ = lambda self: self.name
+except ImportError:  # another Sphinx: aliases inside unions as it writes them
+    pass
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 # The docstrings cross-reference in prose ("array-like", "ndarray of shape

@@ -6,13 +6,17 @@ shape (n, n_classes), for X already validated) and fits ``classes_`` and
 scikit-learn tags follow from it.
 """
 
+from __future__ import annotations
+
 import functools
 import sys
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
+from typing import TypeVar
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -23,6 +27,8 @@ from ._em import run_em
 from ._events import event_class
 from ._events import COVARIANCE_TYPES, EVENT_MODELS, make_event_model
 from ._sources import Chunks, Fitted, InMemory
+from ._typing import (ArrayLike, FloatArray, MatrixLike, MethodT, NDArray,
+                      _fit_context)
 from ._validation import (check_input, check_not_dask, check_sample_weight,
                           check_semi_supervised_y, scored_rows)
 
@@ -31,13 +37,13 @@ SHRINKAGE_CONSTRAINT = [None, Interval(Real, 0, 1, closed="both"),
                         StrOptions({"auto"})]
 
 
-def is_dask(obj):
+def is_dask(obj: object) -> bool:
     """Whether ``obj`` is a Dask array (without importing Dask)."""
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(obj, da.Array)
 
 
-def _lazy_on_dask(method):
+def _lazy_on_dask(method: MethodT) -> MethodT:
     """``method`` mapped lazily over the row chunks of a Dask array X."""
 
     @functools.wraps(method)
@@ -103,7 +109,7 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
 
     @_lazy_on_dask
     @_threads.uses_n_jobs
-    def predict_joint_log_proba(self, X):
+    def predict_joint_log_proba(self, X: MatrixLike) -> FloatArray:
         """Joint log-probability log P(x, c) of each row and class.
 
         Parameters
@@ -120,34 +126,84 @@ class SemiSupervisedClassifier(ClassifierMixin, BaseEstimator):
         return self._joint_log_likelihood_checked(self._validated(X))
 
     @_lazy_on_dask
-    def predict_log_proba(self, X):
-        """Log posterior class probabilities, shape (n_samples, n_classes)."""
+    def predict_log_proba(self, X: MatrixLike) -> FloatArray:
+        """Log posterior class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify (a Dask array gives a lazy Dask array).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log P(c | x)``, columns in the order of ``classes_``.
+        """
         return log_softmax(self.predict_joint_log_proba(X), axis=1)
 
     @_lazy_on_dask
-    def predict_proba(self, X):
-        """Posterior class probabilities, shape (n_samples, n_classes)."""
+    def predict_proba(self, X: MatrixLike) -> FloatArray:
+        """Posterior class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify (a Dask array gives a lazy Dask array).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``P(c | x)``, columns in the order of ``classes_``; rows sum to 1.
+        """
         return np.exp(self.predict_log_proba(X))
 
     @_lazy_on_dask
-    def predict(self, X):
-        """Most probable class of each row, shape (n_samples,).
+    def predict(self, X: MatrixLike) -> NDArray:
+        """Most probable class of each row.
 
-        A Dask array X gives a lazy Dask array (one task per chunk), as do
-        the other ``predict*`` methods.
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify. A Dask array X gives a lazy Dask array
+            (one task per chunk), as do the other ``predict*`` methods.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            A label of ``classes_`` for every row.
         """
         jll = self.predict_joint_log_proba(X)  # (checks fitted first)
         return self.classes_[jll.argmax(axis=1)]
 
     @_threads.uses_n_jobs
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on the labeled rows of (X, y); rows with ``y == -1``
-        are ignored. Labels not seen during fit raise ``ValueError``."""
+    def score(self, X: MatrixLike, y: ArrayLike,
+              sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy on the labeled rows of (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify.
+        y : array-like of shape (n_samples,)
+            Their true labels; rows with ``y == -1`` are ignored. Labels not
+            seen during fit raise ``ValueError``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of labeled rows classified correctly.
+        """
         X = self._validated(X)
         y_index, rows, sample_weight = scored_rows(
             self.classes_, y, X.shape[0], sample_weight)
         pred = self._joint_log_likelihood_checked(X[rows]).argmax(axis=1)
         return accuracy_score(y_index, pred, sample_weight=sample_weight)
+
+
+#: An EM estimator's own class: ``fit`` returns the estimator it was called on.
+EstimatorT = TypeVar("EstimatorT", bound="EMClassifier")
 
 
 class EMClassifier(SemiSupervisedClassifier):
@@ -181,7 +237,8 @@ class EMClassifier(SemiSupervisedClassifier):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @_threads.uses_n_jobs
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: EstimatorT, X: MatrixLike, y: ArrayLike,
+            sample_weight: ArrayLike | None = None) -> EstimatorT:
         """Fit by EM on labeled rows and unlabeled rows (``y == -1``).
 
         Parameters
@@ -219,7 +276,12 @@ class EMClassifier(SemiSupervisedClassifier):
         return self._joint_log_likelihood_checked(source.X).argmax(axis=1)
 
     @_threads.uses_n_jobs
-    def fit_chunks(self, chunks, classes=None, callback=None):
+    def fit_chunks(
+        self: EstimatorT,
+        chunks: Callable[[], Iterable[tuple]] | Iterable[tuple],
+        classes: ArrayLike | None = None,
+        callback: Callable[[int, float], object] | None = None,
+    ) -> EstimatorT:
         """Fit by EM over chunks of rows read one at a time (out of core).
 
         Memory is bounded by one chunk plus a few (n_features, K) arrays;

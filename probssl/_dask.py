@@ -20,13 +20,17 @@ scheduler (blocks persisted in this process). Dask is optional
 when Dask input is given.
 """
 
+from __future__ import annotations
+
 import warnings
 from concurrent.futures import CancelledError
+from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._sources import Source, add, prepare_block, scan_block
+from ._typing import DaskArray
 from ._validation import check_n_rows
 
 #: Times a pass that lost a task to a dead worker is run again.
@@ -177,8 +181,44 @@ class DaskSource(Source):
         return _tree_sum(parts, lambda a, b: submit(combine, a, b)).result()
 
 
-def predict_dask(est, X, method="predict"):
-    """``est.<method>`` on every row chunk of a Dask array, lazily."""
+def predict_dask(est: Any, X: DaskArray, method: str = "predict") -> DaskArray:
+    """A fitted estimator's predictions on a Dask array, lazily.
+
+    ``est.<method>`` runs on every row chunk when the result is computed
+    (one task per chunk); the ``predict*`` methods of probssl's EM
+    estimators call this on Dask input.
+
+    Parameters
+    ----------
+    est : fitted classifier
+        Any fitted scikit-learn classifier (``classes_`` is read).
+    X : dask.array.Array of shape (n_samples, n_features)
+        The rows, chunked along the rows (columns are gathered).
+    method : {"predict", "predict_proba", "predict_log_proba", \
+"predict_joint_log_proba"}, default="predict"
+        The method to map.
+
+    Returns
+    -------
+    dask.array.Array
+        Of shape (n_samples,) for ``"predict"``, else (n_samples,
+        n_classes); lazy, chunked as X's rows.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> from probssl import EMNaiveBayes
+    >>> from probssl.distributed import predict_dask
+    >>> X = np.array([[3, 0], [0, 3], [2, 1], [1, 2]])
+    >>> clf = EMNaiveBayes().fit(X, [0, 1, -1, -1])
+    >>> proba = predict_dask(clf, da.from_array(X, chunks=(2, 2)),
+    ...                      "predict_proba")
+    >>> proba.shape, proba.numblocks
+    ((4, 2), (2, 1))
+    >>> proba.compute().argmax(axis=1).tolist()
+    [0, 1, 0, 1]
+    """
     check_is_fitted(est)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}.")

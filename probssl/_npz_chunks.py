@@ -11,6 +11,8 @@ damaged between two passes of EM are refused with an error naming the
 chunk, never read into the fit.
 """
 
+from __future__ import annotations
+
 import functools
 import hashlib
 import io
@@ -19,12 +21,14 @@ import os
 import re
 import uuid
 import zipfile
+from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._cache import atomic_write
+from ._typing import ArrayLike, MatrixLike, NDArray, PathLike
 from ._validation import unlabeled_mask
 
 MANIFEST = "manifest.json"
@@ -100,9 +104,43 @@ class NpzChunks:
     rewritten since this object was made (its id changed) or a chunk whose
     files disagree in rows raises ``ValueError`` naming the chunk and its
     file; a folder without a manifest raises ``FileNotFoundError``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A chunk folder written by :func:`write_npz_chunks`.
+
+    Attributes
+    ----------
+    folder : str
+        The folder.
+    manifest : dict
+        Its ``manifest.json`` when this object was made.
+    folder_id : str
+        The folder's id; a rewrite gives it a new one.
+    files : list of str
+        The X file of every chunk, in order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from probssl import EMNaiveBayes
+    >>> from probssl.chunked import NpzChunks, write_npz_chunks
+    >>> from probssl.datasets import make_multinomial_mixture
+    >>> X, y = make_multinomial_mixture(300, 40, 2, random_state=0)
+    >>> y[20:] = -1                                  # 20 labeled rows
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_npz_chunks(folder, X, y, chunk_rows=100)
+    ...     chunks = NpzChunks(folder)
+    ...     print(len(chunks), [Xc.shape for Xc, yc in chunks])
+    ...     clf = EMNaiveBayes().fit_chunks(chunks)
+    3
+    3 [(100, 40), (100, 40), (100, 40)]
+    >>> clf.classes_.tolist()
+    [0, 1]
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder: PathLike) -> None:
         self.folder = os.fspath(folder)
         self.manifest = _read_manifest(self.folder)
         self.folder_id = self.manifest["folder_id"]
@@ -124,10 +162,11 @@ class NpzChunks:
                 "older write or a chunk from another folder; remove it, or "
                 "write the folder again with write_npz_chunks.")
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.files)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[MatrixLike, NDArray]
+                                   | tuple[MatrixLike, NDArray, NDArray]]:
         manifest = _read_manifest(self.folder)
         if (manifest["folder_id"] != self.folder_id
                 or manifest["chunks"] != self.manifest["chunks"]):
@@ -247,7 +286,9 @@ def _append_manifest(folder, start, n_features):
     return manifest
 
 
-def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
+def write_npz_chunks(folder: PathLike, X: MatrixLike, y: ArrayLike,
+                     chunk_rows: int, sample_weight: ArrayLike | None = None,
+                     start: int = 0) -> int:
     """Write (X, y[, sample_weight]) as chunks of ``chunk_rows`` rows.
 
     Sparse X is written as ``chunk_{i:06d}.npz``, dense X as
@@ -265,6 +306,23 @@ def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
     rewritten after each chunk: a write that is interrupted leaves the
     chunks before it, listed and readable by :class:`NpzChunks`.
 
+    Parameters
+    ----------
+    folder : str or path-like
+        The chunk folder; created if needed.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows: sparse X is saved as CSR, dense X as it is.
+    y : array-like of shape (n_samples,)
+        Their labels, ``-1`` for unlabeled rows.
+    chunk_rows : int
+        Rows per chunk (the last chunk may have fewer). Memory while
+        fitting is about one chunk's.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights, saved beside each chunk.
+    start : int, default=0
+        Number of the first chunk written: 0 writes the folder afresh,
+        ``start > 0`` appends after the ``start`` chunks already there.
+
     Returns
     -------
     n_chunks : int
@@ -277,6 +335,25 @@ def write_npz_chunks(folder, X, y, chunk_rows, sample_weight=None, start=0):
         least 0), if X is not 2-D or has no rows, if ``y`` or
         ``sample_weight`` does not have one entry per row of X, or (when
         appending) if the folder does not hold ``start`` chunks.
+
+    Examples
+    --------
+    A corpus written in two calls, chunk by chunk:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from probssl.chunked import NpzChunks, write_npz_chunks
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = np.array([0, 1, -1, -1, -1, -1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_npz_chunks(folder, X[:4], y[:4], chunk_rows=2)
+    ...     write_npz_chunks(folder, X[4:], y[4:], chunk_rows=2, start=2)
+    ...     files = sorted(os.listdir(folder))
+    ...     n_rows = [len(yc) for Xc, yc in NpzChunks(folder)]
+    2
+    1
+    >>> files[:3], n_rows
+    (['chunk_000000.X.npy', 'chunk_000000.y.npy', 'chunk_000001.X.npy'], [2, 2, 2])
     """
     step = _check_positive_int(chunk_rows, "chunk_rows")
     start = _check_positive_int(start, "start", minimum=0)

@@ -31,12 +31,16 @@ the thread count (the kernels sum in a fixed order; each task writes its
 own outputs, row blocks are fixed).
 """
 
+from __future__ import annotations
+
 import collections
 import contextlib
 import numbers
 import os
 import threading
 import time
+
+from ._typing import MethodT
 
 __all__ = ["limit", "uses_n_jobs", "ceiling", "choose", "busy_cores",
            "blas_controller", "single_blas", "run_tasks"]
@@ -93,7 +97,7 @@ def limit(n_jobs):
         _FIT.n_jobs = previous
 
 
-def uses_n_jobs(method):
+def uses_n_jobs(method: MethodT) -> MethodT:
     """Run an estimator method under ``limit(self.n_jobs)`` (None for an
     estimator without ``n_jobs``)."""
     import functools

@@ -12,10 +12,14 @@ arguments end with one line on standard error and exit status 2, before
 any work; a failed fit ends with exit status 1, an interrupt with 130.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import signal
 import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
 from probssl.experiments._options import integer, out_folder
 
@@ -153,7 +157,27 @@ def _run(args, parser):
                  quiet=ns.quiet or args.quiet)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``probssl`` command line, as from a shell.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the command name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 on success. Errors raise :class:`SystemExit`: status 2 for bad
+        arguments or input (one line on standard error), 1 for a failed
+        run, 130 for an interrupt.
+
+    Examples
+    --------
+    >>> from probssl.cli import main
+    >>> main(["--version"])  # doctest: +SKIP
+    probssl 0.1.0.dev0 (source ...)
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Global flags, the command, then the command's own arguments (which
     # depend on the protocol, so they are parsed once it is known).
@@ -199,9 +223,17 @@ def main(argv=None):
     return 0
 
 
-def console_main():
+def console_main() -> NoReturn:
     """The ``probssl`` command: :func:`main`; a Ctrl-C after the work is
-    done says the same one line (every result is on disk already)."""
+    done says the same one line (every result is on disk already).
+
+    Examples
+    --------
+    The console script installed with probssl calls it::
+
+        $ probssl --version
+        $ probssl run --list
+    """
     def terminated(*_):
         # ``kill`` as Ctrl-C: the workers are ended, the line printed.
         raise KeyboardInterrupt

@@ -7,13 +7,16 @@ the product of the two views' class probabilities, renormalised (the
 combined classifier of Blum & Mitchell), optionally tempered per view.
 """
 
+from __future__ import annotations
+
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -22,9 +25,11 @@ from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from ._em import record_iteration, warn_not_converged
 from ._validation import (check_not_dask, check_semi_supervised_y,
                           scored_rows)
+from ._typing import (ArrayLike, FloatArray, NDArray, ProbabilisticClassifier,
+                      RandomStateLike, _fit_context)
 # MultiView lives in multiview.py; imported here (and in __all__) so that
 # probssl.co_training.MultiView keeps working.
-from .multiview import MultiView, TwoViewInput, is_pair
+from .multiview import MultiView, TwoViewInput, TwoViewLike, is_pair
 
 __all__ = ["CoEM", "CoTraining", "MultiView", "VIEW_WEIGHT_GRID"]
 
@@ -44,7 +49,7 @@ def _looks_like_counts(X):
     return sp.issparse(X) or bool(np.all(data == np.floor(data)))
 
 
-def default_estimator(X):
+def default_estimator(X: object) -> BaseEstimator:
     """The default classifier of a view: ``MultinomialNB()`` for counts
     (non-negative and sparse or integer-valued), else
     ``LogisticRegression(max_iter=1000)``."""
@@ -182,23 +187,74 @@ class _BaseCoTraining(TwoViewInput, ClassifierMixin, BaseEstimator):
         jl = jl + b * self._view_log_proba(self.estimators_[1], Xs[1])
         return jl - logsumexp(jl, axis=1, keepdims=True)
 
-    def predict_log_proba(self, X):
-        """Log of the combined class probabilities
-        ``P(c | x) ∝ P1(c | x1)^a P2(c | x2)^b``, shape (n_samples, n_classes)."""
+    def predict_log_proba(self, X: TwoViewLike) -> FloatArray:
+        """Log of the combined class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                or a pair of them / a MultiView
+            As given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log P(c | x)``, ``P(c | x) ∝ P1(c | x1)^a P2(c | x2)^b``.
+        """
         return self._log_proba_views(self._transform_views(X))
 
-    def predict_proba(self, X):
-        """Combined class probabilities, shape (n_samples, n_classes)."""
+    def predict_proba(self, X: TwoViewLike) -> FloatArray:
+        """Combined class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                or a pair of them / a MultiView
+            As given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``P(c | x)``, columns in the order of ``classes_``.
+        """
         return np.exp(self.predict_log_proba(X))
 
-    def predict(self, X):
-        """Most probable class under the combined classifier."""
+    def predict(self, X: TwoViewLike) -> NDArray:
+        """Most probable class under the combined classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                or a pair of them / a MultiView
+            As given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            A label of ``classes_`` for every row.
+        """
         lp = self.predict_log_proba(X)
         return self.classes_[lp.argmax(axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on the labeled rows of (X, y); rows with ``y == -1`` are
-        ignored."""
+    def score(self, X: TwoViewLike, y: ArrayLike,
+              sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy on the labeled rows of (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                or a pair of them / a MultiView
+            As given to ``fit``.
+        y : array-like of shape (n_samples,)
+            True labels; rows with ``y == -1`` are ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of labeled rows classified correctly.
+        """
         check_is_fitted(self)
         Xs = self._transform_views(X)
         y_index, rows, sample_weight = scored_rows(
@@ -333,17 +389,17 @@ class CoTraining(_BaseCoTraining):
 
     def __init__(
         self,
-        estimator=None,
-        second_estimator=None,
-        views=None,
-        n_per_class=1,
-        pool_size=75,
-        max_iter=30,
-        threshold=None,
-        random_state=None,
-        verbose=0,
-        view_weights=None,
-    ):
+        estimator: ProbabilisticClassifier | None = None,
+        second_estimator: ProbabilisticClassifier | None = None,
+        views: str | Sequence[ArrayLike | slice] | None = None,
+        n_per_class: int = 1,
+        pool_size: int = 75,
+        max_iter: int = 30,
+        threshold: float | None = None,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        view_weights: str | tuple[float, float] | None = None,
+    ) -> None:
         self.estimator = estimator
         self.second_estimator = second_estimator
         self.views = views
@@ -356,7 +412,7 @@ class CoTraining(_BaseCoTraining):
         self.view_weights = view_weights
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X: TwoViewLike, y: ArrayLike) -> CoTraining:
         """Co-train on labeled rows and unlabeled rows (``y == -1``).
 
         Parameters
@@ -510,15 +566,15 @@ class CoEM(_BaseCoTraining):
 
     def __init__(
         self,
-        estimator=None,
-        second_estimator=None,
-        views=None,
-        max_iter=10,
-        tol=1e-4,
-        random_state=None,
-        verbose=0,
-        view_weights=None,
-    ):
+        estimator: ProbabilisticClassifier | None = None,
+        second_estimator: ProbabilisticClassifier | None = None,
+        views: str | Sequence[ArrayLike | slice] | None = None,
+        max_iter: int = 10,
+        tol: float = 1e-4,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        view_weights: str | tuple[float, float] | None = None,
+    ) -> None:
         self.estimator = estimator
         self.second_estimator = second_estimator
         self.views = views
@@ -540,7 +596,7 @@ class CoEM(_BaseCoTraining):
         return self._fit_one(est, Xv, yy, rows, sample_weight=w)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X: TwoViewLike, y: ArrayLike) -> CoEM:
         """Fit by co-EM on labeled rows and unlabeled rows (``y == -1``).
 
         Parameters

@@ -19,12 +19,15 @@ them, and only :meth:`SentenceEmbedder.transform` needs them::
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
+from __future__ import annotations
+
 import hashlib
 import io
 import json
 import os
 import struct
 import warnings
+from collections.abc import Sequence
 from numbers import Integral
 
 import numpy as np
@@ -39,6 +42,7 @@ from ._embed_export import (BACKENDS, _EXPORT_FILES, _EXPORT_VERSION,
 from ._embed_models import (DEFAULT_MODEL, INSTALL_HINT, _model_token_limit,
                             _import_sentence_transformers, model_fingerprint,
                             resolve_model)
+from ._typing import ArrayLike, NDArray, PathLike
 
 __all__ = ["SentenceEmbedder", "model_fingerprint", "resolve_model"]
 
@@ -173,16 +177,16 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        model=DEFAULT_MODEL,
-        batch_size=64,
-        max_seq_length=None,
-        normalize=True,
-        device=None,
-        cache_dir=None,
-        show_progress=None,
-        backend="torch",
-        quantize=None,
-    ):
+        model: PathLike = DEFAULT_MODEL,
+        batch_size: int = 64,
+        max_seq_length: int | None = None,
+        normalize: bool = True,
+        device: str | None = None,
+        cache_dir: PathLike | bool | None = None,
+        show_progress: bool | None = None,
+        backend: str = "torch",
+        quantize: str | None = None,
+    ) -> None:
         self.model = model
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
@@ -208,7 +212,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         state = {k: v for k, v in state.items() if not k.startswith("_st_")}
         return state
 
-    def fit(self, X, y=None):
+    def fit(self, X: Sequence[str] | ArrayLike,
+            y: None = None) -> SentenceEmbedder:
         """Do nothing: the model is pretrained and frozen.
 
         Parameters
@@ -226,7 +231,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         self._check_params()
         return self
 
-    def transform(self, X):
+    def transform(self, X: Sequence[str] | ArrayLike) -> NDArray[np.float32]:
         """Embed texts.
 
         Parameters
@@ -273,7 +278,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             self._write_cache(path, emb)
         return emb
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: None = None) -> NDArray:
         """Names of the output columns: ``sentenceembedder0``, ...
 
         Parameters

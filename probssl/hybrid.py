@@ -1,5 +1,7 @@
 """Hybrid generative/discriminative classifier (Fujino, Ueda & Saito 2005)."""
 
+from __future__ import annotations
+
 import copy
 import warnings
 from numbers import Integral, Real
@@ -7,7 +9,6 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _threads
@@ -15,6 +16,7 @@ from ._base import SHRINKAGE_CONSTRAINT, SemiSupervisedClassifier
 from ._em import caller_stacklevel, record_iteration, warn_not_converged
 from ._events import (COVARIANCE_TYPES, EVENT_MODELS, blas_threads,
                       make_event_model)
+from ._typing import ArrayLike, MatrixLike, RandomStateLike, _fit_context
 
 _EPS = np.finfo(np.float64).eps
 # Rows of the dense (rows x features) blocks of the Bernoulli leave-one-out.
@@ -265,20 +267,20 @@ default="diag"
 
     def __init__(
         self,
-        event_model="auto",
-        alpha=0.01,
-        C=1.0,
-        max_iter=100,
-        tol=1e-2,
-        leave_one_out=True,
-        random_state=None,
-        verbose=0,
-        reg_covar=1e-6,
-        covariance_type="diag",
-        binarize=0.0,
-        shrinkage=None,
-        n_jobs=None,
-    ):
+        event_model: str = "auto",
+        alpha: float = 0.01,
+        C: float = 1.0,
+        max_iter: int = 100,
+        tol: float = 1e-2,
+        leave_one_out: bool = True,
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        reg_covar: float = 1e-6,
+        covariance_type: str = "diag",
+        binarize: float | None = 0.0,
+        shrinkage: float | str | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.event_model = event_model
         self.alpha = alpha
         self.C = C
@@ -349,7 +351,8 @@ default="diag"
 
     @_fit_context(prefer_skip_nested_validation=True)
     @_threads.uses_n_jobs
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: MatrixLike, y: ArrayLike,
+            sample_weight: ArrayLike | None = None) -> HybridClassifier:
         """Fit on labeled rows and unlabeled rows (``y == -1``).
 
         Parameters

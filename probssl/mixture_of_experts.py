@@ -1,5 +1,7 @@
 """Mixture of experts for labeled + unlabeled rows (Miller & Uyar 1996)."""
 
+from __future__ import annotations
+
 from numbers import Integral
 
 import numpy as np
@@ -8,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import EMClassifier
 from ._mixing import Mixing
+from ._typing import FloatArray, IntArray, MatrixLike, RandomStateLike
 
 class MixtureOfExperts(EMClassifier):
     """Mixture of experts trained by EM on labeled and unlabeled rows.
@@ -243,23 +246,23 @@ default="diag"
 
     def __init__(
         self,
-        n_components=None,
-        event_model="auto",
-        algorithm="em1",
-        alpha=0.01,
-        reg_covar=1e-6,
-        max_iter=200,
-        tol=1e-6,
-        n_init=1,
-        init="labeled",
-        random_state=None,
-        verbose=0,
-        covariance_type="diag",
-        binarize=0.0,
-        warm_start=False,
-        shrinkage=None,
-        n_jobs=None,
-    ):
+        n_components: int | None = None,
+        event_model: str = "auto",
+        algorithm: str = "em1",
+        alpha: float = 0.01,
+        reg_covar: float = 1e-6,
+        max_iter: int = 200,
+        tol: float | str = 1e-6,
+        n_init: int = 1,
+        init: str = "labeled",
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        covariance_type: str = "diag",
+        binarize: float | None = 0.0,
+        warm_start: bool = False,
+        shrinkage: float | str | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.n_components = n_components
         self.event_model = event_model
         self.algorithm = algorithm
@@ -302,12 +305,32 @@ default="diag"
         return np.column_stack([logsumexp(comp + lb, axis=1)
                                 for lb in log_beta.T])
 
-    def predict_component_proba(self, X):
-        """Posterior component probabilities ``P(l | x)``, shape
-        (n_samples, n_components_)."""
+    def predict_component_proba(self, X: MatrixLike) -> FloatArray:
+        """Posterior component probabilities ``P(l | x)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to assign.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components_)
+            ``P(l | x)``, columns in the order of ``weights_``.
+        """
         return softmax(self._component_log_joint(self._validated(X)), axis=1)
 
-    def predict_components(self, X):
-        """Most probable component ``argmax_l P(l | x)`` of each row, shape
-        (n_samples,): an index into ``weights_`` / ``class_table_``."""
+    def predict_components(self, X: MatrixLike) -> IntArray:
+        """Most probable component ``argmax_l P(l | x)`` of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to assign.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            An index into ``weights_`` / ``class_table_`` for every row.
+        """
         return self._component_log_joint(self._validated(X)).argmax(axis=1)

@@ -23,7 +23,10 @@ The recipe with scikit-learn's own tools::
                             "f1": labeled_scorer("f1_macro")})
 """
 
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from sklearn.metrics import check_scoring
@@ -33,6 +36,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import column_or_1d
 
 from ._em import caller_stacklevel
+from ._typing import ArrayLike, IntArray, MatrixLike, RandomStateLike
 from ._validation import unlabeled_mask
 
 __all__ = ["LabeledKFold", "LabeledStratifiedKFold", "labeled_scorer",
@@ -62,7 +66,8 @@ class _LabeledScorer:
         return f"labeled_scorer({self.name!r})"
 
 
-def labeled_scorer(scoring="accuracy", estimator=None):
+def labeled_scorer(scoring: str | Callable | None = "accuracy",
+                   estimator: object | None = None) -> Callable[..., float]:
     """A scorer that scores the labeled rows only (``y != -1``).
 
     scikit-learn's scorers count an unlabeled row as a row of class -1, so
@@ -130,11 +135,29 @@ class _LabeledSplitter(BaseCrossValidator):
             )
         return y, labeled
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X: MatrixLike | None, y: ArrayLike | None = None,
+              groups: object = None) -> Iterator[tuple[IntArray, IntArray]]:
         """Yield ``(train, test)`` index arrays.
 
         ``test`` holds labeled rows only; ``train`` holds every other row,
         the unlabeled ones included.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or None
+            Ignored (the folds depend on ``y`` only).
+        y : array-like of shape (n_samples,)
+            Labels, ``-1`` for unlabeled rows. Required.
+        groups : object, default=None
+            Ignored.
+
+        Yields
+        ------
+        train : ndarray
+            Row indices of the training fold: the unlabeled rows and the
+            labeled rows of the other folds.
+        test : ndarray
+            Row indices of the test fold, all labeled.
         """
         y, labeled = self._labeled_rows(X, y)
         n = y.shape[0]
@@ -144,7 +167,20 @@ class _LabeledSplitter(BaseCrossValidator):
             train_mask[test] = False
             yield np.flatnonzero(train_mask), test
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X: object = None, y: object = None,
+                     groups: object = None) -> int:
+        """The number of folds.
+
+        Parameters
+        ----------
+        X, y, groups : object, default=None
+            Ignored.
+
+        Returns
+        -------
+        int
+            ``n_splits``.
+        """
         return self.n_splits
 
     def _iter_test_indices(self, X=None, y=None, groups=None):
@@ -176,7 +212,8 @@ class LabeledKFold(_LabeledSplitter):
     [0, 1, 2, 4] [3, 5]
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = False,
+                 random_state: RandomStateLike = None) -> None:
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state
@@ -206,7 +243,8 @@ class LabeledStratifiedKFold(_LabeledSplitter):
     [[0, 2], [1, 3]]
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+    def __init__(self, n_splits: int = 5, *, shuffle: bool = False,
+                 random_state: RandomStateLike = None) -> None:
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state
@@ -216,10 +254,19 @@ class LabeledStratifiedKFold(_LabeledSplitter):
                                random_state=self.random_state)
 
 
-def select_em_params(X, y, *, estimator=None,
-                     unlabeled_weight=(0.0, 0.01, 0.1, 0.3, 1.0),
-                     n_components_per_class=(1,), alpha=None, cv=5,
-                     scoring=None, n_jobs=None, random_state=None):
+def select_em_params(
+    X: MatrixLike,
+    y: ArrayLike,
+    *,
+    estimator: object | None = None,
+    unlabeled_weight: Sequence[float] = (0.0, 0.01, 0.1, 0.3, 1.0),
+    n_components_per_class: Sequence[int] = (1,),
+    alpha: Sequence[float] | None = None,
+    cv: int | str | object = 5,
+    scoring: str | Callable | None = None,
+    n_jobs: int | None = None,
+    random_state: int | None = None,
+) -> GridSearchCV:
     """Choose lambda and components per class on the labeled rows.
 
     Nigam et al. (2000) pick EM-lambda's weight and the number of mixture
@@ -251,6 +298,7 @@ def select_em_params(X, y, *, estimator=None,
         scikit-learn scorer is wrapped by :func:`labeled_scorer`, so that
         it never sees an unlabeled row.
     n_jobs : int, default=None
+        Fits run in parallel by ``GridSearchCV``.
     random_state : int or None, default=None
         Shuffles the folds of an int ``cv``.
 

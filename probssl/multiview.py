@@ -7,11 +7,16 @@ of two matrices or a :class:`MultiView`) describing the same rows.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 from numbers import Integral
+from typing import Union
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._typing import ArrayLike, MatrixLike
 
 __all__ = ["MultiView", "TwoViewInput", "is_pair"]
 
@@ -40,7 +45,7 @@ class MultiView:
     [[0.0, 1.0], [4.0, 5.0]]
     """
 
-    def __init__(self, first, second):
+    def __init__(self, first: MatrixLike, second: MatrixLike) -> None:
         first = _as_2d(first)
         second = _as_2d(second)
         if first.shape[0] != second.shape[0]:
@@ -51,15 +56,15 @@ class MultiView:
         self.views = (first, second)
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, int]:
         """``(n_rows, n_columns_first + n_columns_second)``."""
         a, b = self.views
         return (a.shape[0], a.shape[1] + b.shape[1])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.views[0].shape[0]
 
-    def __getitem__(self, rows):
+    def __getitem__(self, rows: int | slice | ArrayLike | tuple) -> MultiView:
         if isinstance(rows, tuple):  # sklearn's _safe_indexing: X[key, ...]
             if len(rows) == 2 and rows[1] is Ellipsis:
                 rows = rows[0]
@@ -71,7 +76,7 @@ class MultiView:
             rows = np.asarray(rows)
         return MultiView(*(v[rows] for v in self.views))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kinds = ", ".join(
             f"{type(v).__name__}{v.shape}" for v in self.views
         )
@@ -87,9 +92,31 @@ def _as_2d(v):
     return v
 
 
-def is_pair(X):
-    """A MultiView, a tuple of two, or a list of two matrices (not a list
-    of two rows of numbers)."""
+def is_pair(X: object) -> bool:
+    """Whether ``X`` is two views rather than one matrix.
+
+    Parameters
+    ----------
+    X : object
+        A two-view estimator's input.
+
+    Returns
+    -------
+    bool
+        True for a :class:`MultiView`, a tuple, or a list of two matrices
+        (2-D arrays or sparse matrices); False for one matrix, including a
+        list of two rows of numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probssl.multiview import is_pair
+    >>> A, B = np.zeros((3, 2)), np.ones((3, 4))
+    >>> is_pair((A, B)), is_pair([A, B]), is_pair(MultiView(A, B))
+    (True, True, True)
+    >>> is_pair(A), is_pair([[0, 1], [2, 3]])
+    (False, False)
+    """
     if isinstance(X, MultiView):
         return True
     if isinstance(X, tuple):
@@ -99,10 +126,36 @@ def is_pair(X):
     return False
 
 
+#: What a two-view estimator's ``fit`` / ``predict*`` take: one matrix
+#: (split by ``views``), a :class:`MultiView`, or a pair of matrices.
+TwoViewLike = Union[MatrixLike, MultiView, tuple[MatrixLike, MatrixLike],
+                    list[MatrixLike]]
+
+
 class TwoViewInput:
-    """The input plumbing of a two-view estimator (a mixin): X as one
-    matrix split by ``views`` (``views_``, ``n_features_in_``), or as a
-    pair of matrices; the same split at prediction."""
+    """The input plumbing of a two-view estimator (a mixin).
+
+    X is one matrix split into two column blocks by the estimator's
+    ``views`` parameter (setting ``views_`` and ``n_features_in_``), or a
+    pair of matrices (``views_`` is None); prediction applies the same
+    split. :class:`~probssl.CoTraining` and :class:`~probssl.CoEM` inherit
+    it; a new two-view estimator calls ``self._fit_views(X, rng)`` in
+    ``fit`` and ``self._transform_views(X)`` when predicting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probssl import CoTraining
+    >>> from probssl.multiview import TwoViewInput
+    >>> X = np.random.RandomState(0).poisson(2.0, size=(20, 6))
+    >>> y = np.array([0, 1] * 2 + [-1] * 16)
+    >>> clf = CoTraining(views=(slice(0, 2), [2, 3, 4, 5]), max_iter=1)
+    >>> clf = clf.fit(X, y)
+    >>> isinstance(clf, TwoViewInput), clf.n_features_in_
+    (True, 6)
+    >>> [v.tolist() for v in clf.views_]
+    [[0, 1], [2, 3, 4, 5]]
+    """
 
     def _fit_views(self, X, rng):
         """Split X at fit time; sets ``views_`` / ``n_features_in_``."""

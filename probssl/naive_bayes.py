@@ -1,5 +1,7 @@
 """EM naive Bayes for labeled + unlabeled documents (Nigam et al. 2000)."""
 
+from __future__ import annotations
+
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,6 +9,7 @@ from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval
 
 from ._base import EMClassifier
+from ._typing import ArrayLike, MatrixLike, RandomStateLike
 from ._mixing import Mixing
 
 
@@ -162,9 +165,10 @@ default="diag"
     Notes
     -----
     Implements Nigam et al. (2000): the naive Bayes document model (eqs. 1-2),
-    the MAP estimates of word probabilities and class priors (eqs. 3-4,
-    ``alpha`` and ``prior_smoothing``), the classification rule (eq. 5), and
-    EM on the log posterior of labeled and unlabeled documents (eqs. 8-9),
+    the MAP estimates of word probabilities and class priors (M-step,
+    eqs. 5-6, ``alpha`` and ``prior_smoothing``), the classification rule
+    that is also the E-step (eq. 7), and EM on the log posterior of labeled
+    and unlabeled documents (eqs. 8-9),
     with the lambda-weighted variant (Sec. 5.1) and multiple mixture
     components per class (Sec. 5.2).
 
@@ -204,22 +208,22 @@ default="diag"
 
     def __init__(
         self,
-        alpha=0.01,
-        unlabeled_weight=1.0,
-        n_components_per_class=1,
-        max_iter=100,
-        tol="auto",
-        random_state=None,
-        verbose=0,
-        prior_smoothing=0.0,
-        event_model="auto",
-        covariance_type="diag",
-        reg_covar=1e-6,
-        binarize=0.0,
-        warm_start=False,
-        shrinkage=None,
-        n_jobs=None,
-    ):
+        alpha: float = 0.01,
+        unlabeled_weight: float = 1.0,
+        n_components_per_class: int = 1,
+        max_iter: int = 100,
+        tol: float | str = "auto",
+        random_state: RandomStateLike = None,
+        verbose: int = 0,
+        prior_smoothing: float = 0.0,
+        event_model: str = "auto",
+        covariance_type: str = "diag",
+        reg_covar: float = 1e-6,
+        binarize: float | None = 0.0,
+        warm_start: bool = False,
+        shrinkage: float | str | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.alpha = alpha
         self.unlabeled_weight = unlabeled_weight
         self.n_components_per_class = n_components_per_class
@@ -266,7 +270,8 @@ default="diag"
         n, M = resp.shape[0], self.n_components_per_class
         return resp.reshape(n, -1, M).sum(axis=2).argmax(axis=1)
 
-    def leave_one_out_score(self, X, y, sample_weight=None):
+    def leave_one_out_score(self, X: MatrixLike, y: ArrayLike,
+                            sample_weight: ArrayLike | None = None) -> float:
         """Leave-one-out accuracy on the labeled rows of the training data.
 
         Nigam et al.'s (2000, sec. 5.1) shortcut to choose ``unlabeled_weight``

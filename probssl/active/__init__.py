@@ -34,7 +34,8 @@ iterations, but see the class's Notes: on 20 Newsgroups it keeps EM in the
 local optimum of the first few labels).
 """
 
-from ._learner import ActiveLearner, SimulatedOracle
+from ._learner import ActiveLearner
+from ._oracle import SimulatedOracle
 from ._scores import committee_disagreement, pool_density, uncertainty_scores
 
 __all__ = [

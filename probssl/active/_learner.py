@@ -1,7 +1,11 @@
-"""The pool-based active learner and a simulated oracle (see
-:mod:`probssl.active`)."""
+"""The pool-based active learner (see :mod:`probssl.active`); the
+simulated oracle of experiments is in ``_oracle``."""
+
+from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +17,8 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import (check_is_fitted, column_or_1d,
                                       validate_data)
 
+from .._typing import (ArrayLike, FloatArray, IntArray, MatrixLike, NDArray,
+                       ProbabilisticClassifier, RandomStateLike)
 from .._validation import (NO_LABELS, check_n_rows, check_sparse_structure,
                            labels_of, scored_rows, unlabeled_mask)
 from ._committees import posterior_committee
@@ -63,31 +69,6 @@ def _as_labels_of(y, labels, name="labels"):
         raise ValueError(f"{name} must be of the learner's label type "
                          f"{y.dtype}: {bad!r} is not.")
     return y, cast
-
-
-# -- the oracle --------------------------------------------------------------
-class SimulatedOracle:
-    """Reveals the true labels of the rows asked for (for experiments).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        The labels, indexed like the learner's training rows.
-
-    Attributes
-    ----------
-    n_queries_ : int
-        Number of labels revealed so far.
-    """
-
-    def __init__(self, y_true):
-        self.y_true = np.asarray(y_true)
-        self.n_queries_ = 0
-
-    def __call__(self, indices):
-        indices = np.asarray(indices, dtype=np.intp)
-        self.n_queries_ += indices.size
-        return self.y_true[indices]
 
 
 # -- the learner -------------------------------------------------------------
@@ -222,12 +203,14 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     25
     """
 
-    def __init__(self, estimator, strategy="qbc", batch_size=1,
-                 committee_size=3, density_weighting=True,
-                 uncertainty="entropy", density="auto", density_beta=3.0,
-                 density_smoothing=0.5, committee="auto",
-                 semi_supervised="auto", warm_start=False, random_state=None,
-                 verbose=0):
+    def __init__(self, estimator: ProbabilisticClassifier, strategy: str = "qbc",
+                 batch_size: int = 1, committee_size: int = 3,
+                 density_weighting: bool = True, uncertainty: str = "entropy",
+                 density: str = "auto", density_beta: float = 3.0,
+                 density_smoothing: float = 0.5, committee: str = "auto",
+                 semi_supervised: bool | str = "auto", warm_start: bool = False,
+                 random_state: RandomStateLike = None,
+                 verbose: int = 0) -> None:
         self.estimator = estimator
         self.strategy = strategy
         self.batch_size = batch_size
@@ -297,7 +280,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return sp.csr_matrix(X) if sp.issparse(X) else X
 
     # -- fitting ------------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X: MatrixLike, y: ArrayLike) -> ActiveLearner:
         """Fit the estimator on labeled rows and the pool (``y == -1``).
 
         Parameters
@@ -357,7 +340,7 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.warm_started_ = True
         return self
 
-    def label(self, indices, labels):
+    def label(self, indices: ArrayLike, labels: ArrayLike) -> ActiveLearner:
         """Label rows of the pool and refit.
 
         Parameters
@@ -384,13 +367,15 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.y_[indices] = labels
         return self._refit()
 
-    def teach(self, X, y):
+    def teach(self, X: MatrixLike, y: ArrayLike) -> ActiveLearner:
         """Add new labeled rows (not from the pool) and refit.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_new, n_features)
+            The new rows.
         y : array-like of shape (n_new,)
+            Their labels.
 
         Returns
         -------
@@ -410,7 +395,8 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self._refit()
 
     # -- querying -----------------------------------------------------------
-    def query(self, X_pool=None, n_instances=None):
+    def query(self, X_pool: MatrixLike | None = None,
+              n_instances: int | None = None) -> IntArray:
         """The rows to label next, best first.
 
         Parameters
@@ -453,10 +439,20 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             order = np.lexsort((key, -scores))
         return rows[order[:n]]
 
-    def score_pool(self, X_pool):
+    def score_pool(self, X_pool: MatrixLike) -> FloatArray:
         """The ranking score of every row of ``X_pool`` (larger first).
 
-        Sets ``scores_`` and ``density_``. Random scores for ``"random"``.
+        Parameters
+        ----------
+        X_pool : {array-like, sparse matrix} of shape (n_pool, n_features)
+            The candidate rows.
+
+        Returns
+        -------
+        ndarray of shape (n_pool,)
+            Disagreement or uncertainty, times the density when
+            ``density_weighting``; random for ``"random"``. Also kept in
+            ``scores_`` (and the density in ``density_``).
         """
         check_is_fitted(self, "estimator_")
         X_pool = self._validated(X_pool)
@@ -482,18 +478,33 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.scores_ = scores
         return scores
 
-    def posterior_committee(self):
+    def posterior_committee(self) -> Any:
         """The model's parameter posterior, or None (then QBC bootstraps).
 
-        Returns an object with ``sample(rng, size)``, ``posterior_mean`` and
-        ``member_log_proba(X, draws)``, from the fitted estimator's own
-        statistics (see :mod:`probssl.active._committees`).
+        Returns
+        -------
+        object or None
+            An object with ``sample(rng, size)``, ``posterior_mean`` and
+            ``member_log_proba(X, draws)``, from the fitted estimator's own
+            statistics (see :mod:`probssl.active._committees`).
         """
         check_is_fitted(self, "estimator_")
         return posterior_committee(self.estimator_)
 
-    def committee_log_proba(self, X_pool):
-        """(committee_size, n, n_classes) members' log posteriors."""
+    def committee_log_proba(self, X_pool: MatrixLike) -> FloatArray:
+        """The QBC committee members' log posteriors of every row.
+
+        Parameters
+        ----------
+        X_pool : {array-like, sparse matrix} of shape (n_pool, n_features)
+            The candidate rows.
+
+        Returns
+        -------
+        ndarray of shape (committee_size, n_pool, n_classes)
+            Members drawn from the parameter posterior, else bootstrap
+            refits (``committee``).
+        """
         posterior = None if self.committee == "bootstrap" else \
             self.posterior_committee()
         if posterior is None:
@@ -533,7 +544,9 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return out
 
     # -- the loop -----------------------------------------------------------
-    def simulate(self, oracle, n_rounds, X_test=None, y_test=None):
+    def simulate(self, oracle: Callable[[IntArray], ArrayLike], n_rounds: int,
+                 X_test: MatrixLike | None = None,
+                 y_test: ArrayLike | None = None) -> list[dict[str, Any]]:
         """Query, ask ``oracle``, label and refit, ``n_rounds`` times.
 
         Parameters
@@ -599,20 +612,57 @@ class ActiveLearner(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self.history_
 
     # -- delegation ---------------------------------------------------------
-    def predict(self, X):
-        """The fitted estimator's predictions, shape (n_samples,)."""
+    def predict(self, X: MatrixLike) -> NDArray:
+        """The fitted estimator's predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            A label of ``classes_`` for every row.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(self._validated(X))
 
-    def predict_proba(self, X):
-        """The fitted estimator's class probabilities, (n_samples, n_classes)."""
+    def predict_proba(self, X: MatrixLike) -> FloatArray:
+        """The fitted estimator's class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(self._validated(X))
 
-    def score(self, X, y, sample_weight=None):
-        """Accuracy of the fitted estimator on the labeled rows of (X, y);
-        rows with ``y == -1`` are ignored, as the estimators' ``score``
-        does. ``y`` needs one entry per row of X."""
+    def score(self, X: MatrixLike, y: ArrayLike,
+              sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy of the fitted estimator on the labeled rows of (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify.
+        y : array-like of shape (n_samples,)
+            True labels; rows with ``y == -1`` are ignored, as the
+            estimators' ``score`` does.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of labeled rows classified correctly.
+        """
         check_is_fitted(self, "estimator_")
         X = self._validated(X)
         y_index, rows, sample_weight = scored_rows(

@@ -1,15 +1,19 @@
 """Scores over a pool (pure functions, vectorised): uncertainty, committee
 disagreement, density."""
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp, xlogy
+
+from .._typing import ArrayLike, FloatArray, MatrixLike
 
 UNCERTAINTIES = ("entropy", "margin", "least_confidence")
 DENSITIES = ("auto", "kl", "cosine")
 
 
-def uncertainty_scores(proba, kind="entropy"):
+def uncertainty_scores(proba: ArrayLike, kind: str = "entropy") -> FloatArray:
     """How unsure a model is of each row; larger is more uncertain.
 
     Parameters
@@ -24,6 +28,16 @@ def uncertainty_scores(proba, kind="entropy"):
     Returns
     -------
     ndarray of shape (n_samples,)
+        The uncertainty of every row.
+
+    Examples
+    --------
+    >>> from probssl.active import uncertainty_scores
+    >>> proba = [[0.5, 0.5], [0.7, 0.3], [0.9, 0.1]]
+    >>> uncertainty_scores(proba).round(3).tolist()
+    [0.693, 0.611, 0.325]
+    >>> uncertainty_scores(proba, "margin").round(3).tolist()
+    [0.0, -0.4, -0.8]
     """
     proba = np.asarray(proba, dtype=float)
     if kind == "entropy":
@@ -38,7 +52,7 @@ def uncertainty_scores(proba, kind="entropy"):
     raise ValueError(f"uncertainty must be one of {UNCERTAINTIES}, got {kind!r}")
 
 
-def committee_disagreement(member_log_proba):
+def committee_disagreement(member_log_proba: ArrayLike) -> FloatArray:
     """Mean KL divergence of each member's posterior to the committee mean.
 
     McCallum & Nigam's (1998) disagreement: ``(1/k) sum_m KL(P_m(C|x) ||
@@ -53,6 +67,18 @@ def committee_disagreement(member_log_proba):
     Returns
     -------
     ndarray of shape (n_samples,)
+        The disagreement of every row, at least 0.
+
+    Examples
+    --------
+    Two members that agree on the first row and not on the second:
+
+    >>> import numpy as np
+    >>> from probssl.active import committee_disagreement
+    >>> members = np.log([[[0.9, 0.1], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.1, 0.9]]])
+    >>> committee_disagreement(members).round(3).tolist()
+    [0.0, 0.368]
     """
     log_p = np.asarray(member_log_proba, dtype=float)
     k = log_p.shape[0]
@@ -65,7 +91,8 @@ def committee_disagreement(member_log_proba):
     return np.maximum(kl.mean(axis=0), 0.0)
 
 
-def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
+def pool_density(X: MatrixLike, method: str = "auto", beta: float = 3.0,
+                 smoothing: float = 0.5) -> FloatArray:
     """How representative each row is of the pool, in (0, 1].
 
     ``"kl"`` (counts; McCallum & Nigam 1998, sec. 4): with ``p_h`` the word
@@ -101,6 +128,19 @@ def pool_density(X, method="auto", beta=3.0, smoothing=0.5):
     Returns
     -------
     ndarray of shape (n_samples,)
+        The density of every row; 1 for the most representative.
+
+    Examples
+    --------
+    The row that looks like the rest of the pool is the most
+    representative; the odd one out the least:
+
+    >>> import numpy as np
+    >>> from probssl.active import pool_density
+    >>> X = np.array([[5, 1, 0], [4, 2, 0], [5, 2, 0], [0, 0, 6]])
+    >>> density = pool_density(X)
+    >>> int(density.argmax()), int(density.argmin())
+    (2, 3)
     """
     if method not in DENSITIES:
         raise ValueError(f"density must be one of {DENSITIES}, got {method!r}")

@@ -3,14 +3,17 @@ for."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import os
 
 from .._cache import data_home_path
+from .._typing import PathLike
 
 ARCHIVE_NAME = "20news-bydate.tar.gz"
 
 
-def get_data_home(data_home=None):
+def get_data_home(data_home: PathLike | None = None) -> str:
     """Return the path of the probssl data folder, creating it if needed.
 
     The folder holds dataset archives (for instance ``20news-bydate.tar.gz``)
@@ -70,11 +73,39 @@ def _find_archive(archive, data_home):
     return None, candidates
 
 
-def find_20newsgroups_archive(archive=None, data_home=None):
+def find_20newsgroups_archive(archive: PathLike | None = None,
+                              data_home: PathLike | None = None) -> str | None:
     """Path of ``20news-bydate.tar.gz`` where :func:`load_20newsgroups`
-    would read it (``archive``, ``$PROBSSL_DATA``, ``data_home``), or None.
+    would read it, or None. Never downloads.
 
-    Never downloads. Raises ``FileNotFoundError`` if an explicit
-    ``archive`` does not exist.
+    Parameters
+    ----------
+    archive : str or path-like, default=None
+        The archive, or a folder holding it. When None, the archive is
+        looked for at ``$PROBSSL_DATA`` (the file or a folder holding it),
+        then in ``data_home``.
+    data_home : str or path-like, default=None
+        The probssl data folder (:func:`get_data_home`).
+
+    Returns
+    -------
+    str or None
+        The archive's absolute path; None if it is in none of the places
+        searched.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an explicit ``archive`` does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from probssl.datasets import find_20newsgroups_archive
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     archive = os.path.join(folder, "20news-bydate.tar.gz")
+    ...     open(archive, "wb").close()
+    ...     find_20newsgroups_archive(archive=folder) == archive
+    True
     """
     return _find_archive(archive, data_home)[0]

@@ -3,13 +3,17 @@ a fully labeled target."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._typing import ArrayLike, NDArray, RandomStateLike
 from ._checks import _check_positive_int
 
 
-def mask_labels(y, n_labeled, per_class=True, random_state=None):
+def mask_labels(y: ArrayLike, n_labeled: int, per_class: bool = True,
+                random_state: RandomStateLike = None) -> NDArray:
     """Hide all but a few labels, marking the rest unlabeled (``-1``).
 
     This turns a fully labeled target into the input expected by

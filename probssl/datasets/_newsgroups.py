@@ -78,6 +78,15 @@ def load_demo_sample() -> tuple[Bunch, Bunch]:
     -------
     train, test : :class:`~sklearn.utils.Bunch`
         ``data``, ``target``, ``target_names``, ``filenames``.
+
+    Examples
+    --------
+    >>> from probssl.datasets import load_demo_sample
+    >>> train, test = load_demo_sample()
+    >>> len(train.data), len(test.data), len(train.target_names)
+    (1200, 500, 20)
+    >>> train.target_names[:2]
+    ['alt.atheism', 'comp.graphics']
     """
     import gzip
     import json
@@ -293,6 +302,15 @@ def load_20newsgroups_by_article(
     of order (e.g. some ``rec.motorcycles`` training posts carry numbers
     beyond the bydate test range), and this split follows the numbers.
     Ties (none in the bydate archive) keep the loader's order.
+
+    Examples
+    --------
+    Nigam et al.'s split (needs the archive, see :func:`load_20newsgroups`):
+
+    >>> from probssl.datasets import load_20newsgroups_by_article
+    >>> rest, test = load_20newsgroups_by_article()  # doctest: +SKIP
+    >>> len(rest.data), len(test.data)  # doctest: +SKIP
+    (15076, 3770)
     """
     if not (isinstance(test_fraction, Real) and 0 < test_fraction < 1):
         raise ValueError(

@@ -2,11 +2,14 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 from html.parser import HTMLParser
 
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._typing import PathLike
 from ._corpus_files import (
     PUBLISHED_SHA256,
     cached_parse,
@@ -81,8 +84,12 @@ def _parse_reuters(path):
     return docs
 
 
-def load_reuters(archive=None, subset="train", data_home=None,
-                 sha256=_PUBLISHED):
+def load_reuters(
+    archive: PathLike | None = None,
+    subset: str = "train",
+    data_home: PathLike | None = None,
+    sha256: str | None = _PUBLISHED,  # type: ignore[assignment]
+) -> Bunch:
     """Load Reuters-21578's ModApte split from the SGML files.
 
     ModApte (Apté et al. 1994; the README's "Modified Apte" split):

@@ -2,10 +2,15 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
+from typing import Literal, overload
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from .._typing import ArrayLike, NDArray, RandomStateLike
 from ._checks import _check_positive_int, _check_positive_real
 
 # Upper bound on the words drawn at once; bounds the temporary arrays
@@ -29,17 +34,45 @@ def _draw_words(rng, prob, cdf, n_words):
     return np.minimum(words, n_features - 1)
 
 
+_Counts = tuple[sp.csr_matrix, NDArray[np.int64]]
+_CountsAndParams = tuple[sp.csr_matrix, NDArray[np.int64], dict[str, np.ndarray]]
+
+
+# The return's length follows return_params (for type checkers).
+@overload
 def make_multinomial_mixture(
-    n_samples=1000,
-    n_features=500,
-    n_classes=5,
-    n_components_per_class=1,
-    doc_length=100,
-    class_prior=None,
-    concentration=0.1,
-    random_state=None,
-    return_params=False,
-):
+    n_samples: int = ..., n_features: int = ..., n_classes: int = ...,
+    n_components_per_class: int = ..., doc_length: float = ...,
+    class_prior: ArrayLike | None = ..., concentration: float = ...,
+    random_state: RandomStateLike = ..., return_params: Literal[False] = ...,
+) -> _Counts: ...
+@overload
+def make_multinomial_mixture(
+    n_samples: int = ..., n_features: int = ..., n_classes: int = ...,
+    n_components_per_class: int = ..., doc_length: float = ...,
+    class_prior: ArrayLike | None = ..., concentration: float = ...,
+    random_state: RandomStateLike = ..., *, return_params: Literal[True],
+) -> _CountsAndParams: ...
+@overload
+def make_multinomial_mixture(
+    n_samples: int = ..., n_features: int = ..., n_classes: int = ...,
+    n_components_per_class: int = ..., doc_length: float = ...,
+    class_prior: ArrayLike | None = ..., concentration: float = ...,
+    random_state: RandomStateLike = ..., return_params: bool = ...,
+) -> _Counts | _CountsAndParams: ...
+
+
+def make_multinomial_mixture(
+    n_samples: int = 1000,
+    n_features: int = 500,
+    n_classes: int = 5,
+    n_components_per_class: int = 1,
+    doc_length: float = 100,
+    class_prior: ArrayLike | None = None,
+    concentration: float = 0.1,
+    random_state: RandomStateLike = None,
+    return_params: bool = False,
+) -> _Counts | _CountsAndParams:
     """Generate bag-of-words documents from a mixture of multinomials.
 
     The generative model behind multinomial naive Bayes (with one component

@@ -3,6 +3,8 @@ files per class (scikit-learn's ``load_files`` layout)."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import csv
 import io
 import json
@@ -11,6 +13,8 @@ import os
 
 import numpy as np
 from sklearn.utils import Bunch
+
+from .._typing import PathLike
 
 _CSV = (".csv", ".tsv")
 _JSONL = (".jsonl", ".jsonlines", ".ndjson", ".json")
@@ -153,8 +157,9 @@ def _read_any(path, text_column, label_column, split_column):
             for row, where in rows], ext
 
 
-def load_corpus(path, text_column="text", label_column="label",
-                split_column=None, test_path=None):
+def load_corpus(path: PathLike, text_column: str = "text",
+                label_column: str = "label", split_column: str | None = None,
+                test_path: PathLike | None = None) -> Bunch:
     """Load the user's own labeled / unlabeled text corpus.
 
     Parameters
@@ -189,6 +194,21 @@ def load_corpus(path, text_column="text", label_column="label",
         Naming the file and row: a missing column, bytes that are not
         UTF-8, a row without text, an unknown split value, fewer than two
         classes, or an unknown file format.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from probssl.datasets import load_corpus
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "posts.csv")
+    ...     with open(path, "w", encoding="utf-8") as f:
+    ...         for line in ["text,label", "Cheap flights to Rome,travel",
+    ...                      "The striker scored twice,sport",
+    ...                      "Hotel deals in Lisbon,"]:   # no label
+    ...             print(line, file=f)
+    ...     corpus = load_corpus(path)
+    >>> corpus.target_names, corpus.target.tolist()
+    (['sport', 'travel'], [1, 0, -1])
     """
     path = os.fspath(path)
     if split_column is not None and test_path is not None:

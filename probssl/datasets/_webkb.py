@@ -3,9 +3,12 @@ pages (two views of the course / non-course pages)."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._typing import PathLike
 from ._corpus_files import (
     PUBLISHED_SHA256,
     cached_parse,
@@ -49,8 +52,12 @@ def _parse_webkb(path):
     return pages
 
 
-def load_webkb(archive=None, classes="four", data_home=None,
-               sha256=_PUBLISHED):
+def load_webkb(
+    archive: PathLike | None = None,
+    classes: str = "four",
+    data_home: PathLike | None = None,
+    sha256: str | None = _PUBLISHED,  # type: ignore[assignment]
+) -> Bunch:
     """Load WebKB's "4 universities" pages (CMU, 1997) from the raw archive.
 
     Each page's HTTP header is dropped and its HTML reduced to the visible
@@ -77,7 +84,19 @@ def load_webkb(archive=None, classes="four", data_home=None,
         ``data`` (page texts), ``target``, ``target_names``,
         ``university`` (``cornell``, ``misc``, ``texas``, ``washington``,
         ``wisconsin`` per page: the groups of leave-one-university-out),
-        ``filenames`` (``<class>/<university>/<page>``). Pages are sorted by class, university and file name.
+        ``filenames`` (``<class>/<university>/<page>``). Pages are sorted
+        by class, university and file name.
+
+    Examples
+    --------
+    Leave-one-university-out groups for
+    :class:`sklearn.model_selection.LeaveOneGroupOut` (needs the archive):
+
+    >>> from probssl.datasets import load_webkb
+    >>> pages = load_webkb()  # doctest: +SKIP
+    >>> len(pages.data), pages.target_names  # doctest: +SKIP
+    (4199, ['course', 'faculty', 'project', 'student'])
+    >>> groups = pages.university  # doctest: +SKIP
     """
     if classes not in ("four", "all"):
         raise ValueError(f"classes must be 'four' or 'all', got {classes!r}.")
@@ -126,7 +145,11 @@ def _parse_cotrain(path):
     return [(c, p, pages[(c, p)], links[(c, p)]) for c, p in keys]
 
 
-def load_cotrain_pages(archive=None, data_home=None, sha256=_PUBLISHED):
+def load_cotrain_pages(
+    archive: PathLike | None = None,
+    data_home: PathLike | None = None,
+    sha256: str | None = _PUBLISHED,  # type: ignore[assignment]
+) -> Bunch:
     """Load Blum & Mitchell's (1998) course / non-course pages in two views.
 
     Parameters
@@ -148,6 +171,16 @@ def load_cotrain_pages(archive=None, data_home=None, sha256=_PUBLISHED):
         ``(data, links)``), ``target`` (1 = course), ``target_names``
         (``['non-course', 'course']``), ``filenames``. 230 course and 821
         non-course pages, aligned by file name.
+
+    Examples
+    --------
+    The two views, ready for :class:`~probssl.CoTraining` once vectorized
+    (needs the archive):
+
+    >>> from probssl.datasets import load_cotrain_pages
+    >>> pages = load_cotrain_pages()  # doctest: +SKIP
+    >>> len(pages.data), len(pages.links), int(pages.target.sum())  # doctest: +SKIP
+    (1051, 1051, 230)
     """
     path = find_archive(archive, COTRAIN_ARCHIVE, "co-training pages", data_home)
     digest = verify_sha256(path, _expected(sha256, COTRAIN_ARCHIVE),

@@ -11,11 +11,15 @@ two normal CDFs), so no quadrature is needed.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from __future__ import annotations
+
 from numbers import Integral
 
 import numpy as np
 from scipy.special import log_ndtr, logsumexp
 from sklearn.utils import check_random_state
+
+from .._typing import ArrayLike, FloatArray, NDArray, RandomStateLike
 
 __all__ = ["make_waveform", "waveform_base_waves", "waveform_log_likelihood",
            "waveform_bayes_proba", "WAVEFORM_PAIRS"]
@@ -27,12 +31,24 @@ N_NOISE = 19     # pure-noise attributes of "waveform+noise" (40 in all)
 WAVEFORM_PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
-def waveform_base_waves():
-    """The three triangular base waves, shape (3, 21).
+def waveform_base_waves() -> FloatArray:
+    """The three triangular base waves of the waveform generator.
 
     ``h1(i) = max(6 - |i - 11|, 0)`` for ``i = 1..21``, ``h2`` is ``h1``
     shifted 4 places right and ``h3`` shifted 4 places left (peaks at
     attributes 11, 15 and 7), as in Breiman et al. (1984).
+
+    Returns
+    -------
+    ndarray of shape (3, 21)
+        ``h1``, ``h2``, ``h3``, one per row.
+
+    Examples
+    --------
+    >>> from probssl.datasets.waveform import waveform_base_waves
+    >>> h = waveform_base_waves()
+    >>> h.shape, (h.argmax(axis=1) + 1).tolist()   # peaks, 1-based
+    ((3, 21), [11, 15, 7])
     """
     i = np.arange(1, N_WAVE + 1, dtype=np.float64)
     h1 = np.maximum(6.0 - np.abs(i - 11.0), 0.0)
@@ -41,7 +57,9 @@ def waveform_base_waves():
     return np.vstack([h1, h2, h3])
 
 
-def make_waveform(n_samples=5000, noise=True, random_state=None):
+def make_waveform(n_samples: int = 5000, noise: bool = True,
+                  random_state: RandomStateLike = None,
+                  ) -> tuple[FloatArray, NDArray[np.int64]]:
     """Generate Breiman et al.'s (1984) waveform data (3 classes).
 
     Every point draws a class ``c`` uniformly from {0, 1, 2}, a weight
@@ -112,7 +130,7 @@ def _log_diff_ndtr(lo, hi):
         return lb + np.log1p(-np.exp(la - lb))
 
 
-def waveform_log_likelihood(X):
+def waveform_log_likelihood(X: ArrayLike) -> FloatArray:
     """Log class-conditional densities of the waveform generator, (n, 3).
 
     Only the first 21 attributes carry the class; any further (noise)
@@ -126,6 +144,29 @@ def waveform_log_likelihood(X):
     ``D = |d|^2`` and ``m = r.d / D``, it is ``(2 pi)^{-21/2}
     exp(-(|r|^2 - D m^2) / 2) sqrt(2 pi / D) [Phi(sqrt(D)(1 - m)) -
     Phi(-sqrt(D) m)]``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), n_features >= 21
+        Points of :func:`make_waveform` (with or without the noise
+        attributes).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 3)
+        ``log p(x | c)`` for the classes 0, 1, 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probssl.datasets import make_waveform
+    >>> from probssl.datasets.waveform import waveform_log_likelihood
+    >>> X, y = make_waveform(500, random_state=0)
+    >>> ll = waveform_log_likelihood(X)
+    >>> ll.shape
+    (500, 3)
+    >>> bool(np.all(np.isfinite(ll)))
+    True
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] < N_WAVE:
@@ -147,11 +188,30 @@ def waveform_log_likelihood(X):
     return out
 
 
-def waveform_bayes_proba(X):
+def waveform_bayes_proba(X: ArrayLike) -> FloatArray:
     """Bayes-optimal posterior ``P(c | x)`` of the generator (equal priors).
 
     Its argmax is the Bayes-optimal classifier; its error on a large draw
     estimates the Bayes error (about 14 %).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), n_features >= 21
+        Points of :func:`make_waveform`.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 3)
+        ``P(c | x)`` for the classes 0, 1, 2; rows sum to 1.
+
+    Examples
+    --------
+    >>> from probssl.datasets import make_waveform
+    >>> from probssl.datasets.waveform import waveform_bayes_proba
+    >>> X, y = make_waveform(20000, random_state=0)
+    >>> error = (waveform_bayes_proba(X).argmax(axis=1) != y).mean()
+    >>> bool(0.12 < error < 0.15)   # the Bayes error, about 14 %
+    True
     """
     ll = waveform_log_likelihood(X)
     return np.exp(ll - logsumexp(ll, axis=1, keepdims=True))
