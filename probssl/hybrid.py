@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -17,23 +16,21 @@ from ._events import (COVARIANCE_TYPES, EVENT_MODELS, blas_threads,
                       make_event_model)
 
 _EPS = np.finfo(np.float64).eps
-# Rows of the dense (rows x features) blocks of the Bernoulli leave-one-out.
-_BLOCK = 1 << 22
+# Newton's Gamma-step stops when the ascent it predicts (the Newton
+# decrement) is at most this times max(1, |objective|): float64's rounding
+# of a sum over the labeled rows, where a line search can no longer tell.
+_NEWTON_TOL = 1e-13
+_NEWTON_MAX_ITER = 50
 
 
 # -- the combination weights Gamma --------------------------------------------
 def _posterior(A, B, params):
     """The hybrid's posteriors R (n, K) from its features."""
     S = _hybrid_scores(A, B, params)
-    return np.exp(S - logsumexp(S, axis=1, keepdims=True))
-
-
-def _spread(F, w):
-    """Typical within-row spread of the features ``F`` (n, K) over the
-    classes (weighted root mean square about each row's mean; 1 if 0)."""
-    dev = F - F.mean(axis=1, keepdims=True)
-    s = np.sqrt(w @ (dev * dev).mean(axis=1) / max(w.sum(), _EPS))
-    return s if np.isfinite(s) and s > 0 else 1.0
+    S -= S.max(axis=1, keepdims=True)
+    np.exp(S, out=S)
+    S /= S.sum(axis=1, keepdims=True)
+    return S
 
 
 def _hybrid_scores(A, B, params):
@@ -41,35 +38,99 @@ def _hybrid_scores(A, B, params):
     return params[0] * A + params[1] * B + params[2:]
 
 
-def _gamma_objective(params, A, B, y, w, C, fix_gamma2=False,
-                     penalty=(1.0, 1.0)):
-    """Negated penalised conditional log-likelihood and its gradient.
-
-    ``f = C * sum_i w_i log R(y_i | x_i) - (gamma1**2 + gamma2**2) / 2``;
-    returns ``(-f, -grad f)`` for ``scipy.optimize.minimize``. With
-    ``fix_gamma2`` the gradient in gamma2 is zeroed (it stays where it is).
-    ``penalty`` weighs the two squares (for rescaled features: gamma_j
-    multiplies ``A / s`` then, and its penalty is ``1 / s**2``).
-    """
+def _penalised_cll(params, A, B, y, w, C):
+    """Penalised conditional log-likelihood of the labeled rows,
+    ``f = C * sum_i w_i log R(y_i | x_i) - (gamma1**2 + gamma2**2) / 2``,
+    with the scores and their row-wise log-normalisers."""
     S = _hybrid_scores(A, B, params)
     top = S.max(axis=1)
     log_norm = top + np.log(np.exp(S - top[:, None]).sum(axis=1))
     rows = np.arange(S.shape[0])
-    log_r_true = S[rows, y] - log_norm
+    f = C * np.dot(w, S[rows, y] - log_norm) - 0.5 * np.dot(params[:2],
+                                                            params[:2])
+    return f, S, log_norm
+
+
+def _newton_direction(params, A, B, y, w, C, S, log_norm, fix_gamma2):
+    """Gradient of f and the projected Newton direction (gamma >= 0).
+
+    The Hessian of ``-f`` is ``C sum_i w_i Cov_{R_i}(phi_i) + diag(1, 1, 0)``
+    with ``phi_ik = (A_ik, B_ik, e_k)``; it is singular along ``mu + t``
+    (the classes' common offset), which the gradient never has, so that
+    direction is pinned by adding ``u u^T`` (``u``: that unit direction).
+    A gamma at its bound 0 with the gradient pushing it below stays fixed.
+    """
+    n, K = A.shape
+    rows = np.arange(n)
     R = np.exp(S - log_norm[:, None])
-    gamma = params[:2]
-    pen = np.asarray(penalty)
-    f = C * np.dot(w, log_r_true) - 0.5 * np.dot(pen * gamma, gamma)
-    grad = np.empty_like(params)
-    grad[0] = (C * np.dot(w, A[rows, y] - np.einsum("ik,ik->i", R, A))
-               - pen[0] * gamma[0])
-    grad[1] = (C * np.dot(w, B[rows, y] - np.einsum("ik,ik->i", R, B))
-               - pen[1] * gamma[1])
-    onehot = np.zeros_like(R)
-    onehot[rows, y] = 1.0
-    grad[2:] = C * (w @ (onehot - R))
+    WR = (C * w)[:, None] * R
+    mA = np.einsum("ik,ik->i", R, A)
+    mB = np.einsum("ik,ik->i", R, B)
+    dA, dB = A - mA[:, None], B - mB[:, None]
+    grad = np.empty(K + 2)
+    grad[0] = C * np.dot(w, A[rows, y] - mA) - params[0]
+    grad[1] = C * np.dot(w, B[rows, y] - mB) - params[1]
+    grad[2:] = np.bincount(y, weights=C * w, minlength=K) - WR.sum(axis=0)
+    H = np.empty((K + 2, K + 2))
+    WdA, WdB = WR * dA, WR * dB
+    H[0, 0] = np.sum(WdA * dA) + 1.0
+    H[1, 1] = np.sum(WdB * dB) + 1.0
+    H[0, 1] = H[1, 0] = np.sum(WdA * dB)
+    H[0, 2:] = H[2:, 0] = WdA.sum(axis=0)
+    H[1, 2:] = H[2:, 1] = WdB.sum(axis=0)
+    H[2:, 2:] = np.diag(WR.sum(axis=0)) - (R.T * (C * w)) @ R
+    H[2:, 2:] += 1.0 / K
     if fix_gamma2:
         grad[1] = 0.0
+    free = np.ones(K + 2, dtype=bool)
+    free[:2] = ~((params[:2] <= 0.0) & (grad[:2] <= 0.0))
+    step = np.zeros(K + 2)
+    try:
+        step[free] = np.linalg.solve(H[np.ix_(free, free)], grad[free])
+    except np.linalg.LinAlgError:
+        step[free] = np.linalg.lstsq(H[np.ix_(free, free)], grad[free],
+                                     rcond=None)[0]
+    return grad, np.where(free, grad, 0.0), step
+
+
+def _gamma_newton(params, A, B, y, w, C, fix_gamma2):
+    """Maximise f by projected Newton with Armijo backtracking from
+    ``params``; returns ``(params, f, converged)``."""
+    p = params.copy()
+    f, S, log_norm = _penalised_cll(p, A, B, y, w, C)
+    for _ in range(_NEWTON_MAX_ITER):
+        _, grad, step = _newton_direction(p, A, B, y, w, C, S, log_norm,
+                                          fix_gamma2)
+        decrement = np.dot(grad, step)
+        if not (np.all(np.isfinite(step)) and decrement >= 0):
+            return p, f, False
+        if decrement <= _NEWTON_TOL * max(1.0, abs(f)):
+            return p, f, True
+        t = 1.0
+        for _ in range(30):
+            q = p + t * step
+            q[:2] = np.maximum(q[:2], 0.0)
+            fq, Sq, lq = _penalised_cll(q, A, B, y, w, C)
+            if np.isfinite(fq) and fq >= f + 1e-4 * np.dot(grad, q - p):
+                break
+            t *= 0.5
+        else:
+            return p, f, False  # no ascent: L-BFGS-B takes over
+        p, f, S, log_norm = q, fq, Sq, lq
+    return p, f, False
+
+
+def _gamma_objective(params, A, B, y, w, C, fix_gamma2=False):
+    """Negated penalised conditional log-likelihood and its gradient.
+
+    ``f = C * sum_i w_i log R(y_i | x_i) - (gamma1**2 + gamma2**2) / 2``;
+    returns ``(-f, -grad f)`` for ``scipy.optimize.minimize`` (the fallback
+    of Newton's step). With ``fix_gamma2`` the gradient in gamma2 is zeroed
+    (it stays where it is).
+    """
+    f, S, log_norm = _penalised_cll(params, A, B, y, w, C)
+    grad, _, _ = _newton_direction(params, A, B, y, w, C, S, log_norm,
+                                   fix_gamma2)
     return -f, -grad
 
 
@@ -319,33 +380,33 @@ default="diag"
         return full, events.loo_log_prob(block, stats, y_lab, w_lab, full)
 
     def _gamma_step(self, params, A, B, y, w, fix_gamma2):
-        """One warm-started L-BFGS-B solve; never returns a worse point."""
-        # Solved for (gamma1 * sA, gamma2 * sB) on A / sA and B / sB: the
-        # log-likelihoods spread over hundreds of nats where the offsets
-        # move by units, and unscaled L-BFGS-B took ~350 evaluations a step.
-        scale = np.array([_spread(A, w), _spread(B, w)])
-        args = (A / scale[0], B / scale[1], y, w, float(self.C), fix_gamma2,
-                1.0 / scale**2)
-        start = params.copy()
-        start[:2] *= scale
-        f0, _ = _gamma_objective(start, *args)
-        # gamma >= 0: a negative weight on a log-likelihood would reward
-        # the classes that explain a row worst.
-        bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
-        res = minimize(_gamma_objective, start, args=args, jac=True,
-                       method="L-BFGS-B", bounds=bounds,
-                       # as tight as float64 allows: the fit must not
-                       # depend on how rows are weighted or repeated
-                       options={"maxiter": 1000, "gtol": 1e-12,
-                                "ftol": 1e-16})
+        """One warm-started Gamma-step; never returns a worse point.
+
+        Projected Newton (22 parameters for 20 classes: the Hessian is
+        cheap, and from the last step's Gamma it converges in 3-6 steps to
+        float64's precision, where L-BFGS-B took 50 evaluations a step, a
+        fifth of the fit); L-BFGS-B where Newton does not converge.
+        """
+        C = float(self.C)
+        f0, _, _ = _penalised_cll(params, A, B, y, w, C)
+        x, f1, converged = _gamma_newton(params, A, B, y, w, C, fix_gamma2)
+        if not converged:
+            # gamma >= 0: a negative weight on a log-likelihood would
+            # reward the classes that explain a row worst.
+            bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
+            res = minimize(_gamma_objective, x, jac=True, method="L-BFGS-B",
+                           args=(A, B, y, w, C, fix_gamma2), bounds=bounds,
+                           options={"maxiter": 1000, "gtol": 1e-12,
+                                    "ftol": 1e-16})
+            f2, _, _ = _penalised_cll(res.x, A, B, y, w, C)
+            if np.isfinite(f2) and f2 > f1:
+                x, f1 = res.x, f2
         if fix_gamma2:
-            res.x[1] = start[1]
-        f1, _ = _gamma_objective(res.x, *args)
-        if not np.isfinite(f1) or f1 > f0:
-            return params.copy(), -f0
-        x = res.x.copy()
-        x[:2] /= scale
-        return x, -f1
+            x[1] = params[1]
+            f1, _, _ = _penalised_cll(x, A, B, y, w, C)
+        if not np.isfinite(f1) or f1 < f0:
+            return params.copy(), f0
+        return x, f1
 
     @_fit_context(prefer_skip_nested_validation=True)
     @_threads.uses_n_jobs
