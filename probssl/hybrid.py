@@ -16,10 +16,10 @@ from ._events import (COVARIANCE_TYPES, EVENT_MODELS, CountBlock,
                       blas_threads, make_event_model)
 
 _EPS = np.finfo(np.float64).eps
-# Newton's Gamma-step stops when the ascent it predicts (the Newton
-# decrement) is at most this times max(1, |objective|): float64's rounding
-# of a sum over the labeled rows, where a line search can no longer tell.
-_NEWTON_TOL = 1e-13
+# Newton's Gamma-step ends with one full step once the ascent it predicts
+# (the Newton decrement) is at most this times max(1, |objective|), close
+# to the rounding of a sum over the labeled rows.
+_NEWTON_TOL = 1e-10
 _NEWTON_MAX_ITER = 50
 
 
@@ -84,6 +84,7 @@ def _newton_direction(params, A, B, y, w, C, S, log_norm, fix_gamma2):
         grad[1] = 0.0
     free = np.ones(K + 2, dtype=bool)
     free[:2] = ~((params[:2] <= 0.0) & (grad[:2] <= 0.0))
+    free[1] &= not fix_gamma2
     step = np.zeros(K + 2)
     try:
         step[free] = np.linalg.solve(H[np.ix_(free, free)], grad[free])
@@ -105,6 +106,14 @@ def _gamma_newton(params, A, B, y, w, C, fix_gamma2):
         if not (np.all(np.isfinite(step)) and decrement >= 0):
             return p, f, False
         if decrement <= _NEWTON_TOL * max(1.0, abs(f)):
+            # Within rounding of the optimum a line search cannot tell
+            # better from worse: one full step, where the quadratic model
+            # is exact to float64, then stop.
+            q = p + step
+            q[:2] = np.maximum(q[:2], 0.0)
+            fq, _, _ = _penalised_cll(q, A, B, y, w, C)
+            if np.isfinite(fq) and fq >= f - 4 * _EPS * max(1.0, abs(f)):
+                return q, fq, True
             return p, f, True
         t = 1.0
         for _ in range(30):
