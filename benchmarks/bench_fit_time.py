@@ -125,7 +125,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("--labeled", default="300",
-                        help="labeled posts of Nigam's split (comma-separated)")
+                        help="labeled posts of Nigam's split, comma-separated")
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=30)
