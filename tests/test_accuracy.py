@@ -245,8 +245,8 @@ def test_hybrid_beats_nb(news):
     y_lab = draw_labels(news["y"], 15, seed=0)
     rows = labeled_and_some_unlabeled(y_lab, 4000)
     hybrid = fit_quiet(HybridClassifier(
-        alpha=0.01, event_model="multinomial", C=1.0, max_iter=30, tol=1e-4,
-        random_state=0), news["X"][rows], y_lab[rows])
+        alpha=0.01, event_model="multinomial", C=1.0, max_iter=30, tol=1e-4),
+        news["X"][rows], y_lab[rows])
     acc = accuracy(hybrid, news["Xt"], news["yt"])
     check_recorded("hybrid[15]", acc)
     assert acc >= supervised_nb(news, y_lab) + HYBRID_GAIN

@@ -340,3 +340,82 @@ def test_hybrid_beats_naive_bayes_on_20_newsgroups(newsgroups_archive):
     assert hybrid.leave_one_out_
     gain = hybrid.score(X_test, test.target) - nb.score(X_test, test.target)
     assert gain >= 0.03, gain
+
+
+# -- the fit at EM's cost (issue 27) ------------------------------------------
+def _kkt_residual(params, A, B, y, w, C, fix_gamma2=False):
+    """Largest violation of the Gamma-step's optimality conditions (gamma
+    >= 0: a gradient may only push a gamma at 0 below it)."""
+    _, g = _gamma_objective(params, A, B, y, w, C, fix_gamma2)
+    ascent = -g
+    at_bound = params[:2] <= 0.0
+    ascent[:2] = np.where(at_bound, np.maximum(ascent[:2], 0.0), ascent[:2])
+    return np.max(np.abs(ascent))
+
+
+@pytest.mark.parametrize("fix_gamma2", [False, True])
+def test_newton_gamma_step_reaches_the_optimum_of_lbfgs(fix_gamma2):
+    """The Newton Gamma-step lands where L-BFGS-B at float64's tolerances
+    does, also with gamma2 pinned at its bound 0 (B misleading) or fixed."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(3)
+    n, K = 80, 5
+    y = rng.integers(K, size=n)
+    A = rng.normal(scale=3.0, size=(n, K)) - 50.0
+    A[np.arange(n), y] += 4.0  # A informative
+    B = rng.normal(scale=3.0, size=(n, K)) - 50.0
+    B[np.arange(n), y] -= 4.0  # B misleading: its best weight is below 0
+    w = rng.uniform(0.5, 2.0, size=n)
+    clf = HybridClassifier(C=2.0)
+    start = np.concatenate([[1.0, 0.5 if fix_gamma2 else 0.0],
+                            np.zeros(K)])
+    params, f = clf._gamma_step(start, A, B, y, w, fix_gamma2)
+    assert _kkt_residual(params, A, B, y, w, 2.0, fix_gamma2) < 1e-6
+    if fix_gamma2:
+        assert params[1] == 0.5
+    else:
+        assert params[1] == 0.0  # at its bound
+    ref = minimize(_gamma_objective, start, jac=True, method="L-BFGS-B",
+                   args=(A, B, y, w, 2.0, fix_gamma2),
+                   bounds=[(0.0, None)] * 2 + [(None, None)] * K,
+                   options={"maxiter": 5000, "gtol": 1e-12, "ftol": 1e-16})
+    assert f >= -ref.fun - 1e-9 * abs(ref.fun)
+    assert f == pytest.approx(-_gamma_objective(params, A, B, y, w, 2.0)[0])
+
+
+@pytest.mark.parametrize("name", ["multinomial", "bernoulli"])
+def test_psi_step_equals_the_event_models_fit(name):
+    """The psi-step's fast multinomial path (statistics from X.T, the
+    densities from log(alpha + S)) gives the event model's own fit and
+    log-densities; Bernoulli takes the generic path."""
+    from probssl.hybrid import _PsiStep
+
+    X, _, y = corpus(seed=5)
+    rng = np.random.default_rng(0)
+    resp = rng.dirichlet(np.ones(3), size=X.shape[0])
+    events = make_event_model(name, alpha=0.01)
+    block, lab_block = events.prepare(X), events.prepare(X[y >= 0])
+    step = _PsiStep(events, block, lab_block)
+    assert step.fast == (name == "multinomial")
+    B_unl, B_lab = step.step(resp)
+    step.finish()
+    reference = make_event_model(name, alpha=0.01).fit(events.prepare(X),
+                                                       resp)
+    assert_allclose(B_unl, reference.log_prob(X), rtol=1e-10)
+    assert_allclose(B_lab, reference.log_prob(X[y >= 0]), rtol=1e-10)
+    assert_allclose(events.log_prob(X), reference.log_prob(X), rtol=1e-10)
+
+
+def test_random_state_is_deprecated():
+    """random_state was stored and never read (issue 25): passing it now
+    warns; the default does not, and the fit is the same."""
+    X, _, y = corpus(seed=6)
+    assert HybridClassifier().get_params()["random_state"] == "deprecated"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        plain = HybridClassifier().fit(X, y)
+    with pytest.warns(FutureWarning, match="random_state is unused"):
+        seeded = HybridClassifier(random_state=0).fit(X, y)
+    assert_array_equal(plain.weights_, seeded.weights_)
+    assert_array_equal(plain.predict_proba(X), seeded.predict_proba(X))

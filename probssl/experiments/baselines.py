@@ -133,7 +133,7 @@ def methods(representation, n_classes, seed):
         "EM-λ": (lambda: _LambdaByCV(alpha, seed), True),
         "mixture of experts": (lambda: MixtureOfExperts(
             n_components=2 * n_classes, random_state=seed), True),
-        "hybrid": (lambda: HybridClassifier(random_state=seed), True),
+        "hybrid": (lambda: HybridClassifier(), True),
         "self-training": (lambda: SelfTrainingClassifier(base()), True),
         "label spreading": (lambda: unit(LabelSpreading(kernel="knn",
                                                         n_neighbors=7)), True),
