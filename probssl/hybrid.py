@@ -211,8 +211,8 @@ class HybridClassifier(SemiSupervisedClassifier):
 
     Parameters
     ----------
-    event_model : {"auto", "multinomial", "bernoulli", "gaussian", "vmf"}, \
-            default="auto"
+    event_model : {"auto", "multinomial", "bernoulli", "poisson", "gaussian", \
+            "vmf"}, default="auto"
         Family of both generative models. ``"auto"``: multinomial for
         sparse or non-negative integer X, diagonal Gaussian otherwise.
     alpha : float, default=0.01
