@@ -54,10 +54,11 @@ def timed(fn, cpu=None):
     return time.perf_counter() - start
 
 
-def interleaved_best(fits, repeat, slow=10.0):
+def interleaved_best(fits, repeat, slow=10.0, log=None):
     """``{name: (best seconds, what the last call returned)}`` of the
     callables in ``fits`` over ``repeat`` interleaved rounds; a fit that
-    took more than ``slow`` seconds is not repeated."""
+    took more than ``slow`` seconds is not repeated. ``log``: a file to
+    write each time to as it comes (progress of long runs)."""
     best, out = {}, {}
     for round_ in range(repeat):
         for name, fit in fits.items():
@@ -67,6 +68,8 @@ def interleaved_best(fits, repeat, slow=10.0):
             out[name] = fit()
             t = time.perf_counter() - start
             best[name] = min(best.get(name, float("inf")), t)
+            if log is not None:
+                print(f"    {name}: {t:.3f} s", file=log, flush=True)
     return {name: (best[name], out[name]) for name in fits}
 
 

@@ -117,7 +117,8 @@ def measure(folder, repeat, only=""):
     fits = {f"{v} | {n}": (lambda v=v, make=make: make().fit(X[v], y))
             for v, n, make in chosen}
     out = {}
-    for key, (t, model) in interleaved_best(fits, repeat).items():
+    for key, (t, model) in interleaved_best(fits, repeat,
+                                            log=sys.stderr).items():
         view = key.split(" | ")[0]
         acc = float(np.mean(model.predict(X_test[view]) == data["y_test"]))
         out[key] = [t, acc]

@@ -163,7 +163,8 @@ def main(argv=None):
         line = (f"{state} (loadavg {load:.2f}): SciPy EM / probssl EM "
                 f"(20 iterations) {ref / em:.2f}x"
                 + (f" (goal >= {goal})" if goal else "")
-                + f"; self-training / default fit {self_training / default:.2f}x"
+                + "; self-training / default fit "
+                + f"{self_training / default:.2f}x"
                 + (" (goal >= 1)" if state == "quiet" else ""))
         if before is not None:
             line += (f"; before: {before[SCIPY][0] / before[EM20][0]:.2f}x "
