@@ -28,8 +28,10 @@ the fits are the same ones. Rows:
 
 ``--before DIR`` (a checkout of other code) times the same fits with that
 code in a subprocess, on the same saved rows, in each state: one command
-gives the before -> after table (Markdown). ``--only`` picks rows by
-substring.
+gives the before -> after table (Markdown). ``--only`` / ``--skip`` pick
+rows by substring: the two-view fits take minutes (``CoTraining()``: 30
+rounds of logistic regression, 220 s on the shared machine under a load
+of 10), ``--skip "both views"`` leaves them out.
 
     python benchmarks/bench_defaults.py --data ../shared/data/20news-bydate.tar.gz [--before DIR]
 """
@@ -103,14 +105,15 @@ def views(data, test=False):
                                     data["emb" + suffix])}
 
 
-def measure(folder, repeat, only=""):
+def measure(folder, repeat, only="", skip=None):
     """``{"view | name": [best seconds, test accuracy]}`` on the rows saved
     in ``folder``, with this process's code."""
     data = load_saved(folder)
     X, X_test, y = views(data), views(data, test=True), data["y"]
     warnings.simplefilter("ignore")
     chosen = [(v, n, make) for v, n, make in estimators()
-              if only in f"{v} | {n}"]
+              if only in f"{v} | {n}"
+              and not (skip and skip in f"{v} | {n}")]
     for view, _, make in chosen:  # warm-up: Numba's cache, imports
         if make.__name__ in ("EMNaiveBayes", "MixtureOfExperts"):
             make(max_iter=1).fit(X[view], y)
@@ -125,10 +128,10 @@ def measure(folder, repeat, only=""):
     return out
 
 
-def measure_before(source, folder, repeat, only):
+def measure_before(source, folder, repeat, only, skip):
     return run_elsewhere(source, "import json, bench_defaults as b\n"
                          f"print(json.dumps(b.measure({folder!r}, {repeat}, "
-                         f"{only!r})))")
+                         f"{only!r}, {skip!r})))")
 
 
 def main(argv=None):
@@ -147,6 +150,9 @@ def main(argv=None):
     p.add_argument("--before", help="a checkout of other code to compare")
     p.add_argument("--only", default="", help="rows whose 'view | name' "
                    "contains this")
+    p.add_argument("--skip", help="leave out the rows whose 'view | name' "
+                   "contains this (e.g. 'both views': the two-view fits "
+                   "take minutes)")
     args = p.parse_args(argv)
     exit_on_sigterm()
     from _seed_data import seed_split
@@ -167,9 +173,10 @@ def main(argv=None):
         save(folder, data)
         for state in args.states.split(","):
             with busy_core(state == "busy"):
-                after = measure(folder, args.repeat, args.only)
+                after = measure(folder, args.repeat, args.only, args.skip)
                 before = (measure_before(args.before, folder, args.repeat,
-                                         args.only) if args.before else None)
+                                         args.only, args.skip)
+                          if args.before else None)
             results[state] = (after, before)
             print(f"  {state} done (loadavg {os.getloadavg()[0]:.2f})",
                   flush=True)
