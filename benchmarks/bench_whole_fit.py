@@ -119,8 +119,12 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--states", default=",".join(STATES),
                    help="comma-separated: quiet, busy (default both)")
+    p.add_argument("--busy", action="store_true",
+                   help="the busy state only (as --states busy)")
     p.add_argument("--before", help="a checkout of other code to compare")
     args = p.parse_args(argv)
+    if args.busy:
+        args.states = "busy"
     exit_on_sigterm()
     X, y, X_test, y_test = load_split(args.data)
     print(f"Nigam split: {X.shape[0]} x {X.shape[1]}, {X.nnz} non-zeros, "
