@@ -53,3 +53,42 @@ def seed_rows(archive=None, embeddings=None, labels=None, cache=None):
     y_masked = np.full(rows.size, -1)
     y_masked[np.isin(rows, labeled)] = y[rows[np.isin(rows, labeled)]]
     return np.asarray(X[rows], dtype=np.float64), y_masked, source
+
+
+def seed_split(archive, embeddings=None, labels=None, cache=None, seed=0):
+    """Draw ``seed`` of ``probssl run seed`` as its protocol builds it: the
+    training rows labeled first (1,200), then unlabeled (7,646); counts from
+    ``CountVectorizer(stop_words="english", min_df=2)`` fitted on them, the
+    embeddings of the same rows (MiniLM from ``embeddings``/``labels``
+    .npy files of all 18,846 posts, else the stand-in); the 10,000 test
+    posts of both. Returns ``(dict of arrays, source of the embeddings)``:
+    ``counts``, ``counts_test``, ``emb``, ``emb_test``, ``y`` (-1 on
+    unlabeled rows), ``y_test``."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from probssl.datasets import load_20newsgroups
+    from probssl.experiments.seed import split
+
+    corpus = load_20newsgroups("all", archive=archive)
+    if embeddings:
+        E, y_all = np.load(embeddings), np.load(labels)
+        source = f"MiniLM embeddings {embeddings}"
+    else:
+        E, y_all = standin_embeddings(archive, cache)
+        source = ("stand-in: TF-IDF + TruncatedSVD(384) of the 20 Newsgroups "
+                  "posts, unit rows (no MiniLM embeddings given)")
+    if not np.array_equal(y_all, corpus.target):
+        raise ValueError("the embeddings' labels are not the corpus's: "
+                         "another order of the posts?")
+    test, lab, unl = split(len(corpus.target), seed)
+    train = np.concatenate([lab, unl])
+    vec = CountVectorizer(stop_words="english", min_df=2)
+    data = {
+        "counts": vec.fit_transform([corpus.data[i] for i in train]),
+        "counts_test": vec.transform([corpus.data[i] for i in test]),
+        "emb": np.asarray(E[train], dtype=np.float64),
+        "emb_test": np.asarray(E[test], dtype=np.float64),
+        "y": np.concatenate([corpus.target[lab], np.full(unl.size, -1)]),
+        "y_test": corpus.target[test],
+    }
+    return data, source

@@ -30,10 +30,7 @@ is timed too, in a subprocess per state.
 
 import argparse
 import contextlib
-import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import warnings
@@ -42,6 +39,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from _harness import (STATES, busy_core, exit_on_sigterm,  # noqa: E402
+                      run_elsewhere, timed)
 
 SETTINGS = ("default", "threads=1", "threads=all")
 
@@ -105,15 +104,6 @@ def setting(name):
         yield
 
 
-def timed(fn, cpu=None):
-    """Wall seconds of ``fn()``; its process CPU seconds into ``cpu``."""
-    start, start_cpu = time.perf_counter(), time.process_time()
-    fn()
-    if cpu is not None:
-        cpu.append(time.process_time() - start_cpu)
-    return time.perf_counter() - start
-
-
 def used_threads():
     """The thread counts of the launches and task runs since the last call."""
     from probssl import _threads
@@ -146,19 +136,13 @@ def measure(which, X, y, repeat):
 
 def before_worker(args, which):
     """The default fit with ``--before``'s code: best time (subprocess)."""
-    code = (f"import sys; sys.path[:0] = [{args.before!r}, {HERE!r}]\n"
-            "import bench_threads as b, json, argparse\n"
-            f"args = argparse.Namespace(**{vars(args)!r})\n"
-            f"X, y, _ = b.load(args, {which!r})\n"
-            f"fit = b.make_fit({which!r}, X, y)\nfit()\n"
-            f"print(json.dumps(min(b.timed(fit) for _ in "
-            f"range({args.repeat}))))\n")
-    env = dict(os.environ, PYTHONPATH=args.before)
-    run = subprocess.run([sys.executable, "-c", code], env=env,
-                         capture_output=True, text=True)
-    if run.returncode:
-        raise RuntimeError(f"the --before fit failed:\n{run.stderr}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return run_elsewhere(args.before, (
+        "import bench_threads as b, json, argparse\n"
+        f"args = argparse.Namespace(**{vars(args)!r})\n"
+        f"X, y, _ = b.load(args, {which!r})\n"
+        f"fit = b.make_fit({which!r}, X, y)\nfit()\n"
+        f"print(json.dumps(min(b.timed(fit) for _ in "
+        f"range({args.repeat}))))\n"))
 
 
 def main(argv=None):
@@ -177,7 +161,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     # A terminated run still kills its busy process and --before child
     # (the finally blocks run on SystemExit).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    exit_on_sigterm()
     if args.cache:
         os.makedirs(os.path.dirname(args.cache), exist_ok=True)
     kinds = ("gaussian", "multinomial") if args.which == "both" else (
@@ -192,21 +176,12 @@ def main(argv=None):
         print(f"{which}: {X.shape[0]} x {X.shape[1]}, {np.sum(y >= 0)} "
               f"labeled ({source})")
         make_fit(which, X, y)()  # warm-up: kernels compiled / cached
-        for state in ("quiet", "busy"):
-            busy = (subprocess.Popen([sys.executable, "-c",
-                                      "while True: pass"])
-                    if state == "busy" else None)
-            try:
-                if busy is not None:
-                    time.sleep(0.5)  # let the spinner show in /proc/stat
+        for state in STATES:
+            with busy_core(state == "busy"):
                 line = (gaussian_line(X, 20, 3, dgemm_rate())
                         if which == "gaussian" else None)
                 res = measure(which, X, y, args.repeat)
                 old = before_worker(args, which) if args.before else None
-            finally:
-                if busy is not None:
-                    busy.kill()
-                    busy.wait()
             rows.append((which, state, line, res, old))
     print("\n| fit | state | setting | s | CPU s | threads | load "
           "| / 1 thread | / dgemm line |")

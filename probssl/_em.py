@@ -215,7 +215,8 @@ def _diagnose(events, mixing, source=None):
                               "sample_weight (or unlabeled_weight)")
     bad = [name for name, v in vars(events).items()
            if isinstance(v, np.ndarray) and v.dtype.kind == "f"
-           and name not in events._bounds and not np.isfinite(v).all()]
+           and name not in events._bounds and not name.startswith("_")
+           and not np.isfinite(v).all()]  # (private: caches of them)
     if bad:
         alpha = getattr(events, "alpha", None)
         n_features = max((v.shape[0] for v in vars(events).values()

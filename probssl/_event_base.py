@@ -25,6 +25,13 @@ def register(cls):
     return cls
 
 
+def _inverse(perm):
+    """The inverse of a permutation (``np.argsort(perm)``, in linear time)."""
+    inverse = np.empty_like(perm)
+    inverse[perm] = np.arange(perm.size, dtype=perm.dtype)
+    return inverse
+
+
 class EventModel:
     """The generic parts of the event-model protocol: E-step through
     ``log_prob``, one-block fit, component selection and the column order
@@ -172,7 +179,7 @@ class EventModel:
     def stats_in_input_order(self, stats):
         """A copy of ``stats`` (from blocks this model prepared) with their
         feature axes in the input's column order."""
-        inverse = None if self.order is None else np.argsort(self.order)
+        inverse = None if self.order is None else _inverse(self.order)
         return [s[inverse] if inverse is not None and i in self._feature_stats
                 else s.copy() for i, s in enumerate(stats)]
 
@@ -180,7 +187,7 @@ class EventModel:
         """Parameters back in the input's column order (and blocks prepared
         from now on in it)."""
         if self.order is not None:
-            self._permute(np.argsort(self.order))
+            self._permute(_inverse(self.order))
             self.order = self.col_nnz = None
         return self
 

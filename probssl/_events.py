@@ -44,6 +44,7 @@ sources and active learning read.
 
 import contextlib
 import functools
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -75,14 +76,20 @@ class CountBlock:
 
     def __init__(self, X, order=None, col_nnz=None):
         X = to_kernel_csr(X)
+        scan = _kernels.scan_of(X)
+        self.row_chunks = _kernels.balanced_chunks(X.indptr)
         if order is not None:  # X[:, order] by relabelling
             new = np.empty(order.size, dtype=X.indices.dtype)
             new[order] = np.arange(order.size, dtype=X.indices.dtype)
-            X = sp.csr_matrix((X.data, new[X.indices], X.indptr),
-                              shape=X.shape)
+            indices = np.empty_like(X.indices)
+            row_sorted = np.empty(X.shape[0], dtype=np.uint8)
+            _kernels.csr_relabel(self.row_chunks, X.indptr, X.indices, new,
+                                 indices, row_sorted)
+            X = sp.csr_matrix((X.data, indices, X.indptr), shape=X.shape)
+            X.has_sorted_indices = bool(row_sorted.all())
         self.csr = X
-        self.lengths = np.asarray(X.sum(axis=1)).ravel()
-        self.row_chunks = _kernels.balanced_chunks(X.indptr)
+        self.lengths = (scan.lengths if scan is not None
+                        else np.asarray(X.sum(axis=1)).ravel())
         if col_nnz is None:
             col_nnz = np.bincount(X.indices, minlength=X.shape[1])
         # Any ranges give the same sums (in row order within a column).
@@ -115,6 +122,13 @@ class CountBlock:
         _kernels.csr_dense_dot(self.row_chunks, csr.indptr, csr.indices,
                                csr.data, dense, out)
         return out
+
+
+def _column_pieces(n_columns, n_pieces=64):
+    """Boundaries of ``n_pieces`` equal ranges of columns (a kernel's
+    loop, dealt to its threads piece by piece)."""
+    return np.unique(np.linspace(0, n_columns, n_pieces + 1).astype(
+        np.int64))
 
 
 SMALL_PRODUCT = 2e7  # multiply-adds under which one BLAS thread is faster
@@ -206,14 +220,20 @@ class MultinomialEvents(EventModel):
         S, totals = stats
         V = S.shape[0]
         if changed is None:
-            self.log_stats = np.log(self.alpha + S)
-            self.col_sums = self.log_stats.sum(axis=1)
+            # new arrays: a copy of this model may share the old ones
+            self.log_stats = np.empty(S.shape)
+            self.col_sums, self._col_dots = np.empty(V), np.empty(V)
+            _kernels.log_stats_full(_column_pieces(V), self.alpha, S,
+                                    self.log_stats, self.col_sums,
+                                    self._col_dots)
             self.bound = np.full(V, np.inf)  # no previous parameters
         else:
             self.bound[...] = 0.0
             _kernels.log_stats_update(changed[0], self.alpha, S, changed[1],
                                       self.log_stats, self.col_sums,
-                                      self.bound)
+                                      self._col_dots, self.bound)
+        # (a reference to S would keep it alive, and go into pickles)
+        self._dots_of = weakref.ref(S)
         log_norm = np.log(self.alpha * V + totals)
         self.norm_bound = (np.inf if changed is None else
                            2.0 * np.abs(log_norm - self.log_norm).max())
@@ -222,6 +242,21 @@ class MultinomialEvents(EventModel):
                                         - V * self.log_norm.sum())
         vars(self).pop("log_theta", None)  # the cached property
         return self
+
+    def stats_dot(self, S):
+        """``sum_{w,k} S[w, k] log_stats[w, k]``: summed from the M-step's
+        column sums when these parameters were made from ``S`` (and S has
+        not changed since), else afresh."""
+        dots = getattr(self, "_dots_of", None)
+        if dots is not None and dots() is S:
+            return float(self._col_dots.sum())
+        # (einsum, not BLAS: OpenBLAS's threads, woken here, would fight
+        # the kernels' threads for the cores; a fit took 3x as long)
+        return float(np.einsum("wk,wk->", S, self.log_stats))
+
+    def _permute(self, perm):
+        self._dots_of = self._col_dots = None  # column sums of other order
+        super()._permute(perm)
 
     @functools.cached_property
     def log_theta(self):
@@ -232,7 +267,8 @@ class MultinomialEvents(EventModel):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("log_theta", None)  # a cache
+        for cache in ("log_theta", "_dots_of", "_col_dots"):
+            state.pop(cache, None)
         return state
 
     def loo_log_prob(self, block, stats, row_class, weights, full):

@@ -85,10 +85,7 @@ class IncrementalPasses:
             b.row_class, b.weights, MOVED, self.resp, row_loglik, self.top,
             self.gap, self.changed, self.delta)
         self.table = np.array(table, dtype=np.float64)
-        # (einsum, not BLAS: OpenBLAS's threads, woken here, would fight
-        # the kernels' threads for the cores; a fit took 3x as long)
-        kept = (np.einsum("wk,wk->", S, events.log_stats)
-                - totals @ events.log_norm
+        kept = (events.stats_dot(S) - totals @ events.log_norm
                 + (kinds * np.where(kinds > 0, table, 0.0)).sum())
         return (self._count(np.flatnonzero(self.changed)),
                 float(row_loglik.sum() + kept))

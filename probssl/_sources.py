@@ -29,6 +29,8 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 
 from ._incremental import IncrementalPasses
+from . import _kernels
+from ._kernels import scan_of
 from ._events import event_class
 from ._npz_chunks import (NpzChunks, _chunk_items,  # noqa: F401
                           _in_chunk, write_npz_chunks)
@@ -119,9 +121,23 @@ def block_e_pass(block, events, table):
 
 
 def document_frequency(X):
-    """Non-zeros per column (the column order's key)."""
+    """Non-zeros per column (the column order's key; counted already by
+    the check of an input :func:`probssl._kernels.checked_csr` made)."""
+    scan = scan_of(X)
+    if scan is not None and scan.col_nnz is not None:
+        return scan.col_nnz
     X = X if sp.issparse(X) else sp.csr_matrix(X)
     return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
+
+
+def column_order(freq):
+    """Columns by decreasing ``freq`` (ties in input order): a counting
+    sort where the counts are small (document frequencies are at most
+    the rows' count), else a stable sort."""
+    if freq.size and freq.dtype.kind in "iu" and 0 <= freq.min() and \
+            freq.max() <= 4 * freq.size:
+        return _kernels.order_by_count(freq)
+    return np.argsort(-freq, kind="stable")
 
 
 @dataclass
@@ -152,7 +168,7 @@ class Source:
             events.shift = mean()
         if events.column_order:
             freq = doc_freq()
-            events.order = np.argsort(-freq, kind="stable")
+            events.order = column_order(freq)
             events.col_nnz = self.doc_freq = freq[events.order]
 
     def _from_scans(self, scans, event_model, events, unlabeled_weight,

@@ -15,7 +15,7 @@ from sklearn.utils.validation import (_check_sample_weight, check_array,
 
 from . import _kernels
 from ._events import event_class
-from ._kernels import to_kernel_csr
+from ._kernels import checked_csr, to_kernel_csr
 
 UNLABELED = -1
 # What event_model="auto" takes for counts and for other (real) input.
@@ -32,6 +32,10 @@ def check_input(estimator, X, event_model, *, reset):
     a float64 array. Count models reject negative values; the dense models
     reject sparse input (embeddings are dense).
     """
+    fast = _checked_sparse(X, event_model)
+    if fast is not None:
+        validate_data(estimator, fast[0], skip_check_array=True, reset=reset)
+        return fast
     check_sparse_structure(X)
     X = validate_data(estimator, X, accept_sparse="csr", dtype=np.float64,
                       reset=reset)
@@ -54,6 +58,21 @@ def check_for_model(name, X, event_model):
     if sp.issparse(X):
         X = to_kernel_csr(X)
     return X, event_model
+
+
+def _checked_sparse(X, event_model):
+    """``(X, event_model)`` for CSR input that one pass over its arrays
+    (:func:`probssl._kernels.checked_csr`) finds fit for the model, None
+    for any other input and wherever that pass found something: then the
+    full checks run, and raise their errors."""
+    if not (sp.issparse(X) and X.format == "csr" and len(X.shape) == 2):
+        return None
+    event_model = resolve_event_model(X, event_model)
+    model = event_class(event_model)
+    if not model.sparse_input:
+        return None
+    X = checked_csr(X, model.non_negative, model.column_order)
+    return None if X is None else (X, event_model)
 
 
 def check_sparse_structure(X):
@@ -171,12 +190,15 @@ def check_block(name, X, y, sample_weight, classes, event_model, n_features):
     """One block of rows, checked as ``fit`` checks its input (``name``: the
     estimator's): returns ``(X, y_index, sample_weight)``, ``y_index`` -1 on
     unlabeled rows."""
-    check_sparse_structure(X)
-    X = check_array(X, accept_sparse="csr", dtype=np.float64)
+    fast = _checked_sparse(X, event_model)
+    if fast is None:
+        check_sparse_structure(X)
+        X = check_array(X, accept_sparse="csr", dtype=np.float64)
     if X.shape[1] != n_features:
         raise ValueError(f"X has {X.shape[1]} features, but {name} is "
                          f"expecting {n_features} features as input.")
-    X, _ = check_for_model(name, X, event_model)
+    X = fast[0] if fast is not None else check_for_model(name, X,
+                                                         event_model)[0]
     check_n_rows(X.shape[0], "y", np.shape(y)[0])
     if sample_weight is not None and np.size(sample_weight) == X.shape[0] \
             and not np.any(np.asarray(sample_weight) != 0):

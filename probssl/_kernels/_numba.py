@@ -36,7 +36,8 @@ import numpy as np
 from numba import njit, prange
 
 from .. import _threads
-from . import SATURATED
+from . import (CSR_DUPLICATES, CSR_MALFORMED, CSR_NEGATIVE, CSR_NONFINITE,
+               CSR_UNSORTED, SATURATED)
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _LAUNCH = threading.RLock()
@@ -138,6 +139,106 @@ def csr_has_duplicates(indptr, indices, n_cols):
                 return True
             seen[j] = i
     return False
+
+
+@njit(cache=True)
+def csr_scan(indptr, indices, data, n_cols, lengths, col_nnz):
+    """One pass over the three arrays of a CSR matrix (``indptr[0] == 0``
+    and ``indptr[-1] == indices.size == data.size`` checked by the caller):
+    ``lengths[i]`` = the sum of row i, and, where ``col_nnz`` is not
+    empty, ``col_nnz[j]`` += the non-zero values of column j. Returns the
+    ``CSR_*`` bits of what it found; stops at the first malformed row (no
+    index out of range is ever followed). Duplicates are searched only in
+    the rows whose columns do not increase."""
+    n = indptr.shape[0] - 1
+    nnz = indices.shape[0]
+    found = 0
+    increasing = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        lo = indptr[i]
+        hi = indptr[i + 1]
+        if hi < lo or hi > nnz:
+            return found | CSR_MALFORMED
+        total = 0.0
+        prev = -1
+        ordered = True
+        for p in range(lo, hi):
+            j = indices[p]
+            if j < 0 or j >= n_cols:
+                return found | CSR_MALFORMED
+            if j <= prev:
+                ordered = False
+            prev = j
+            x = data[p]
+            if not np.isfinite(x):
+                found |= CSR_NONFINITE
+            elif x < 0.0:
+                found |= CSR_NEGATIVE
+            total += x
+        lengths[i] = total
+        increasing[i] = ordered
+    if not increasing.all():
+        found |= CSR_UNSORTED | _duplicates(indptr, indices, n_cols,
+                                            increasing)
+    if col_nnz.shape[0]:  # (a loop of its own: 5x faster than inline)
+        for p in range(nnz):
+            if data[p] != 0.0:
+                col_nnz[indices[p]] += 1
+    return found
+
+
+@njit(cache=True)
+def _duplicates(indptr, indices, n_cols, increasing):
+    """``CSR_DUPLICATES`` if a row not ``increasing`` holds a column twice
+    (the row that last saw each column is stamped), else 0."""
+    seen = np.full(n_cols, -1, dtype=np.int64)
+    for i in range(indptr.shape[0] - 1):
+        if increasing[i]:
+            continue
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            if seen[j] == i:
+                return CSR_DUPLICATES
+            seen[j] = i
+    return 0
+
+
+@parallel_kernel
+def csr_relabel(chunks, indptr, indices, new_label, out, row_sorted):
+    """``out[p] = new_label[indices[p]]`` (the columns renamed), and
+    ``row_sorted[i]`` whether row i's new columns are in order."""
+    for c in prange(chunks.shape[0] - 1):
+        for i in range(chunks[c], chunks[c + 1]):
+            ok = 1
+            prev = -1
+            for p in range(indptr[i], indptr[i + 1]):
+                j = new_label[indices[p]]
+                out[p] = j
+                if j < prev:
+                    ok = 0
+                prev = j
+            row_sorted[i] = ok
+
+
+@njit(cache=True)
+def order_by_count(counts):
+    """``np.argsort(-counts, kind="stable")`` for small non-negative
+    integer counts: a counting sort, linear in their size."""
+    top = 0
+    for v in counts:
+        if v > top:
+            top = v
+    start = np.zeros(top + 2, dtype=np.int64)
+    for v in counts:
+        start[top - v + 1] += 1
+    for b in range(1, top + 2):
+        start[b] += start[b - 1]
+    order = np.empty(counts.shape[0], dtype=np.int64)
+    for j in range(counts.shape[0]):
+        b = top - counts[j]
+        order[start[b]] = j
+        start[b] += 1
+    return order
 
 
 _LOG_FLUSH = -690.0  # log(1e-300)
@@ -368,11 +469,38 @@ def csr_scatter_rows(ranges, rows, indptr, indices, data, delta, stats, old,
 
 
 @parallel_kernel
-def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, bound):
+def log_stats_full(chunks, alpha, stats, log_stats, col_sums, col_dots):
+    """The full M-step's ``log_stats = log(alpha + stats)``, a logarithm
+    only where ``stats`` is not 0 (the start's statistics are zero but on
+    the labeled rows' words), with ``col_sums[w] = sum_k log_stats[w, k]``
+    and ``col_dots[w] = sum_k stats[w, k] log_stats[w, k]``; columns in
+    ``chunks`` of ranges."""
+    n_components = stats.shape[1]
+    log_alpha = np.log(alpha)
+    for c in prange(chunks.shape[0] - 1):
+        for j in range(chunks[c], chunks[c + 1]):
+            acc = stats[j]
+            ls = log_stats[j]
+            s = 0.0
+            d = 0.0
+            for k in range(n_components):
+                a = acc[k]
+                v = log_alpha if a == 0.0 else np.log(alpha + a)
+                ls[k] = v
+                s += v
+                d += a * v
+            col_sums[j] = s
+            col_dots[j] = d
+
+
+@parallel_kernel
+def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, col_dots,
+                     bound):
     """After :func:`csr_scatter_rows`, for each touched column w in ``cols``:
     ``log_stats[w, k] = log(alpha + stats[w, k])`` where ``alpha + stats``
-    changed, ``col_sums[w] = sum_k log_stats[w, k]`` and ``bound[w]`` =
-    twice the largest change of ``log_stats[w]``."""
+    changed, ``col_sums[w] = sum_k log_stats[w, k]``, ``col_dots[w] =
+    sum_k stats[w, k] log_stats[w, k]`` and ``bound[w]`` = twice the
+    largest change of ``log_stats[w]``."""
     n_components = stats.shape[1]
     for q in prange(cols.shape[0]):
         j = cols[q]
@@ -381,6 +509,7 @@ def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, bound):
         ls = log_stats[j]
         moved = 0.0
         s = 0.0
+        d = 0.0
         for k in range(n_components):
             a = alpha + acc[k]
             if a != alpha + o[k]:
@@ -390,5 +519,7 @@ def log_stats_update(cols, alpha, stats, old, log_stats, col_sums, bound):
                     moved = m
                 ls[k] = v
             s += ls[k]
+            d += acc[k] * ls[k]
         col_sums[j] = s
+        col_dots[j] = d
         bound[j] = 2.0 * moved
