@@ -178,10 +178,12 @@ class _PsiStep:
 
     def step(self, resp):
         self.resp = np.ascontiguousarray(resp)
-        S, totals = self.statistics(self.resp)
         if not self.fast:
-            psi = self.events.m_step([S, totals])
+            # The model's own statistics: two arrays for counts, more for
+            # the full and tied Gaussians.
+            psi = self.events.m_step(self.statistics(self.resp))
             return psi.log_prob(self.block), psi.log_prob(self.lab_block)
+        S, totals = self.statistics(self.resp)
         alpha = self.events.alpha
         log_norm = np.log(alpha * S.shape[0] + totals)
         log_stats = np.log(np.add(S, alpha, out=S), out=S)

@@ -289,6 +289,10 @@ def _run_draws(ctx, draws, jobs, progress):
                 worker.terminate()
         for worker in workers:
             worker.join()
+        # The pool's manager thread may have started a worker after the
+        # snapshot above; waiting for it joins every worker it started
+        # (the ended ones at once, an idle new one on its stop sentinel).
+        pool.shutdown(wait=True)
         _WORKER.clear()
     return results
 
