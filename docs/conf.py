@@ -121,7 +121,8 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_sidebars = {"index": [], "install": [], "quickstart": []}
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["probssl.css"]
 html_show_sourcelink = False
 
 

@@ -235,7 +235,7 @@ class HybridClassifier(SemiSupervisedClassifier):
         Stop when the hybrid's posteriors of the unlabeled rows, the soft
         labels of the psi-step, move by at most ``tol`` between two
         iterations (mean total variation distance, weighted by
-        ``sample_weight``; the rule of :func:`probssl._em.has_converged`).
+        ``sample_weight``).
         ``tol=0`` runs all ``max_iter`` iterations. The alternation
         converges slowly (posteriors at the temperature ``1 / gamma2``,
         about 17 on 20 Newsgroups, are soft, and psi sharpens as gamma2

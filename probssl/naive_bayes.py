@@ -89,8 +89,9 @@ default="diag"
         Added to every Gaussian variance.
     shrinkage : None, float in [0, 1] or "auto", default=None
         Shrinkage of the "full" / "tied" covariances (``"auto"``:
-        Ledoit–Wolf, as ``LinearDiscriminantAnalysis``); see
-        :class:`probssl._gaussian.FullGaussianEvents`.
+        Ledoit–Wolf, as ``LinearDiscriminantAnalysis``): a float ``a``
+        gives ``(1 - a) C + a (tr C / d) I`` per component, as
+        ``sklearn.covariance.shrunk_covariance``.
     binarize : float or None, default=0.0
         Threshold of the Bernoulli model; ``None`` expects binary input.
     warm_start : bool, default=False
