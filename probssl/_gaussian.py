@@ -25,6 +25,7 @@ it); the generic parts of the protocol come from
 :class:`probssl._event_base.EventModel`.
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -122,12 +123,65 @@ def row_block_gram(U, w):
     return parts.sum(axis=0)
 
 
+class _Scratch(threading.local):
+    """One (n, d) work array per thread, for one call's tasks: a fresh
+    array per component paid the operating system's page faults of a
+    27 MB allocation each time (a sixth of a full-covariance fit on the
+    seed embeddings); the arrays go when the call ends."""
+
+    def get(self, shape):
+        buf = getattr(self, "buf", None)
+        if buf is None or buf.shape != shape:
+            buf = self.buf = np.empty(shape)
+        return buf
+
+
+def _nogil_dtrmm():
+    """BLAS ``dtrmm`` called through ctypes, which lets go of the GIL for
+    the call (SciPy's ``scipy.linalg.blas.dtrmm`` holds it: the
+    components' triangular products ran one at a time whatever the
+    threads); None where SciPy's Cython BLAS table is not available."""
+    try:
+        import ctypes
+
+        from scipy.linalg import cython_blas
+
+        capsule = cython_blas.__pyx_capi__["dtrmm"]
+        api = ctypes.pythonapi
+        api.PyCapsule_GetName.restype = ctypes.c_char_p
+        api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+        api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+        api.PyCapsule_GetPointer.argtypes = [ctypes.py_object,
+                                             ctypes.c_char_p]
+        address = api.PyCapsule_GetPointer(capsule,
+                                           api.PyCapsule_GetName(capsule))
+    except (ImportError, AttributeError, KeyError, ValueError):
+        return None
+    ptr = ctypes.c_void_p
+    return ctypes.CFUNCTYPE(None, *[ptr] * 11)(address)
+
+
+_DTRMM = _nogil_dtrmm()
+
+
 def _trmm(P, Y):
     """``Y @ P`` in place for an upper triangular ``P`` and a C-ordered
-    ``Y``: BLAS ``trmm`` on the Fortran views (``P' Y'``)."""
-    out = _dtrmm(1.0, P.T, Y.T, side=0, lower=1, trans_a=0,
-                 overwrite_b=1)
-    return out.T
+    ``Y``: BLAS ``trmm`` on the Fortran views (``P' Y'``, ``P'`` lower)."""
+    if _DTRMM is None or not (P.flags.c_contiguous and Y.flags.c_contiguous
+                              and P.dtype == Y.dtype == np.float64):
+        return _dtrmm(1.0, P.T, Y.T, side=0, lower=1, trans_a=0,
+                      overwrite_b=1).T
+    import ctypes
+
+    n, d = Y.shape
+    chars = [ctypes.c_char_p(c) for c in (b"L", b"L", b"N", b"N")]
+    ints = [ctypes.c_int(v) for v in (d, n, d, d)]
+    alpha = ctypes.c_double(1.0)
+    ref = ctypes.addressof
+    _DTRMM(*[ctypes.cast(c, ctypes.c_void_p) for c in chars],
+           ref(ints[0]), ref(ints[1]), ref(alpha),
+           P.ctypes.data, ref(ints[2]), Y.ctypes.data, ref(ints[3]))
+    return Y
 
 
 def check_shrinkage(shrinkage):
@@ -298,6 +352,7 @@ class FullGaussianEvents(DenseEvents):
         # selects them) once.
         second = np.empty((3 if auto else 1, K, d, d))
         first = np.empty((K, d))
+        scratch = _Scratch()
 
         def component(k):
             r = resp[:, k]
@@ -306,7 +361,7 @@ class FullGaussianEvents(DenseEvents):
             # or the labeled rows of the other classes, are left out.
             Xk = X if rows.size > 0.75 * n else X[rows]
             r = r if rows.size > 0.75 * n else r[rows]
-            U = np.subtract(Xk, shift[:, k])
+            U = np.subtract(Xk, shift[:, k], out=scratch.get(Xk.shape))
             first[k] = r @ U                        # sum_i r_i u_i
             if np.all(r >= 0):
                 V = np.multiply(U, np.sqrt(r)[:, None],
@@ -480,12 +535,15 @@ class FullGaussianEvents(DenseEvents):
         K = self.means.shape[0]
         Xc = X - self._center
         out = np.empty((K, n))
+        scratch = _Scratch()
 
         def component(k):
             # (x - c) @ P_k with P_k upper triangular: a triangular
             # product (trmm, half a general product's multiply-adds) in
             # place on a copy, in Fortran terms P_k' (x - c)'.
-            Y = _trmm(self.precisions_cholesky[k], Xc.copy())
+            Y = scratch.get(Xc.shape)
+            np.copyto(Y, Xc)
+            Y = _trmm(self.precisions_cholesky[k], Y)
             Y -= self._MP[k]
             np.einsum("ij,ij->i", Y, Y, out=out[k])
 

@@ -290,3 +290,22 @@ def test_dask_equals_memory(params):
         lazy = fit_quiet(est, da.from_array(X, chunks=(150, -1)),
                          da.from_array(y, chunks=150))
         assert_allclose(lazy.means_, means, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (600, 40)])
+def test_triangular_product_without_the_gil_equals_numpy(shape):
+    """The full model's E-step product ``Y @ P`` (P upper triangular) goes
+    through BLAS ``dtrmm`` by ctypes, which lets the other threads run
+    (SciPy's wrapper holds the GIL: the components' products ran one at
+    a time); it must equal NumPy's product, and the SciPy path too."""
+    from probssl import _gaussian
+
+    rng = np.random.RandomState(0)
+    Y = rng.standard_normal(shape)
+    P = np.triu(rng.standard_normal((shape[1], shape[1])))
+    assert _gaussian._DTRMM is not None
+    assert_allclose(_gaussian._trmm(P, Y.copy()), Y @ P, rtol=1e-12,
+                    atol=1e-12)
+    # A non-contiguous operand takes SciPy's wrapper, same product.
+    assert_allclose(_gaussian._trmm(np.asfortranarray(P), Y.copy()), Y @ P,
+                    rtol=1e-12, atol=1e-12)
