@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 STATES = ("quiet", "busy")
 
@@ -85,6 +87,17 @@ def run_elsewhere(source, code):
     if run.returncode:
         raise RuntimeError(f"the run with {source} failed:\n{run.stderr}")
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def dgemm_rate(n=2048, repeat=5):
+    """Flops per second of this machine's dgemm (NumPy's BLAS)."""
+    a = np.random.default_rng(0).standard_normal((n, n))
+    best = np.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n**3 / best
 
 
 def markdown_table(header, rows):

@@ -32,6 +32,7 @@ Usage::
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -39,6 +40,9 @@ import warnings
 
 import numpy as np
 from scipy.special import logsumexp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import dgemm_rate  # noqa: E402
 
 
 def synthetic(n=18_846, d=384, n_classes=20, seed=0):
@@ -114,17 +118,6 @@ def probssl_em(X, y, n_iter, reg_covar):
         clf = EMNaiveBayes(event_model="gaussian", reg_covar=reg_covar,
                            tol=0.0, max_iter=n_iter).fit(X, y)
     return clf.means_, clf.variances_
-
-
-def dgemm_rate(n=2048, repeat=5):
-    """Flops per second of this machine's dgemm (NumPy's BLAS)."""
-    a = np.random.default_rng(0).standard_normal((n, n))
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n**3 / best
 
 
 def main(argv=None):

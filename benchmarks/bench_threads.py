@@ -32,27 +32,16 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _harness import (STATES, busy_core, exit_on_sigterm,  # noqa: E402
-                      run_elsewhere, timed)
+from _harness import (STATES, busy_core, dgemm_rate,  # noqa: E402
+                      exit_on_sigterm, run_elsewhere, timed)
 
 SETTINGS = ("default", "threads=1", "threads=all")
-
-
-def dgemm_rate(n=2048, repeat=5):
-    a = np.random.default_rng(0).standard_normal((n, n))
-    best = np.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n**3 / best
 
 
 def gaussian_line(X, K, n_iter, rate):
