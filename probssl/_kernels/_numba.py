@@ -387,8 +387,13 @@ def csr_posterior_incremental(chunks, indptr, indices, data, lengths,
             n_words = lengths[i]
             prior = table[row_class[i] + 1]
             if gap[i] > SATURATED:
+                # A row the bound cannot keep is computed afresh: stop
+                # summing its bound as soon as that is known.
+                limit = gap[i] - SATURATED
                 b = row_bound + n_words * norm_bound
                 for p in range(lo, hi):
+                    if b >= limit:
+                        break
                     b += data[p] * bound[indices[p]]
                 g = gap[i] - b
                 if g > SATURATED:
