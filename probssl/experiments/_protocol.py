@@ -79,9 +79,6 @@ class Protocol:
     report: Optional[Mapping] = None
     about: str = ""
 
-    def option_map(self):
-        return {o.name: o for o in self.options}
-
 
 @dataclass
 class Dispatch:
@@ -215,7 +212,7 @@ def parse_settings(proto, given):
     """Every option of ``proto`` parsed and checked: ``given`` maps option
     names to raw strings (or to values already parsed); ``ValueError``
     naming the option."""
-    known = proto.option_map()
+    known = {o.name: o for o in proto.options}
     unknown = [k for k in given if k not in known and k not in ENGINE_KEYS]
     if unknown:
         raise ValueError(f"--{unknown[0].replace('_', '-')} is not an option "

@@ -33,7 +33,7 @@ RESULTS_CSV = "results.csv"
 SETTINGS_FIELD = "settings"
 CHECKSUM_FIELD = "checksum"
 # Fields that tell two rows of one protocol apart, when the store is not
-# given its own ``key``; only those a row has are used.
+# given its own ``key`` (a field neither row has does not tell them apart).
 DEFAULT_KEY = ("representation", "method", "n_labeled", "n_unlabeled",
                "seed")
 # Fields of a stored row that hold a fraction in [0, 1].
@@ -197,7 +197,7 @@ class ResultStore:
     key : sequence of str, default=None
         The fields that tell two rows apart (a row added with the same key
         and settings as a stored one replaces it). None uses those of
-        :data:`DEFAULT_KEY` that the row has.
+        :data:`DEFAULT_KEY`.
     fresh : bool, default=False
         Drop the stored rows of these settings (they are recomputed).
 
@@ -245,7 +245,7 @@ class ResultStore:
 
     def __init__(self, out, settings, key=None, fresh=False):
         self.settings = _canonical(settings)
-        self.key = None if key is None else tuple(key)
+        self.key = tuple(key or DEFAULT_KEY)
         self.rows, self.other_rows, self.path = [], [], None
         self.out = None if out is None else check_out_folder(out)
         if self.out is None:
@@ -331,8 +331,7 @@ class ResultStore:
         return len(self.rows)
 
     def _same_key(self, a, b):
-        fields = self.key or [f for f in DEFAULT_KEY if f in a or f in b]
-        return all(a.get(f, _MISSING) == b.get(f, _MISSING) for f in fields)
+        return all(a.get(f, _MISSING) == b.get(f, _MISSING) for f in self.key)
 
     def _merge_into(self, rows, row):
         same = [i for i, old in enumerate(rows) if self._same_key(old, row)]

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 from threadpoolctl import threadpool_limits
 
+from ..metrics import breakeven
 from ._protocol import ENGINE_KEYS, parse_settings, store_settings
 
 
@@ -26,26 +27,8 @@ class InputError(ValueError):
     """The protocol's data could not be loaded (names the file)."""
 
 
-def breakeven(y_true, scores):
-    """Precision-recall breakeven point of ``scores`` for the positive
-    class ``y_true == 1`` (Nigam et al. 2000, Table 4; Lewis 1992).
-
-    The ranking is cut after as many rows as there are positives: there
-    precision and recall are both ``hits / n_positive``, which is where
-    they meet. Ties keep row order.
-    """
-    y_true = np.asarray(y_true).astype(bool)
-    n_pos = int(y_true.sum())
-    if n_pos == 0:
-        raise ValueError("breakeven needs at least one positive row.")
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    return float(y_true[order[:n_pos]].sum() / n_pos)
-
-
 def _breakeven(y, pred, proba, classes):
     # The positive class is the last one; no positive test row scores 0.
-    if proba is None:
-        raise ValueError("breakeven needs predict_proba")
     positive = np.asarray(y) == classes[-1]
     return breakeven(positive, np.asarray(proba)[:, -1]) if positive.any() \
         else 0.0
@@ -72,6 +55,7 @@ class Context:
     def __init__(self, proto, s, store, quiet):
         self.proto, self.s, self.store, self.quiet = proto, s, store, quiet
         self.reused = 0
+        self.add = store.add  # store a finished row; returns it as stored
 
     @property
     def data(self):
@@ -89,9 +73,6 @@ class Context:
         row = self.store.get(key)
         self.reused += row is not None
         return row
-
-    def add(self, row):
-        return self.store.add(row)
 
     def log(self, text):
         if not self.quiet:
