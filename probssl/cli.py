@@ -89,7 +89,8 @@ def _protocol(parser, name, rest):
     # the variant's own options make the parser.
     while isinstance(proto, Dispatch):
         chain.append(proto)
-        picker = _Parser(add_help=False, allow_abbrev=False)
+        picker = _Parser(f"probssl run {name}", add_help=False,
+                         allow_abbrev=False)
         picker.add_argument(f"--{proto.option}", dest="value",
                             default=proto.default)
         proto = _checked(parser, "", proto.select,

@@ -223,7 +223,8 @@ def _run_draws(ctx, draws, jobs, progress):
     try:
         futures = [pool.submit(_worker_draw, i) for i in range(len(draws))]
         for future in as_completed(futures):
-            i, results[i] = future.result()
+            i, result = future.result()
+            results[i] = result
             progress.step()
     except BrokenProcessPool as exc:
         raise RunFailed(f"{ctx.proto.name}: a worker process died (killed, "
