@@ -210,18 +210,16 @@ def header(proto, settings):
 
 def write_outputs(proto, s, rows, out, settings, quiet=False):
     """``results.md`` (a table per metric, then ``Protocol.summarize``'s
-    text),
-    ``table.csv``, ``table.tex`` and the figure."""
+    text), ``table.csv``, ``table.tex`` and the figure."""
     text = "\n\n".join(
         [markdown(proto, rows, m) for m in proto.metrics if proto.table]
         + ([proto.summarize(rows, s)] if proto.summarize else []))
-    atomic_write(os.path.join(out, "results.md"),
-                 f"# {proto.title}\n\n{header(proto, settings)}\n\n{text}\n"
-                 .encode())
-    atomic_write(os.path.join(out, "table.csv"),
-                 table_csv(proto, rows).encode())
-    atomic_write(os.path.join(out, "table.tex"),
-                 (latex(proto, rows) + "\n").encode())
+    files = {"results.md": f"# {proto.title}\n\n{header(proto, settings)}"
+                           f"\n\n{text}\n",
+             "table.csv": table_csv(proto, rows),
+             "table.tex": latex(proto, rows) + "\n"}
+    for name, content in files.items():
+        atomic_write(os.path.join(out, name), content.encode())
     stem = os.path.join(out, proto.metrics[0])
     try:
         (proto.figure or (lambda rows, s, stem: figure(proto, rows, stem)))(
