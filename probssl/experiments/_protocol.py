@@ -18,13 +18,11 @@ ENGINE_KEYS = ("out", "jobs", "fresh", "quiet")
 @dataclass
 class Data:
     """What a protocol's ``load`` returns: the pool the draws split
-    (``X``, ``y``), the test rows, optional views and groups."""
+    (``X``, ``y``), the test rows and facts about them (``info``)."""
     X: Any = None
     y: Any = None
     X_test: Any = None
     y_test: Any = None
-    views: Mapping[str, Any] = field(default_factory=dict)
-    views_test: Mapping[str, Any] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
 
@@ -33,15 +31,10 @@ class Method:
     """A named estimator factory: ``make(s)`` returns an unfitted model.
 
     ``semi``: fit on labeled + unlabeled rows (``y == -1``) or on the
-    labeled rows only; ``view``: the representation (a key of
-    ``Data.views``; None: ``Data.X``); ``fit``: ``fit(model, X, y, data,
-    s)`` instead of ``model.fit(X, y)``, returning the fitted model and a
-    dict of extra row fields; ``extra``: constant fields of its rows.
+    labeled rows only; ``extra``: constant fields of its rows.
     """
     make: Callable
     semi: bool = True
-    view: Optional[str] = None
-    fit: Optional[Callable] = None
     extra: dict = field(default_factory=dict)
 
 
@@ -236,8 +229,7 @@ def store_settings(proto, s):
     data's: ``Protocol.identity``, else that of the file ``s["data"]``)."""
     from ._report import archive_identity
 
-    unkeyed = {*ENGINE_KEYS, "data", *(o.name for o in proto.options
-                                       if o.selects)}
+    unkeyed = {"data", *(o.name for o in proto.options if o.selects)}
     kept = {k: v for k, v in s.items() if k not in unkeyed}
     if proto.identity is not None:
         data = proto.identity(s)

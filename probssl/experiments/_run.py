@@ -16,7 +16,7 @@ from sklearn.metrics import f1_score
 from threadpoolctl import threadpool_limits
 
 from ..metrics import breakeven
-from ._protocol import ENGINE_KEYS, parse_settings, store_settings
+from ._protocol import parse_settings, store_settings
 
 
 class RunFailed(RuntimeError):
@@ -59,8 +59,7 @@ class Context:
 
     @property
     def data(self):
-        key = (self.proto.name, repr(sorted(
-            (k, v) for k, v in self.s.items() if k not in ENGINE_KEYS)))
+        key = repr(sorted(self.s.items()))  # s names its protocol
         if key not in _DATA:
             _DATA.clear()
             try:
@@ -87,34 +86,24 @@ def generic_draw(ctx, draw):
     if all(row is not None for row in rows.values()):
         return list(rows.values())
     data = ctx.data
-    lab, unl, *test = proto.split(data, draw, s)
+    lab, unl = proto.split(data, draw, s)
     for name in [n for n in names if rows[n] is None]:
         method = proto.methods[name]
-        X = data.X if method.view is None else data.views[method.view]
-        if test:
-            X_test, y_test = X[test[0]], data.y[test[0]]
-        else:
-            X_test = (data.X_test if method.view is None
-                      else data.views_test[method.view])
-            y_test = data.y_test
         if method.semi:
-            X_fit = X[np.concatenate([lab, unl])]
+            X_fit = data.X[np.concatenate([lab, unl])]
             y_fit = np.concatenate([data.y[lab], np.full(len(unl), -1)])
         else:
-            X_fit, y_fit = X[lab], data.y[lab]
+            X_fit, y_fit = data.X[lab], data.y[lab]
         start = time.perf_counter()
         try:
-            model, extra = method.make(s), {}
-            if method.fit is not None:
-                model, extra = method.fit(model, X_fit, y_fit, data, s)
-            else:
-                model.fit(X_fit, y_fit)
+            model = method.make(s)
+            model.fit(X_fit, y_fit)
             fit_time = time.perf_counter() - start
-            pred = model.predict(X_test)
-            proba = (model.predict_proba(X_test)
+            pred = model.predict(data.X_test)
+            proba = (model.predict_proba(data.X_test)
                      if "breakeven" in proto.metrics else None)
-            scores = {m: METRICS[m](y_test, pred, proba, model.classes_)
-                      for m in proto.metrics}
+            scores = {m: METRICS[m](data.y_test, pred, proba,
+                                    model.classes_) for m in proto.metrics}
         except Exception as exc:
             raise RunFailed(f"{proto.name}: {name} failed on draw "
                             f"{_describe(draw)}: {type(exc).__name__}: "
@@ -123,9 +112,9 @@ def generic_draw(ctx, draw):
             **draw, "method": name,
             "n_labeled": int(draw.get("n_labeled", len(lab))),
             "n_unlabeled": int(len(unl)) if method.semi else 0,
-            "n_test": int(len(y_test)), **scores, "fit_time_s": fit_time,
-            "n_iter": int(getattr(model, "n_iter_", 0) or 0),
-            **method.extra, **extra})
+            "n_test": int(len(data.y_test)), **scores,
+            "fit_time_s": fit_time,
+            "n_iter": int(getattr(model, "n_iter_", 0) or 0), **method.extra})
         ctx.log(f"{_describe(draw)} {name}: accuracy "
                 f"{rows[name]['accuracy']:.4f} ({fit_time:.2f} s)")
     return list(rows.values())
