@@ -49,9 +49,8 @@ def protocol_parser(name, proto, dispatches=()):
                        default=d.default, help=d.help or
                        f"which variant (default: {d.default})")
     for opt in [o for o in proto.options if o.cli]:
-        default = opt.default
-        if isinstance(default, (tuple, list)):
-            default = ",".join(map(str, default))
+        default = (",".join(map(str, opt.default)) if isinstance(
+            opt.default, (tuple, list)) else opt.default)
         # No argparse default: an option not given takes the protocol's.
         p.add_argument(f"--{opt.flag}", dest=opt.name, default=None,
                        metavar=opt.metavar or opt.flag.upper(),
@@ -159,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["--version"])  # doctest: +SKIP
     probssl 0.1.0.dev0 (source ...)
     """
+    from probssl.experiments._run import RunFailed
     from probssl.experiments.engine import code_identity
 
     code = code_identity()
@@ -195,20 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "(run the same command again to resume)" if args.out else "")
         print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
         raise SystemExit(130)
-    except Exception as exc:
-        from probssl.experiments._run import RunFailed
-
-        if isinstance(exc, RunFailed) or (isinstance(exc, OSError) and not
-                                          isinstance(exc, FileNotFoundError)):
-            # The run or the disk failed, not the arguments: status 1.
-            print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
-            raise SystemExit(1)
-        if isinstance(exc, (ValueError, FileNotFoundError, ImportError)):
-            # Input the protocol rejects (a damaged results file or
-            # archive, ...): one line naming it, not a traceback.
-            print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
-            raise SystemExit(2)
-        raise
+    except (RunFailed, ValueError, OSError, ImportError) as exc:
+        # The run or the disk failed: status 1; the input was refused (bad
+        # settings, a damaged results file or archive, a missing file): 2.
+        # One line naming it, not a traceback.
+        print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1 if isinstance(exc, (RunFailed, OSError)) and not
+                         isinstance(exc, FileNotFoundError) else 2)
     return 0
 
 
