@@ -21,9 +21,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from probssl.experiments._options import integer, out_folder
-
 MAX_JOBS = 256
+LIST = (None, "--list", "-h", "--help")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,46 +31,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _version():
-    from probssl.experiments.engine import code_identity
-
-    c = code_identity()
-    return f"probssl {c['version']} (source {c['source_sha256']})"
-
-
-def build_parser():
-    parser = _Parser(prog="probssl", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=_version())
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress, no per-row lines")
-    parser.add_argument("command", choices=("demo", "run", "report"),
-                        help="demo: NB vs EM with few labels (< 2 min); "
-                        "run: a paper's protocol; report: regenerate "
-                        "docs/results.md")
-    return parser
-
-
-def report_parser():
-    p = _Parser(prog="probssl report", description="Regenerate the results "
-                "page: every section from today's code.")
-    p.add_argument("path", nargs="?", default="docs/results.md")
-    p.add_argument("--only", default=None,
-                   help="comma-separated section names")
-    p.add_argument("--data", default=None, help="20news-bydate.tar.gz "
-                   "(default: $PROBSSL_DATA)")
-    p.add_argument("-q", "--quiet", action="store_true")
-    return p
-
-
-def _scan(rest, option):
-    """The value of ``--option`` in ``rest`` (before parsing)."""
-    flag = "--" + option
-    for i, arg in enumerate(rest):
-        if arg == flag and i + 1 < len(rest):
-            return rest[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
+def _checked(parser, prefix, parse, *args):
+    """``parse(*args)``; a ValueError ends the command (status 2) with its
+    message after ``prefix``."""
+    try:
+        return parse(*args)
+    except ValueError as exc:
+        parser.error(f"{prefix}{exc}")
 
 
 def protocol_parser(name, proto, dispatches=()):
@@ -83,15 +49,15 @@ def protocol_parser(name, proto, dispatches=()):
                        default=d.default, help=d.help or
                        f"which variant (default: {d.default})")
     for opt in [o for o in proto.options if o.cli]:
-        default = opt.default
-        if isinstance(default, (tuple, list)):
-            default = ",".join(map(str, default))
+        default = (",".join(map(str, opt.default)) if isinstance(
+            opt.default, (tuple, list)) else opt.default)
+        # No argparse default: an option not given takes the protocol's.
         p.add_argument(f"--{opt.flag}", dest=opt.name, default=None,
                        metavar=opt.metavar or opt.flag.upper(),
                        help=opt.help if default in (None, "") else
                        f"{opt.help} (default: {default})")
-    p.add_argument("--out", default=None, help="results folder (default: "
-                   f"{proto.out or 'results/' + name})")
+    p.add_argument("--out", default=os.path.join("results", name),
+                   help="results folder (default: %(default)s)")
     p.add_argument("--jobs", default="1",
                    help="draws run in this many processes (default: 1)")
     p.add_argument("--fresh", action="store_true",
@@ -101,12 +67,15 @@ def protocol_parser(name, proto, dispatches=()):
     return p
 
 
-def _protocol_or_exit(parser, name, rest):
+def _protocol(parser, name, rest):
+    """The protocol ``name`` (the variant the options in ``rest`` select)
+    and the :class:`Dispatch` es that selected it; the list for
+    ``--list``."""
     from probssl.experiments.engine import Dispatch, protocols
 
     found = protocols()
-    if name in (None, "--list", "-h", "--help"):
-        lines = "\n".join(f"  {n:16s} {p.title if hasattr(p, 'title') else p.help}"
+    if name in LIST:
+        lines = "\n".join(f"  {n:16s} {getattr(p, 'title', None) or p.help}"
                           for n, p in found.items())
         print(f"usage: probssl run PROTOCOL [options]\n\nprotocols:\n{lines}"
               "\n\nprobssl run PROTOCOL --help lists its options.")
@@ -119,27 +88,24 @@ def _protocol_or_exit(parser, name, rest):
     # the variant's own options make the parser.
     while isinstance(proto, Dispatch):
         chain.append(proto)
+        picker = _Parser(f"probssl run {name}", add_help=False,
+                         allow_abbrev=False)
+        picker.add_argument(f"--{proto.option}", dest="value",
+                            default=proto.default)
         proto = _checked(parser, "", proto.select,
-                         _scan(rest, proto.option) or proto.default)
+                         picker.parse_known_args(rest)[0].value)
     return proto, chain
 
 
-def _checked(parser, prefix, parse, *text):
-    """``parse(*text)``; a ValueError ends the command (status 2) with its
-    message after ``prefix``."""
-    try:
-        return parse(*text)
-    except ValueError as exc:
-        parser.error(f"{prefix}{exc}")
-
-
-def _run(args, parser):
+def _run(args, name, rest, parser):
+    """``probssl run NAME REST...``; ``args.out``: its results folder."""
+    from probssl.experiments._options import integer
+    from probssl.experiments._report import check_out_folder
     from probssl.experiments.engine import parse_settings, run_protocol
 
-    name = "demo" if args.command == "demo" else args.protocol
-    proto, dispatches = _protocol_or_exit(parser, name, args.rest)
+    proto, dispatches = _protocol(parser, name, rest)
     sub = protocol_parser(name, proto, dispatches)
-    ns, unknown = sub.parse_known_args(args.rest)
+    ns, unknown = sub.parse_known_args(rest)
     if unknown:
         flag = unknown[0].split("=")[0]
         mine = [f"--{o.flag}" for o in proto.options if o.cli]
@@ -149,12 +115,26 @@ def _run(args, parser):
     given = {o.name: getattr(ns, o.name) for o in proto.options
              if o.cli and getattr(ns, o.name) is not None}
     jobs = _checked(sub, "--jobs: ", integer(1, MAX_JOBS), ns.jobs)
-    out = _checked(sub, "--out: ", out_folder, ns.out if ns.out is not None
-                   else (proto.out or os.path.join("results", name)))
-    settings = _checked(sub, "", lambda: parse_settings(proto, given))
-    args.out = out
-    run_protocol(proto, settings, out=out, jobs=jobs, fresh=ns.fresh,
+    args.out = _checked(sub, "--out: ", check_out_folder, ns.out, "folder")
+    settings = _checked(sub, "", parse_settings, proto, given)
+    run_protocol(proto, settings, out=args.out, jobs=jobs, fresh=ns.fresh,
                  quiet=ns.quiet or args.quiet)
+
+
+def _report(rest, quiet):
+    from probssl.experiments.report import regenerate
+
+    p = _Parser(prog="probssl report", description="Regenerate the results "
+                "page: every section from today's code.")
+    p.add_argument("path", nargs="?", default="docs/results.md")
+    p.add_argument("--only", default=None,
+                   help="comma-separated section names")
+    p.add_argument("--data", default=None, help="20news-bydate.tar.gz "
+                   "(default: $PROBSSL_DATA)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    rep = p.parse_args(rest)
+    regenerate(rep.path, only=rep.only and rep.only.split(","),
+               quiet=rep.quiet or quiet, data=rep.data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,48 +158,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["--version"])  # doctest: +SKIP
     probssl 0.1.0.dev0 (source ...)
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # Global flags, the command, then the command's own arguments (which
-    # depend on the protocol, so they are parsed once it is known).
-    at = next((i for i, a in enumerate(argv) if not a.startswith("-")),
-              len(argv))
-    parser = build_parser()
-    args = parser.parse_args(argv[:at + 1])
-    rest = argv[at + 1:]
-    args.protocol = None
-    if args.command == "run" and rest and (
-            not rest[0].startswith("-") or rest[0] in ("--list", "-h",
-                                                       "--help")):
-        args.protocol, rest = rest[0], rest[1:]
-    args.rest, args.out = rest, None
+    from probssl.experiments._run import RunFailed
+    from probssl.experiments.engine import code_identity
+
+    code = code_identity()
+    parser = _Parser(prog="probssl", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=(
+        f"probssl {code['version']} (source {code['source_sha256']})"))
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress, no per-row lines")
+    parser.add_argument("command", choices=("demo", "run", "report"),
+                        help="demo: NB vs EM with few labels (< 2 min); "
+                        "run: a paper's protocol; report: regenerate "
+                        "docs/results.md")
+    # The command's own arguments depend on the protocol: parsed once it
+    # is known.
+    parser.add_argument("rest", nargs=argparse.REMAINDER,
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    rest, args.out = args.rest, None
     try:
         if args.command == "report":
-            from probssl.experiments.report import regenerate
-
-            rep = report_parser().parse_args(rest)
-            regenerate(rep.path, only=rep.only and rep.only.split(","),
-                       quiet=rep.quiet or args.quiet, data=rep.data)
+            _report(rest, args.quiet)
+            return 0
+        if args.command == "demo":
+            name = "demo"
+        elif rest and (not rest[0].startswith("-") or rest[0] in LIST):
+            name, rest = rest[0], rest[1:]
         else:
-            _run(args, parser)
+            name = None
+        _run(args, name, rest, parser)
     except KeyboardInterrupt:
         # A second Ctrl-C must not turn the one line into a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _interrupted(args)
+        kept = (f"; the finished rows are kept in {args.out}/results.json "
+                "(run the same command again to resume)" if args.out else "")
+        print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
         raise SystemExit(130)
-    except Exception as exc:
-        from probssl.experiments._run import RunFailed
-
-        if isinstance(exc, RunFailed) or (isinstance(exc, OSError) and not
-                                          isinstance(exc, FileNotFoundError)):
-            # The run or the disk failed, not the arguments: status 1.
-            print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
-            raise SystemExit(1)
-        if isinstance(exc, (ValueError, FileNotFoundError, ImportError)):
-            # Input the protocol rejects (a damaged results file or
-            # archive, ...): one line naming it, not a traceback.
-            print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
-            raise SystemExit(2)
-        raise
+    except (RunFailed, ValueError, OSError, ImportError) as exc:
+        # The run or the disk failed: status 1; the input was refused (bad
+        # settings, a damaged results file or archive, a missing file): 2.
+        # One line naming it, not a traceback.
+        print(f"probssl: error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1 if isinstance(exc, (RunFailed, OSError)) and not
+                         isinstance(exc, FileNotFoundError) else 2)
     return 0
 
 
@@ -247,12 +229,6 @@ def console_main() -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     sys.exit(code)
-
-
-def _interrupted(args):
-    kept = (f"; the finished rows are kept in {args.out}/results.json (run "
-            "the same command again to resume)" if args.out else "")
-    print(f"probssl: interrupted{kept}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ DOCS = ROOT / "docs"
 PUBLIC_MODULES = (
     "probssl",
     "probssl.datasets",
+    "probssl.metrics",
     "probssl.model_selection",
     "probssl.embeddings",
     "probssl.chunked",

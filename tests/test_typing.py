@@ -23,6 +23,7 @@ PUBLIC_MODULES = (
     "probssl.datasets.waveform",
     "probssl.distributed",
     "probssl.embeddings",
+    "probssl.metrics",
     "probssl.model_selection",
     "probssl.multiview",
 )

@@ -29,18 +29,28 @@ class Option:
         return self.name.replace("_", "-")
 
 
+def _within(value, text, what, lo, hi, open_low=False):
+    """``value`` if it lies in ``[lo, hi]`` (``(lo, hi]`` with
+    ``open_low``); else ``ValueError`` saying the bound it misses."""
+    def shown(bound):
+        return f"{bound:,}" if isinstance(bound, int) else f"{bound:g}"
+
+    if lo is not None and (value < lo or (open_low and value == lo)):
+        raise ValueError(f"expected {what} {'>' if open_low else '≥'} "
+                         f"{shown(lo)}, got {text!r}")
+    if hi is not None and value > hi:
+        raise ValueError(f"expected {what} ≤ {shown(hi)}, got {text!r}")
+    return value
+
+
 def integer(lo=None, hi=None):
     """An int in ``[lo, hi]``."""
     def parse(text):
         try:
-            value = int(str(text).strip())
+            value = int(text)
         except ValueError:
             raise ValueError(f"expected an integer, got {text!r}") from None
-        if lo is not None and value < lo:
-            raise ValueError(f"expected an integer ≥ {lo:,}, got {text!r}")
-        if hi is not None and value > hi:
-            raise ValueError(f"expected an integer ≤ {hi:,}, got {text!r}")
-        return value
+        return _within(value, text, "an integer", lo, hi)
     return parse
 
 
@@ -49,35 +59,26 @@ def integers(lo=None, hi=None):
     one = integer(lo, hi)
 
     def parse(text):
-        parts = [p for p in str(text).split(",") if p.strip()]
-        if not parts:
+        values = tuple(one(p) for p in str(text).split(",") if p.strip())
+        if not values:
             raise ValueError(f"expected comma-separated integers, got "
                              f"{text!r}")
-        values = tuple(one(p) for p in parts)
         if len(set(values)) < len(values):
             raise ValueError(f"a value is repeated in {text!r}")
         return values
     return parse
 
 
-def number(lo=None, hi=None, open_low=False, allow_none=False):
-    """A finite float in ``[lo, hi]`` (``(lo, hi]`` with ``open_low``);
-    ``allow_none``: the text ``none`` gives None."""
+def number(lo=None, hi=None, open_low=False):
+    """A finite float in ``[lo, hi]`` (``(lo, hi]`` with ``open_low``)."""
     def parse(text):
-        if allow_none and str(text).strip().lower() == "none":
-            return None
         try:
             value = float(text)
         except ValueError:
             raise ValueError(f"expected a number, got {text!r}") from None
         if not math.isfinite(value):
             raise ValueError(f"expected a finite number, got {text!r}")
-        if lo is not None and (value < lo or (open_low and value == lo)):
-            raise ValueError(f"expected a number {'>' if open_low else '≥'}"
-                             f" {lo:g}, got {text!r}")
-        if hi is not None and value > hi:
-            raise ValueError(f"expected a number ≤ {hi:g}, got {text!r}")
-        return value
+        return _within(value, text, "a number", lo, hi, open_low)
     return parse
 
 
@@ -134,10 +135,3 @@ def text_file(text):
     if "\0" in content:
         raise ValueError(f"{text!r} is a binary file, not text")
     return path
-
-
-def out_folder(text):
-    """A results folder: not empty, not an existing file, writable."""
-    from ._report import check_out_folder
-
-    return check_out_folder(text, "folder")

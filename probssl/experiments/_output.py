@@ -38,11 +38,10 @@ def summary(proto, rows, metric=None):
     single = proto.x == proto.column
     groups, cols = defaultdict(lambda: defaultdict(list)), {}
     for r in rows:
-        if r.get(metric) is None or any(f not in r for f in fields):
-            continue
-        col = metric if single else r[proto.column]
-        cols[col] = None
-        groups[tuple(r[f] for f in fields)][col].append(r[metric])
+        if r.get(metric) is not None and all(f in r for f in fields):
+            col = metric if single else r[proto.column]
+            cols[col] = None
+            groups[tuple(r[f] for f in fields)][col].append(r[metric])
     pairs, lines = [], []
     for key in sorted(groups, key=lambda k: [_sortable(v) for v in k]):
         line = dict(zip(fields, key))
@@ -53,14 +52,13 @@ def summary(proto, rows, metric=None):
         for name, values, _ in sources(proto, metric):
             for c in cols:
                 table = values.get(key[-1] if single else c, {})
-                v = table.get(key if len(key) > 1 else key[0])
+                value = table.get(key if len(key) > 1 else key[0])
                 pub = name if single else f"{c} {name}"
-                if v is not None:
-                    line[pub] = v
+                if value is not None:
+                    line[pub] = value
                     pairs += [(pub, c)] * ((pub, c) not in pairs)
         lines.append(line)
-    return list(fields) + list(cols) + [p for p, _ in pairs], lines, \
-        metric, pairs
+    return [*fields, *cols, *(p for p, _ in pairs)], lines, metric, pairs
 
 
 def _cell(value):
@@ -85,10 +83,10 @@ def markdown(proto, rows, metric=None):
     for ln in lines:
         cells = [_cell(ln.get(h)) for h in header]
         for pub, c in pairs:
-            if ln.get(c) and ln.get(pub) is not None:
-                gaps[pub].append(100 * (ln[c][0] - ln[pub]))
-            cells.append(f"{gaps[pub][-1]:+.1f}" if ln.get(c) and
-                         ln.get(pub) is not None else "–")
+            gap = (100 * (ln[c][0] - ln[pub]) if ln.get(c) and
+                   ln.get(pub) is not None else None)
+            gaps[pub] += [] if gap is None else [gap]
+            cells.append("–" if gap is None else f"{gap:+.1f}")
         out.append("| " + " | ".join(cells) + " |")
     labels = "; ".join(f"{name}: {label}" for name, _, label
                        in sources(proto, metric))
@@ -133,70 +131,54 @@ def latex(proto, rows):
     return "\n".join(out + [r"\bottomrule", r"\end{tabular}"])
 
 
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend (ImportError without
-    matplotlib: figures are optional)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, stem):
-    """Lay out, write ``stem.png`` (120 dpi) and ``stem.pdf``, close."""
-    fig.tight_layout()
-    fig.savefig(stem + ".png", dpi=120)
-    fig.savefig(stem + ".pdf")
-    pyplot().close(fig)
-
-
 def figure(proto, rows, stem):
     """Ours (mean ± std over draws) against ``proto.x``: a line per column
     (and group) for a numeric ``x``, grouped bars for named ones; the
-    published values as markers of its colour (black on bars)."""
+    published values as markers of its colour (black on bars). Written to
+    ``stem.png`` (120 dpi) and ``stem.pdf``; ImportError without
+    matplotlib (figures are optional)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    import matplotlib.pyplot as plt
+
     header, lines, metric, pairs = summary(proto, rows)
-    cols = [h for h in header[len(proto.group) + 1:]
-            if h not in dict(pairs)]
-    fig, ax = pyplot().subplots(figsize=(6.5, 4))
+    ours = [h for h in header[len(proto.group) + 1:] if h not in dict(pairs)]
     numeric = all(isinstance(ln[proto.x], (int, float)) for ln in lines)
-    names = [" ".join(str(ln[f]) for f in (*proto.group, proto.x))
-             for ln in lines]
-    groups = list(dict.fromkeys(tuple(ln[g] for g in proto.group)
-                                for ln in lines))
-    k, width = 0, 0.8 / max(len(cols), 1)
-    for g in groups if numeric else [()]:
-        for j, c in enumerate(cols):
+    # Lines: one per group and column; bars: one set per column.
+    groups = (dict.fromkeys(tuple(ln[g] for g in proto.group) for ln in lines)
+              if numeric else [()])
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    k, width = 0, 0.8 / max(len(ours), 1)
+    for g in groups:
+        for j, c in enumerate(ours):
             sel = [(i, ln) for i, ln in enumerate(lines) if ln.get(c) and (
                 not numeric or tuple(ln[f] for f in proto.group) == g)]
             if not sel:
                 continue
-            label = " ".join(map(str, (*g, c)))
-            xs = ([ln[proto.x] for _, ln in sel] if numeric
-                  else [i + j * width for i, _ in sel])
-            ys = [100 * ln[c][0] for _, ln in sel]
-            err = [100 * ln[c][1] for _, ln in sel]
+            color, label = f"C{k % 10}", " ".join(map(str, (*g, c)))
+            xs = [ln[proto.x] if numeric else i + j * width for i, ln in sel]
+            ys, err = ([100 * ln[c][m] for _, ln in sel] for m in (0, 1))
             if numeric:
                 ax.errorbar(xs, ys, yerr=err, marker="o", ms=3, capsize=3,
-                            color=f"C{k % 10}", label=label)
+                            color=color, label=label)
             else:
-                ax.bar(xs, ys, width, yerr=err, color=f"C{k % 10}",
-                       label=label)
-            for pub, ours in pairs:
+                ax.bar(xs, ys, width, yerr=err, color=color, label=label)
+            for pub in [p for p, mine in pairs if mine == c]:
                 pts = [(x, 100 * ln[pub]) for x, (_, ln) in zip(xs, sel)
-                       if ours == c and ln.get(pub) is not None]
+                       if ln.get(pub) is not None]
                 if pts:
                     ax.plot(*zip(*pts), "x" if numeric else "_", ms=9,
-                            color=f"C{k % 10}" if numeric else "k", mew=2,
+                            color=color if numeric else "k", mew=2,
                             label=f"{label} ({pub.split()[-1]})")
             k += 1
-    if numeric and lines and min(ln[proto.x] for ln in lines) > 0 and \
-            max(ln[proto.x] for ln in lines) >= \
-            10 * min(ln[proto.x] for ln in lines):
+    xs = [ln[proto.x] for ln in lines]
+    if numeric and lines and min(xs) > 0 and max(xs) >= 10 * min(xs):
         ax.set_xscale("log")
     if not numeric:
-        ax.set_xticks(np.arange(len(lines)) + 0.4 - width / 2, names,
+        ax.set_xticks(np.arange(len(lines)) + 0.4 - width / 2,
+                      [" ".join(str(ln[f]) for f in (*proto.group, proto.x))
+                       for ln in lines],
                       rotation=30 if len(lines) > 3 else 0, ha="right",
                       fontsize=7)
     ax.set_xlabel(proto.x.replace("_", " "))
@@ -205,7 +187,10 @@ def figure(proto, rows, stem):
     ax.grid(alpha=0.3)
     if k:
         ax.legend(fontsize=6, ncol=2)
-    save_figure(fig, stem)
+    fig.tight_layout()
+    fig.savefig(stem + ".png", dpi=120)
+    fig.savefig(stem + ".pdf")
+    plt.close(fig)
 
 
 def header(proto, settings):
@@ -225,18 +210,16 @@ def header(proto, settings):
 
 def write_outputs(proto, s, rows, out, settings, quiet=False):
     """``results.md`` (a table per metric, then ``Protocol.summarize``'s
-    text),
-    ``table.csv``, ``table.tex`` and the figure."""
+    text), ``table.csv``, ``table.tex`` and the figure."""
     text = "\n\n".join(
         [markdown(proto, rows, m) for m in proto.metrics if proto.table]
         + ([proto.summarize(rows, s)] if proto.summarize else []))
-    atomic_write(os.path.join(out, "results.md"),
-                 f"# {proto.title}\n\n{header(proto, settings)}\n\n{text}\n"
-                 .encode())
-    atomic_write(os.path.join(out, "table.csv"),
-                 table_csv(proto, rows).encode())
-    atomic_write(os.path.join(out, "table.tex"),
-                 (latex(proto, rows) + "\n").encode())
+    files = {"results.md": f"# {proto.title}\n\n{header(proto, settings)}"
+                           f"\n\n{text}\n",
+             "table.csv": table_csv(proto, rows),
+             "table.tex": latex(proto, rows) + "\n"}
+    for name, content in files.items():
+        atomic_write(os.path.join(out, name), content.encode())
     stem = os.path.join(out, proto.metrics[0])
     try:
         (proto.figure or (lambda rows, s, stem: figure(proto, rows, stem)))(

@@ -1,6 +1,9 @@
 """The parts of a protocol declaration (see :mod:`.engine`)."""
 
+import functools
+import hashlib
 import importlib
+import json
 import os
 import pkgutil
 from dataclasses import dataclass, field
@@ -15,13 +18,11 @@ ENGINE_KEYS = ("out", "jobs", "fresh", "quiet")
 @dataclass
 class Data:
     """What a protocol's ``load`` returns: the pool the draws split
-    (``X``, ``y``), the test rows, optional views and groups."""
+    (``X``, ``y``), the test rows and facts about them (``info``)."""
     X: Any = None
     y: Any = None
     X_test: Any = None
     y_test: Any = None
-    views: Mapping[str, Any] = field(default_factory=dict)
-    views_test: Mapping[str, Any] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
 
@@ -30,15 +31,10 @@ class Method:
     """A named estimator factory: ``make(s)`` returns an unfitted model.
 
     ``semi``: fit on labeled + unlabeled rows (``y == -1``) or on the
-    labeled rows only; ``view``: the representation (a key of
-    ``Data.views``; None: ``Data.X``); ``fit``: ``fit(model, X, y, data,
-    s)`` instead of ``model.fit(X, y)``, returning the fitted model and a
-    dict of extra row fields; ``extra``: constant fields of its rows.
+    labeled rows only; ``extra``: constant fields of its rows.
     """
     make: Callable
     semi: bool = True
-    view: Optional[str] = None
-    fit: Optional[Callable] = None
     extra: dict = field(default_factory=dict)
 
 
@@ -70,15 +66,11 @@ class Protocol:
     table: bool = True
     figure: Optional[Callable] = None
     notes: str = ""
-    out: Optional[str] = None
     constants: Mapping = field(default_factory=dict)
     # The options of its section in ``probssl report`` (None: no section)
     # and the section's prose.
     report: Optional[Mapping] = None
     about: str = ""
-
-    def option_map(self):
-        return {o.name: o for o in self.options}
 
 
 @dataclass
@@ -97,20 +89,14 @@ class Dispatch:
         target = self.choices[value]
         if isinstance(target, str):
             module, _, attr = target.partition(":")
-            try:
-                target = getattr(importlib.import_module(module),
-                                 attr or "PROTOCOL")
-            except ImportError:
-                raise ValueError(f"--{self.option} {value} is not available "
-                                 f"in this probssl ({module} is missing)")
+            target = getattr(importlib.import_module(module),
+                             attr or "PROTOCOL")
         return target
 
 
 def published_values(name, keys=None):
     """The published numbers ``name`` of ``published.json`` (in %), keys
     converted by ``keys`` (``int`` for labeled counts)."""
-    import json
-
     with open(os.path.join(os.path.dirname(__file__), "published.json"),
               encoding="utf-8") as f:
         values = json.load(f)[name]
@@ -150,37 +136,30 @@ def methods_option(known, default=None, help="comma-separated methods"):
 
 # -- code identity -----------------------------------------------------------
 
-_CODE_IDENTITY = {}
+@functools.lru_cache(maxsize=None)
+def _source_sha256():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, name)
+            h.update(os.path.relpath(path, root).encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read() + b"\0")
+    return h.hexdigest()[:16]
 
 
-def _package_root():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def code_identity(root=None):
+def code_identity():
     """What identifies the code that makes a row: the version and the
     SHA-256 of every ``.py`` file of the package (path and bytes).
 
     A stored row is reused only when this matches (with the settings and
     data): any change to any source file of probssl recomputes.
     """
-    import hashlib
-
     from probssl import __version__
 
-    root = root or _package_root()
-    if root not in _CODE_IDENTITY:
-        h = hashlib.sha256()
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(f for f in files if f.endswith(".py")):
-                path = os.path.join(folder, name)
-                h.update(os.path.relpath(path, root).encode() + b"\0")
-                with open(path, "rb") as f:
-                    h.update(f.read() + b"\0")
-        _CODE_IDENTITY[root] = {"version": __version__,
-                                "source_sha256": h.hexdigest()[:16]}
-    return dict(_CODE_IDENTITY[root])
+    return {"version": __version__, "source_sha256": _source_sha256()}
 
 
 # -- discovery ---------------------------------------------------------------
@@ -208,13 +187,25 @@ def resolve(proto, given):
     return proto
 
 
+def variants(proto, words=()):
+    """``(command words, protocol)`` of every variant of ``proto``: the
+    options that select it (none for a default)."""
+    if not isinstance(proto, Dispatch):
+        yield words, proto
+        return
+    for value in proto.choices:
+        picked = () if value == proto.default else (f"--{proto.option}",
+                                                    value)
+        yield from variants(proto.select(value), words + picked)
+
+
 # -- the run -----------------------------------------------------------------
 
 def parse_settings(proto, given):
     """Every option of ``proto`` parsed and checked: ``given`` maps option
     names to raw strings (or to values already parsed); ``ValueError``
     naming the option."""
-    known = proto.option_map()
+    known = {o.name: o for o in proto.options}
     unknown = [k for k in given if k not in known and k not in ENGINE_KEYS]
     if unknown:
         raise ValueError(f"--{unknown[0].replace('_', '-')} is not an option "
@@ -233,22 +224,17 @@ def parse_settings(proto, given):
     return s
 
 
-def _data_identity(proto, s):
-    if proto.identity is not None:
-        return proto.identity(s)
-    path = s.get("data")
-    if isinstance(path, str) and os.path.isfile(path):
-        from ._report import archive_identity
-
-        return archive_identity(path)
-    return None
-
-
 def store_settings(proto, s):
-    """What keys the stored rows: settings, data and code identity."""
-    selects = {o.name for o in proto.options if o.selects}
-    kept = {k: v for k, v in s.items()
-            if k not in ENGINE_KEYS and k != "data" and k not in selects}
-    return {**kept, "data": _data_identity(proto, s),
-            "code": code_identity()}
+    """What keys the stored rows: settings, data and code identity (the
+    data's: ``Protocol.identity``, else that of the file ``s["data"]``)."""
+    from ._report import archive_identity
 
+    unkeyed = {"data", *(o.name for o in proto.options if o.selects)}
+    kept = {k: v for k, v in s.items() if k not in unkeyed}
+    if proto.identity is not None:
+        data = proto.identity(s)
+    elif isinstance(s.get("data"), str) and os.path.isfile(s["data"]):
+        data = archive_identity(s["data"])
+    else:
+        data = None
+    return {**kept, "data": data, "code": code_identity()}

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import signal
-import threading
 import warnings
 
 import numpy as np
@@ -29,78 +28,24 @@ except ImportError:  # pragma: no cover
 
 RESULTS_JSON = "results.json"
 RESULTS_CSV = "results.csv"
-# The field of each stored row that holds the settings it was made with.
+# The fields the store adds to each stored row: the settings it was made
+# with, and a checksum of the row.
 SETTINGS_FIELD = "settings"
+CHECKSUM_FIELD = "checksum"
 # Fields that tell two rows of one protocol apart, when the store is not
-# given its own ``key``; only those a row has are used.
+# given its own ``key`` (a field neither row has does not tell them apart).
 DEFAULT_KEY = ("representation", "method", "n_labeled", "n_unlabeled",
                "seed")
+# Fields of a stored row that hold a fraction in [0, 1].
+FRACTIONS = ("accuracy", "macro_f1", "breakeven", "error")
 _MISSING = object()
 
 
 def _plain(value):
     # numpy scalars and arrays reach the rows through metrics and params.
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON-serializable")
-
-
-CHECKSUM_FIELD = "checksum"
-# Fields of a stored row that hold a fraction in [0, 1].
-FRACTIONS = ("accuracy", "macro_f1", "breakeven", "error")
-
-
-def row_checksum(row):
-    """SHA-256 (16 hex digits) of a stored row without its checksum."""
-    body = {k: v for k, v in row.items() if k != CHECKSUM_FIELD}
-    text = json.dumps(body, sort_keys=True, default=_plain)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def check_row(row):
-    """Why a result row is not sound (types, ranges), or None."""
-    if not isinstance(row.get("method"), str):
-        return f"method {row.get('method')!r} is not a name"
-    for name in ("n_labeled", "seed"):
-        v = row.get(name, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            return f"{name} {v!r} is not a count"
-    if "accuracy" not in row:
-        return "it has no accuracy"
-    for name in FRACTIONS:
-        if name not in row:
-            continue
-        v = row[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or \
-                not math.isfinite(v) or not 0 <= v <= 1:
-            return f"{name} {v!r} is not a fraction in [0, 1]"
-    v = row.get("fit_time_s", 0)
-    if v is not None and (isinstance(v, bool) or not isinstance(
-            v, (int, float)) or not v >= 0):
-        return f"fit_time_s {v!r} is not a time"
-    return None
-
-
-def checked_rows(rows, path):
-    """``rows`` if every checksummed row is intact and sound; else
-    ``ValueError`` naming the file and the row (the store is refused
-    whole: one damaged row puts every other in doubt)."""
-    for i, row in enumerate(rows):
-        if CHECKSUM_FIELD not in row:
-            continue  # an older probssl's row: kept, never reused
-        why = (None if row[CHECKSUM_FIELD] == row_checksum(row)
-               else "its checksum does not match (edited or damaged)")
-        why = why or check_row(row)
-        if why:
-            raise ValueError(
-                f"The results file {path} is damaged: row {i} "
-                f"({row.get('method')!r}, n_labeled={row.get('n_labeled')!r},"
-                f" seed={row.get('seed')!r}): {why}. Its rows are not "
-                "reused and it is not overwritten; move it away (or run "
-                "with another --out) and run again.")
-    return rows
 
 
 def _canonical(obj):
@@ -108,10 +53,42 @@ def _canonical(obj):
     return json.loads(json.dumps(obj, default=_plain))
 
 
+def _sha256(obj, digits):
+    text = json.dumps(obj, sort_keys=True, default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()[:digits]
+
+
+def row_checksum(row):
+    """SHA-256 (16 hex digits) of a stored row without its checksum."""
+    return _sha256({k: v for k, v in row.items() if k != CHECKSUM_FIELD}, 16)
+
+
 def settings_id(settings):
     """Short SHA-256 of ``settings`` (canonical JSON), for the CSV column."""
-    text = json.dumps(_canonical(settings), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return _sha256(_canonical(settings), 12)
+
+
+def check_row(row):
+    """Why a result row is not sound (types, ranges), or None."""
+    def number(v):
+        return not isinstance(v, bool) and isinstance(v, (int, float))
+
+    if not isinstance(row.get("method"), str):
+        return f"method {row.get('method')!r} is not a name"
+    for name in ("n_labeled", "seed"):
+        v = row.get(name, 0)
+        if not (number(v) and isinstance(v, int) and v >= 0):
+            return f"{name} {v!r} is not a count"
+    if "accuracy" not in row:
+        return "it has no accuracy"
+    for name in (f for f in FRACTIONS if f in row):
+        v = row[name]
+        if not (number(v) and math.isfinite(v) and 0 <= v <= 1):
+            return f"{name} {v!r} is not a fraction in [0, 1]"
+    v = row.get("fit_time_s", 0)
+    if v is not None and not (number(v) and v >= 0):
+        return f"fit_time_s {v!r} is not a time"
+    return None
 
 
 def archive_identity(path):
@@ -151,41 +128,35 @@ def check_out_folder(out, name="out"):
 
     Checked before any work, so that a run does not fail at its end.
     """
+    shown = f"{name} {os.fspath(out)!r}"
     if not str(os.fspath(out)).strip():
         raise ValueError(f"{name} '': expected a folder name (an empty one "
                          "would write into the current folder)")
-    path = os.path.abspath(os.fspath(out))
-    probe = path
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if probe == path and not os.path.isdir(path):
-        raise ValueError(f"{name} {os.fspath(out)!r} is an existing file, not "
-                         "a folder for the result files")
-    if probe != path and not os.path.isdir(probe):
-        raise ValueError(f"{name} {os.fspath(out)!r} cannot be created: "
-                         f"{probe!r} is a file")
+    path = probe = os.path.abspath(os.fspath(out))
+    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise ValueError(f"{shown} is an existing file, not a folder for the "
+                         "result files" if probe == path else
+                         f"{shown} cannot be created: {probe!r} is a file")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ValueError(f"{name} {os.fspath(out)!r}: the folder {probe!r} is "
-                         "not writable")
+        raise ValueError(f"{shown}: the folder {probe!r} is not writable")
     return path
 
 
 def _load_rows(path):
-    """The rows of a ``results.json``; ``ValueError`` naming it if damaged."""
+    """The rows of a ``results.json``; ``ValueError`` naming it if damaged
+    (the store is refused whole: one damaged row puts every other in
+    doubt)."""
     try:
         with open(path, "rb") as f:
-            text = f.read()
+            rows = json.loads(f.read().decode("utf-8"))
     except FileNotFoundError:
         return []
     except OSError as exc:  # a folder of that name, no permission, ...
         raise ValueError(f"The results file {path} cannot be read "
                          f"({exc.strerror or exc}).") from None
-    try:
-        rows = json.loads(text.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON
         raise ValueError(
             f"The results file {path} is damaged ({exc}); its rows are not "
             "reused and it is not overwritten. Move it away (or repair it) "
@@ -195,7 +166,19 @@ def _load_rows(path):
         raise ValueError(
             f"The results file {path} is not a list of result rows; move it "
             "away (it is not overwritten) and run again.")
-    return checked_rows(rows, path)
+    for i, row in enumerate(rows):
+        if CHECKSUM_FIELD not in row:
+            continue  # an older probssl's row: kept, never reused
+        why = ("its checksum does not match (edited or damaged)"
+               if row[CHECKSUM_FIELD] != row_checksum(row) else check_row(row))
+        if why:
+            raise ValueError(
+                f"The results file {path} is damaged: row {i} "
+                f"({row.get('method')!r}, n_labeled={row.get('n_labeled')!r},"
+                f" seed={row.get('seed')!r}): {why}. Its rows are not "
+                "reused and it is not overwritten; move it away (or run "
+                "with another --out) and run again.")
+    return rows
 
 
 class ResultStore:
@@ -214,7 +197,9 @@ class ResultStore:
     key : sequence of str, default=None
         The fields that tell two rows apart (a row added with the same key
         and settings as a stored one replaces it). None uses those of
-        :data:`DEFAULT_KEY` that the row has.
+        :data:`DEFAULT_KEY`.
+    fresh : bool, default=False
+        Drop the stored rows of these settings (they are recomputed).
 
     Attributes
     ----------
@@ -259,42 +244,35 @@ class ResultStore:
     """
 
     def __init__(self, out, settings, key=None, fresh=False):
-        if not isinstance(settings, dict):
-            raise TypeError(f"settings must be a dict, got "
-                            f"{type(settings).__name__}")
         self.settings = _canonical(settings)
-        self.key = None if key is None else tuple(key)
-        self.rows = []
-        self.other_rows = []
+        self.key = tuple(key or DEFAULT_KEY)
+        self.rows, self.other_rows, self.path = [], [], None
         self.out = None if out is None else check_out_folder(out)
-        self.path = None
-        if self.out is not None:
-            os.makedirs(self.out, exist_ok=True)
-            self.path = os.path.join(self.out, RESULTS_JSON)
-            remove_orphans(self.out, [RESULTS_JSON, RESULTS_CSV])
-            self._split(_load_rows(self.path))
-            if fresh and self.rows:
-                # --fresh: this settings' rows are recomputed; dropped from
-                # the file now, before any worker adds its new ones.
-                with self._guarded():
-                    self._split(_load_rows(self.path))
-                    self.rows = []
-                    self._write()
-            unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
-            if unknown:
-                # Otherwise the user sees every row recomputed, not why.
-                warnings.warn(
-                    f"{unknown} row(s) of {self.path} were written without "
-                    "their settings (by an older probssl): they are kept in "
-                    "the file but not reused.", UserWarning, stacklevel=2)
-            if self.rows or self.other_rows:
-                # A run killed between the two replacements left the CSV
-                # one row behind the JSON record: bring it up to date.
-                with self._guarded():
-                    self._split(_load_rows(self.path), keep=self.rows)
-                    self._write_csv(self._stored_rows(), only_if_changed=True)
-
-    # -- queries -----------------------------------------------------------
+        if self.out is None:
+            return
+        os.makedirs(self.out, exist_ok=True)
+        self.path = os.path.join(self.out, RESULTS_JSON)
+        remove_orphans(self.out, [RESULTS_JSON, RESULTS_CSV])
+        self._split(_load_rows(self.path))
+        unknown = sum(SETTINGS_FIELD not in r for r in self.other_rows)
+        if unknown:
+            # Otherwise the user sees every row recomputed, not why.
+            warnings.warn(
+                f"{unknown} row(s) of {self.path} were written without "
+                "their settings (by an older probssl): they are kept in "
+                "the file but not reused.", UserWarning, stacklevel=2)
+        if fresh and self.rows:
+            # Dropped from the file now, before any worker adds new ones.
+            with self._guarded():
+                self._split(_load_rows(self.path))
+                self.rows = []
+                self._write()
+        elif self.rows or self.other_rows:
+            # A run killed between the two replacements left the CSV one
+            # row behind the JSON record: bring it up to date.
+            with self._guarded():
+                self._split(_load_rows(self.path), keep=self.rows)
+                self._write_csv(self._stored_rows())
 
     def get(self, key):
         """The finished row whose fields equal ``key``'s, or None.
@@ -324,15 +302,13 @@ class ResultStore:
         ----------
         row : dict
             JSON-serializable (numpy scalars are converted); may not have a
-            ``"settings"`` field.
+            ``"settings"`` or ``"checksum"`` field.
 
         Returns
         -------
         row : dict
             The row as stored (and as it will read back).
         """
-        if not isinstance(row, dict):
-            raise TypeError(f"a row must be a dict, got {type(row).__name__}")
         for name in (SETTINGS_FIELD, CHECKSUM_FIELD):
             if name in row:
                 raise ValueError(f"a row may not have a {name!r} field (the "
@@ -354,71 +330,52 @@ class ResultStore:
     def __len__(self):
         return len(self.rows)
 
-    # -- internals ---------------------------------------------------------
-
     def _same_key(self, a, b):
-        fields = self.key or [f for f in DEFAULT_KEY if f in a or f in b]
-        return all(a.get(f, _MISSING) == b.get(f, _MISSING) for f in fields)
+        return all(a.get(f, _MISSING) == b.get(f, _MISSING) for f in self.key)
 
     def _merge_into(self, rows, row):
-        for i, old in enumerate(rows):
-            if self._same_key(old, row):
-                rows[i] = row
-                return
-        rows.append(row)
+        same = [i for i, old in enumerate(rows) if self._same_key(old, row)]
+        if same:
+            rows[same[0]] = row
+        else:
+            rows.append(row)
 
     def _split(self, stored, keep=()):
         mine, other = [], []
         for r in stored:
             if r.get(SETTINGS_FIELD) == self.settings:
-                r = {k: v for k, v in r.items()
-                     if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)}
-                self._merge_into(mine, r)
+                self._merge_into(mine, {k: v for k, v in r.items() if k not in
+                                        (SETTINGS_FIELD, CHECKSUM_FIELD)})
             else:
                 other.append(r)
         # Rows this store holds but the file lost (deleted by hand, ...):
         # a finished row is never dropped.
-        for r in keep:
-            if not any(self._same_key(r, m) for m in mine):
-                mine.append(r)
+        mine += [r for r in keep if not any(self._same_key(r, m)
+                                            for m in mine)]
         self.rows, self.other_rows = mine, other
 
     def _stored_rows(self):
-        mine = []
-        for r in self.rows:
-            r = {**r, SETTINGS_FIELD: self.settings}
-            mine.append({**r, CHECKSUM_FIELD: row_checksum(r)})
-        return self.other_rows + mine
+        mine = [{**r, SETTINGS_FIELD: self.settings} for r in self.rows]
+        return self.other_rows + [{**r, CHECKSUM_FIELD: row_checksum(r)}
+                                  for r in mine]
 
     def _write(self):
         stored = self._stored_rows()
         atomic_write(self.path, json.dumps(stored, indent=1).encode())
         self._write_csv(stored)
 
-    def _write_csv(self, stored, only_if_changed=False):
-        sid = settings_id(self.settings)
-        flat = []
-        for r in stored:
-            s = r.get(SETTINGS_FIELD)
-            flat.append({**{k: v for k, v in r.items()
-                            if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)},
-                         "settings_id": sid if s == self.settings else
-                         (settings_id(s) if s is not None else "")})
-        fields = list(dict.fromkeys(k for r in flat for k in r))
+    def _write_csv(self, stored):
+        flat = [{**{k: v for k, v in r.items()
+                    if k not in (SETTINGS_FIELD, CHECKSUM_FIELD)},
+                 "settings_id": settings_id(r[SETTINGS_FIELD])
+                 if SETTINGS_FIELD in r else ""} for r in stored]
         buf = io.StringIO(newline="")
-        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(
+            k for r in flat for k in r)))
         writer.writeheader()
         writer.writerows(flat)
-        path = os.path.join(self.out, RESULTS_CSV)
-        data = buf.getvalue().encode()
-        if only_if_changed:
-            try:
-                with open(path, "rb") as f:
-                    if f.read() == data:
-                        return
-            except OSError:
-                pass
-        atomic_write(path, data)
+        atomic_write(os.path.join(self.out, RESULTS_CSV),
+                     buf.getvalue().encode())
 
     @contextlib.contextmanager
     def _guarded(self):
@@ -431,8 +388,7 @@ class ResultStore:
         ends. The lock (``out/.results.lock``) serializes writers.
         """
         old = fd = None
-        if (hasattr(signal, "pthread_sigmask")
-                and threading.current_thread() is threading.main_thread()):
+        if hasattr(signal, "pthread_sigmask"):
             old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             if fcntl is not None:
@@ -442,7 +398,6 @@ class ResultStore:
             yield
         finally:
             if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+                os.close(fd)  # closing the file releases its lock
             if old is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -1,14 +1,21 @@
 """The engine's loop: draws (``--jobs``), the results store, progress and
 the written outputs (see :mod:`.engine`)."""
 
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
+from sklearn.metrics import f1_score
+from threadpoolctl import threadpool_limits
 
+from ..metrics import breakeven
 from ._protocol import parse_settings, store_settings
 
 
@@ -20,43 +27,20 @@ class InputError(ValueError):
     """The protocol's data could not be loaded (names the file)."""
 
 
-def _accuracy(y, pred, proba, classes):
-    return float(np.mean(np.asarray(pred) == np.asarray(y)))
-
-
-def _macro_f1(y, pred, proba, classes):
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y, pred, average="macro"))
-
-
-def breakeven(y_true, scores):
-    """Precision-recall breakeven point of ``scores`` for the positive
-    class ``y_true == 1`` (Nigam et al. 2000, Table 4; Lewis 1992).
-
-    The ranking is cut after as many rows as there are positives: there
-    precision and recall are both ``hits / n_positive``, which is where
-    they meet. Ties keep row order.
-    """
-    y_true = np.asarray(y_true).astype(bool)
-    n_pos = int(y_true.sum())
-    if n_pos == 0:
-        raise ValueError("breakeven needs at least one positive row.")
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    return float(y_true[order[:n_pos]].sum() / n_pos)
-
-
 def _breakeven(y, pred, proba, classes):
     # The positive class is the last one; no positive test row scores 0.
-    if proba is None:
-        raise ValueError("breakeven needs predict_proba")
     positive = np.asarray(y) == classes[-1]
     return breakeven(positive, np.asarray(proba)[:, -1]) if positive.any() \
         else 0.0
 
 
-METRICS = {"accuracy": _accuracy, "macro_f1": _macro_f1,
-           "breakeven": _breakeven}
+# ``name: f(y_true, y_pred, proba, classes)``, each a float.
+METRICS = {
+    "accuracy": lambda y, pred, proba, classes: float(np.mean(
+        np.asarray(pred) == np.asarray(y))),
+    "macro_f1": lambda y, pred, proba, classes: float(f1_score(
+        y, pred, average="macro")),
+    "breakeven": _breakeven}
 
 
 # -- one draw ----------------------------------------------------------------
@@ -71,12 +55,11 @@ class Context:
     def __init__(self, proto, s, store, quiet):
         self.proto, self.s, self.store, self.quiet = proto, s, store, quiet
         self.reused = 0
+        self.add = store.add  # store a finished row; returns it as stored
 
     @property
     def data(self):
-        key = (self.proto.name, repr(sorted(
-            (k, v) for k, v in self.s.items()
-            if k not in ("out", "jobs", "fresh", "quiet"))))
+        key = repr(sorted(self.s.items()))  # s names its protocol
         if key not in _DATA:
             _DATA.clear()
             try:
@@ -90,9 +73,6 @@ class Context:
         self.reused += row is not None
         return row
 
-    def add(self, row):
-        return self.store.add(row)
-
     def log(self, text):
         if not self.quiet:
             print(f"  {text}", flush=True)
@@ -102,62 +82,42 @@ def generic_draw(ctx, draw):
     """Fit every selected method on one draw, predict, score."""
     proto, s = ctx.proto, ctx.s
     names = s.get("methods") or tuple(proto.methods)
-    rows, todo = {}, []
-    for name in names:
-        row = ctx.get({**draw, "method": name})
-        if row is None:
-            todo.append(name)
-        else:
-            rows[name] = row
-    if not todo:
-        return [rows[n] for n in names]
+    rows = {name: ctx.get({**draw, "method": name}) for name in names}
+    if all(row is not None for row in rows.values()):
+        return list(rows.values())
     data = ctx.data
-    parts = proto.split(data, draw, s)
-    lab, unl = parts[0], parts[1]
-    test = parts[2] if len(parts) > 2 else None
-    for name in todo:
+    lab, unl = proto.split(data, draw, s)
+    for name in [n for n in names if rows[n] is None]:
         method = proto.methods[name]
-        X = data.X if method.view is None else data.views[method.view]
-        if test is None:
-            X_test = (data.X_test if method.view is None
-                      else data.views_test[method.view])
-            y_test = data.y_test
-        else:
-            X_test, y_test = X[test], data.y[test]
         if method.semi:
-            X_fit = X[np.concatenate([lab, unl])]
+            X_fit = data.X[np.concatenate([lab, unl])]
             y_fit = np.concatenate([data.y[lab], np.full(len(unl), -1)])
         else:
-            X_fit, y_fit = X[lab], data.y[lab]
+            X_fit, y_fit = data.X[lab], data.y[lab]
         start = time.perf_counter()
         try:
             model = method.make(s)
-            extra = {}
-            if method.fit is not None:
-                model, extra = method.fit(model, X_fit, y_fit, data, s)
-            else:
-                model.fit(X_fit, y_fit)
+            model.fit(X_fit, y_fit)
             fit_time = time.perf_counter() - start
-            pred = model.predict(X_test)
-            proba = (model.predict_proba(X_test)
+            pred = model.predict(data.X_test)
+            proba = (model.predict_proba(data.X_test)
                      if "breakeven" in proto.metrics else None)
-            scores = {m: METRICS[m](y_test, pred, proba, model.classes_)
-                      for m in proto.metrics}
+            scores = {m: METRICS[m](data.y_test, pred, proba,
+                                    model.classes_) for m in proto.metrics}
         except Exception as exc:
             raise RunFailed(f"{proto.name}: {name} failed on draw "
                             f"{_describe(draw)}: {type(exc).__name__}: "
                             f"{exc}") from exc
-        row = {**draw, "method": name,
-               "n_labeled": int(draw.get("n_labeled", len(lab))),
-               "n_unlabeled": int(len(unl)) if method.semi else 0,
-               "n_test": int(len(y_test)), **scores,
-               "fit_time_s": fit_time,
-               "n_iter": int(getattr(model, "n_iter_", 0) or 0),
-               **method.extra, **extra}
-        rows[name] = ctx.add(row)
+        rows[name] = ctx.add({
+            **draw, "method": name,
+            "n_labeled": int(draw.get("n_labeled", len(lab))),
+            "n_unlabeled": int(len(unl)) if method.semi else 0,
+            "n_test": int(len(data.y_test)), **scores,
+            "fit_time_s": fit_time,
+            "n_iter": int(getattr(model, "n_iter_", 0) or 0), **method.extra})
         ctx.log(f"{_describe(draw)} {name}: accuracy "
-                f"{row['accuracy']:.4f} ({fit_time:.2f} s)")
-    return [rows[n] for n in names]
+                f"{rows[name]['accuracy']:.4f} ({fit_time:.2f} s)")
+    return list(rows.values())
 
 
 def _describe(draw):
@@ -169,8 +129,8 @@ def batch_draw(compute, keys=None):
     at once: ``compute(data, draw, s)`` returns them; it runs unless every
     row of ``keys(s)`` (default: one per selected method) is stored."""
     def run_draw(ctx, draw):
-        wanted = (keys or (lambda s: [{"method": m} for m in s["methods"]])
-                  )(ctx.s)
+        wanted = (keys(ctx.s) if keys else
+                  [{"method": m} for m in ctx.s["methods"]])
         done = [ctx.get({**draw, **k}) for k in wanted]
         if all(r is not None for r in done):
             return done
@@ -182,24 +142,16 @@ def batch_draw(compute, keys=None):
     return run_draw
 
 
-def default_draws(s):
-    return [{"n_labeled": int(n), "seed": int(k)}
-            for n in s["labeled"] for k in range(s["seeds"])]
-
-
 def _execute(ctx, draw):
-    fn = ctx.proto.run_draw or generic_draw
+    if ctx.proto.run_draw is None:
+        return generic_draw(ctx, draw)
     try:
-        rows = fn(ctx, draw)
-    except (InputError, RunFailed, KeyboardInterrupt, MemoryError,
-            OSError):
+        return ctx.proto.run_draw(ctx, draw)
+    except (InputError, RunFailed, MemoryError, OSError):
         raise
     except Exception as exc:
-        if ctx.proto.run_draw is None:
-            raise
         raise RunFailed(f"{ctx.proto.name}: draw {_describe(draw)} failed: "
                         f"{type(exc).__name__}: {exc}") from exc
-    return rows
 
 
 # -- parallel draws ----------------------------------------------------------
@@ -215,65 +167,53 @@ def _worker_init(threads):
     # fork: a worker the parent terminates must just end, not raise
     # KeyboardInterrupt inside its queue read and print a traceback.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        # Linux: a worker dies with its parent (killed, not interrupted)
-        # instead of finishing its draw as an orphan.
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover
-        pass
-    if "numba" not in sys.modules:
+    if sys.platform.startswith("linux"):
+        # A worker dies with its parent (killed, not interrupted) instead
+        # of finishing its draw as an orphan: prctl(PR_SET_PDEATHSIG).
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    numba = sys.modules.get("numba")
+    if numba is None:
         # Read when Numba is imported; once it is, its thread count is
         # fixed and only set_num_threads may lower it.
         os.environ["NUMBA_NUM_THREADS"] = str(threads)
     else:
-        numba = sys.modules["numba"]
-        try:
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        except (ValueError, AttributeError):  # pragma: no cover
-            pass
-    try:
-        from threadpoolctl import threadpool_limits
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    _WORKER["limits"] = threadpool_limits(threads)
 
-        _WORKER["limits"] = threadpool_limits(threads)
-    except ImportError:  # pragma: no cover
-        pass
+
+def _counted(ctx, draw):
+    """The draw's rows and how many of them were stored already."""
+    ctx.reused = 0
+    return _execute(ctx, draw), ctx.reused
 
 
 def _worker_draw(index):
-    ctx = _WORKER["ctx"]
-    ctx.reused = 0
-    rows = _execute(ctx, _WORKER["draws"][index])
-    return index, rows, ctx.reused
+    return index, _counted(_WORKER["ctx"], _WORKER["draws"][index])
 
 
 def _run_draws(ctx, draws, jobs, progress):
     """``[(rows, n_reused)]`` per draw, in draw order."""
-    results = [None] * len(draws)
     if jobs == 1 or len(draws) <= 1:
-        for i, draw in enumerate(draws):
-            ctx.reused = 0
-            results[i] = (_execute(ctx, draw), ctx.reused)
+        results = []
+        for draw in draws:
+            results.append(_counted(ctx, draw))
             progress.step()
         return results
     # fork: the workers inherit the settings, the store and any loaded
     # data without pickling them; only the draw's index and its rows cross.
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    method = ("fork" if "fork" in multiprocessing.get_all_start_methods()
-              else None)
+    results = [None] * len(draws)
     _WORKER.update(ctx=ctx, draws=draws)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(
-        min(jobs, len(draws)), initializer=_worker_init, initargs=(threads,),
-        mp_context=multiprocessing.get_context(method))
+        min(jobs, len(draws)), initializer=_worker_init,
+        initargs=(max(1, (os.cpu_count() or 1) // jobs),),
+        mp_context=multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods()
+            else None))
     try:
         futures = [pool.submit(_worker_draw, i) for i in range(len(draws))]
         for future in as_completed(futures):
-            i, rows, reused = future.result()
-            results[i] = (rows, reused)
+            i, result = future.result()
+            results[i] = result
             progress.step()
     except BrokenProcessPool as exc:
         raise RunFailed(f"{ctx.proto.name}: a worker process died (killed, "
@@ -282,7 +222,7 @@ def _run_draws(ctx, draws, jobs, progress):
     finally:
         # Finished, failed or interrupted: no worker outlives the run (a
         # worker busy with a draw is ended, not waited for).
-        workers = list((getattr(pool, "_processes", None) or {}).values())
+        workers = list((pool._processes or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for worker in workers:
             if worker.is_alive():
@@ -306,13 +246,11 @@ class Progress:
         self.k, self.start, self.bar = 0, time.perf_counter(), None
         interactive = sys.stdout.isatty() or "ipykernel" in sys.modules
         if not quiet and interactive and total > 1:
-            try:
+            with contextlib.suppress(ImportError):  # tqdm is optional
                 from tqdm.auto import tqdm
 
                 self.bar = tqdm(total=total, desc=label, unit="draw",
                                 leave=False)
-            except ImportError:  # pragma: no cover
-                pass
 
     def step(self):
         self.k += 1
@@ -362,6 +300,7 @@ def run_protocol(proto, options=None, out=None, jobs=1, fresh=False,
     RunFailed
         A fit or prediction failed.
     """
+    from ._output import write_outputs
     from ._report import ResultStore
 
     options = dict(options or {})
@@ -371,15 +310,17 @@ def run_protocol(proto, options=None, out=None, jobs=1, fresh=False,
          else parse_settings(proto, options))
     store = ResultStore(out, store_settings(proto, s), key=proto.key,
                         fresh=fresh)
-    draws = (proto.draws or default_draws)(s)
-    ctx = Context(proto, s, store, quiet)
+    draws = (proto.draws(s) if proto.draws else
+             [{"n_labeled": int(n), "seed": int(k)}
+              for n in s["labeled"] for k in range(s["seeds"])])
     start = time.perf_counter()
     progress = Progress(len(draws), proto.name, quiet)
     try:
-        results = _run_draws(ctx, draws, jobs, progress)
+        results = _run_draws(Context(proto, s, store, quiet), draws, jobs,
+                             progress)
     finally:
         progress.close()
-    rows = [r for rs, _ in results for r in rs]
+    rows = [row for draw_rows, _ in results for row in draw_rows]
     reused = sum(n for _, n in results)
     if not quiet:
         if store.path is not None and (reused or store.other_rows):
@@ -390,7 +331,5 @@ def run_protocol(proto, options=None, out=None, jobs=1, fresh=False,
         print(f"{proto.name}: {len(rows)} rows in "
               f"{time.perf_counter() - start:.0f} s", flush=True)
     if out is not None:
-        from ._output import write_outputs
-
         write_outputs(proto, s, rows, out, store.settings, quiet=quiet)
     return rows

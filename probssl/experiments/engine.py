@@ -63,15 +63,12 @@ blummitchell1998``). A variant selected by an option (``nigam2000
   Draws run in ``--jobs`` processes.
 * **rows**: the generic draw fits every selected method on the labeled
   rows (``semi=False``) or on labeled + unlabeled rows with ``y == -1``
-  (``semi=True``), predicts ``data.X_test`` (or what ``split`` returned as
-  a third item, test indices into ``data.X``) and records ``method``,
+  (``semi=True``), predicts ``data.X_test`` and records ``method``,
   ``n_labeled``, ``n_unlabeled``, ``seed`` (the draw's fields),
   ``n_test``, each metric, ``fit_time_s``, ``n_iter`` and ``Method.extra``.
-  ``Method.view`` picks ``data.views[view]`` instead of ``data.X``
-  (``data.views`` = {"page": X1, "link": X2, ...}; a :class:`MultiView`
-  for two-view methods). ``Method.fit`` (``fit(model, X, y, data, s)``)
-  replaces the plain ``model.fit(X, y)`` when a method needs more (λ by
-  labeled-only CV, ...). Metrics: ``accuracy``, ``macro_f1``,
+  A method that needs more than ``fit``, ``predict`` (two views, λ by
+  labeled-only CV, ...) goes in a ``run_draw``. Metrics: ``accuracy``,
+  ``macro_f1``,
   ``breakeven`` (precision-recall breakeven of the positive class = the
   last class; needs ``predict_proba``); add one with
   :data:`METRICS` ``[name] = f(y_true, y_pred, proba, classes)``.

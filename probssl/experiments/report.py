@@ -20,40 +20,16 @@ ORDER = ("nigam2000", "nigam2000 --protocol paper", "nigam2000 --dataset "
          "fujino2005", "milleruyar1996", "mccallum1998", "seed", "baselines")
 
 
-def _leaves(name, proto, path=()):
-    """``(command words, protocol)`` of every variant of a protocol."""
-    from .engine import Dispatch
+def sections():
+    """``[(command words, protocol)]`` of the page, in order: every
+    variant of every protocol that has ``report`` options."""
+    from ._protocol import protocols, variants
 
-    if not isinstance(proto, Dispatch):
-        yield path, proto
-        return
-    for value in proto.choices:
-        try:
-            target = proto.select(value)
-        except ValueError:  # a variant this probssl does not have
-            continue
-        words = () if value == proto.default else (f"--{proto.option}",
-                                                   value)
-        yield from _leaves(name, target, path + words)
-
-
-def sections(data=None):
-    """``[(title, command words, protocol)]`` of the page, in order."""
-    from .engine import protocols
-
-    found = []
-    for name, top in protocols().items():
-        for words, proto in _leaves(name, top):
-            if proto.report is not None:
-                found.append((" ".join((name, *words)), (name, *words),
-                              proto))
-    rank = {t: i for i, t in enumerate(ORDER)}
-    return sorted(found, key=lambda f: (rank.get(f[0], len(rank)), f[0]))
-
-
-def _folder(words):
-    return "_".join(w.lstrip("-") for w in words if w not in
-                    ("--protocol", "--dataset"))
+    found = [((name, *words), proto) for name, top in protocols().items()
+             for words, proto in variants(top) if proto.report is not None]
+    rank = {title: i for i, title in enumerate(ORDER)}
+    return sorted(found, key=lambda f: (rank.get(" ".join(f[0]), len(rank)),
+                                        " ".join(f[0])))
 
 
 def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
@@ -79,8 +55,10 @@ def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
              f"{os.path.relpath(path)}` (every section from the code named in"
              " it; rows made by the same code and settings are reused).", ""]
     total = time.perf_counter()
-    for title, words, proto in sections():
-        folder = _folder(words)
+    for words, proto in sections():
+        title = " ".join(words)
+        folder = "_".join(w.lstrip("-") for w in words
+                          if w not in ("--protocol", "--dataset"))
         out = os.path.join(root, "results", folder)
         options = dict(proto.report)
         if data and any(o.name == "data" for o in proto.options):
@@ -100,9 +78,8 @@ def regenerate(path="docs/results.md", only=None, quiet=False, data=None):
             body = f.read().split("\n", 2)[2]  # without its title
         figure = os.path.join("results", folder, f"{proto.metrics[0]}.png")
         parts += [f"## {proto.title}", "", "```bash",
-                  f"probssl run {' '.join(words)} {flags} --out "
-                  f"{os.path.relpath(out)}", "```", "",
-                  proto.about or "", "", body.strip(), "",
+                  f"probssl run {title} {flags} --out {os.path.relpath(out)}",
+                  "```", "", proto.about or "", "", body.strip(), "",
                   (f"This section's run: {took:.0f} s on {os.cpu_count()} "
                    "cores (reused rows cost nothing)." if ran else
                    "Not re-run by the last regeneration (`--only`)."), "",
