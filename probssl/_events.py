@@ -111,7 +111,11 @@ class CountBlock:
             old = _kernels.zeros(stats.shape)
             touched = np.zeros(stats.shape[0], dtype=np.uint8)
         csr = self.csr
-        _kernels.csr_scatter_rows(self.col_ranges, rows, csr.indptr,
+        # Each range reads every non-zero of the rows (they are not sorted
+        # within rows): one thread takes one range, or it reads them twice.
+        ranges = (self.col_ranges if _kernels.launch_threads() > 1
+                  else self.col_ranges[[0, -1]])
+        _kernels.csr_scatter_rows(ranges, rows, csr.indptr,
                                   csr.indices, csr.data, delta, stats, old,
                                   touched, bool(csr.has_sorted_indices))
 

@@ -17,12 +17,13 @@ Three limits, the smallest wins:
 Work split in equal shares across threads runs at the pace of the
 slowest: on a 2-core machine with one core taken by another process, two
 threads are no faster than one, multi-threaded BLAS slower. So the
-kernels' loops and the Gaussian models' products are dealt to the threads
-piece by piece as they come free (:func:`run_tasks`; the kernels through
-``numba.set_parallel_chunksize``): a thread on a busy core takes fewer
-pieces, and its share of that core adds to the others' rather than
-holding them up; that work takes every thread the limits allow. Work
-that cannot be dealt (a multi-threaded BLAS product) leaves out, when
+Gaussian models' products, seconds of work, are dealt to the threads
+piece by piece as they come free (:func:`run_tasks`): a thread on a busy
+core takes fewer pieces, and its share of that core adds to the others'
+rather than holding them up; that work takes every thread the limits
+allow. Work that cannot be dealt (a multi-threaded BLAS product) and the
+kernels' launches, milliseconds each and ended by a join that a
+descheduled thread holds up for a scheduler time slice, leave out, when
 left to the defaults, the cores other processes keep busy
 (:func:`busy_cores`: the CPU time the machine spent outside this process
 over the last fraction of a second, from ``/proc/stat``). An explicit

@@ -34,6 +34,7 @@ __all__ = [
     "zeros",
     "balanced_chunks",
     "n_threads",
+    "launch_threads",
     "csr_has_duplicates",
     "csr_scan",
     "csr_relabel",

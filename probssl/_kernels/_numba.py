@@ -91,19 +91,32 @@ def parallel_kernel(func):
     return launch
 
 
+def launch_threads():
+    """Threads the next parallel launch takes: what ``numba.set_num_threads``
+    and :func:`probssl._threads.choose` allow, less the cores other
+    processes keep busy. A launch lasts milliseconds and ends at a join:
+    a thread sharing a core with another process, descheduled while it
+    holds a piece, holds up the join for the rest of a scheduler time
+    slice, so that on 2 cores with one busy two threads were no faster
+    than one (Nigam's split, 20 iterations: 0.295 against 0.292 s) while
+    one thread on the free core keeps all of it."""
+    if _FORKED:
+        return 1
+    return min(numba.get_num_threads(), _threads.choose(dealt=False))
+
+
 @contextlib.contextmanager
 def _team(parallel, n_iterations):
-    """The launch's threads (:func:`probssl._threads.choose`, at most what
-    ``numba.set_num_threads`` allows), dealt the loop's iterations (every
-    kernel's ``prange`` runs over its first argument) in about 64 pieces
-    on demand rather than in equal shares, so that a thread on a core
-    another process keeps busy takes fewer pieces instead of holding up
-    the join; Numba's per-thread settings are restored afterwards."""
+    """The launch's threads (:func:`launch_threads`), dealt the loop's
+    iterations (every kernel's ``prange`` runs over its first argument) in
+    about 64 pieces on demand rather than in equal shares, so that a
+    thread that falls behind takes fewer pieces; Numba's per-thread
+    settings are restored afterwards."""
     if not parallel:
         yield
         return
     before = numba.get_num_threads()
-    n = min(before, _threads.choose())
+    n = launch_threads()
     _threads.LAUNCHES[n] += 1
     chunk = numba.get_parallel_chunksize()
     if n != before:
