@@ -283,3 +283,31 @@ def test_gaussian_statistics_skip_rows_of_weight_zero(covariance_type):
                                                    covariance_type)
     np.testing.assert_allclose(ev.means, means, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ev.covariances, covs, rtol=1e-10, atol=1e-12)
+
+
+@needs_two
+def test_kernel_launches_leave_out_a_busy_core(monkeypatch):
+    """A kernel launch ends at a join that a thread descheduled on a busy
+    core holds up: with one of two cores busy, launches take one thread
+    (before: two, no faster than one on Nigam's split); n_jobs still wins."""
+    import scipy.sparse as sp
+
+    from probssl import EMNaiveBayes
+
+    _with_threads(monkeypatch, 2)
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.poisson(0.3, size=(300, 40)).astype(float))
+    y = np.full(300, -1)
+    y[:20] = np.arange(20) % 2
+    fits = {}
+    for busy, n_jobs, expected in ((0.0, None, [2]), (1.0, None, [1]),
+                                   (1.0, 2, [2])):
+        monkeypatch.setattr(_threads, "busy_cores", lambda now=None: busy)
+        _threads.LAUNCHES.clear()
+        model = EMNaiveBayes(max_iter=5, tol=0, n_jobs=n_jobs)
+        with pytest.warns(Warning):
+            fits[busy, n_jobs] = model.fit(X, y)
+        assert sorted(_threads.LAUNCHES) == expected
+    # One thread (one column range for the scatter) or two: same numbers.
+    assert_array_equal(fits[0.0, None].feature_log_prob_,
+                       fits[1.0, None].feature_log_prob_)
