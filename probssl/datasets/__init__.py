@@ -16,6 +16,9 @@ This package provides
   (Reuters-21578, ModApte) from the shipped archives, their SHA-256
   checked, and :func:`load_corpus`, the user's own CSV / JSON lines /
   Parquet file or class folders;
+* :func:`vectorize_20newsgroups`, its word counts by Nigam et al.'s (2000)
+  recipe or the modern one (each choice switchable), and
+  :func:`read_stop_list`;
 * :func:`get_data_home`, the folder used for archives and caches.
 
 Layout: ``_home`` (data folder, archive search), ``_archive`` (reading
@@ -25,7 +28,7 @@ the archive), ``_post_cache`` (the parsed posts on disk), ``_newsgroups``
 generator and its Bayes rule), ``_checks`` (argument checks),
 ``_corpus_files`` (archive search, checksums, tar reading, parse cache and
 HTML to text for the other corpora), ``_webkb``, ``_reuters``,
-``_user_corpus``.
+``_user_corpus``, ``_vectorized`` (20 Newsgroups as counts).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -42,6 +45,7 @@ from ._reuters import load_reuters
 from ._user_corpus import load_corpus
 from ._webkb import load_cotrain_pages, load_webkb
 from ._synthetic import make_multinomial_mixture
+from ._vectorized import read_stop_list, vectorize_20newsgroups
 from .waveform import make_waveform
 
 __all__ = [
@@ -57,4 +61,6 @@ __all__ = [
     "make_multinomial_mixture",
     "make_waveform",
     "mask_labels",
+    "read_stop_list",
+    "vectorize_20newsgroups",
 ]
