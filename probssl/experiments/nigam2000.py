@@ -32,12 +32,19 @@ from .engine import (Data, Dispatch, Method, Option, Protocol, data_option,
 # 1300, 1700, 2400 and 4700 decoded from a log axis): ../shared/PAPERS.md.
 PAPER_FIG2 = {n: tuple(v) for n, v in published_values(
     "nigam2000 Fig. 2 (NB, EM)", int).items()}
-PUBLISHED = {m: {n: v[i] / 100 for n, v in PAPER_FIG2.items()}
-             for i, m in enumerate(("NB", "EM"))}
+
+
+def columns(values, methods):
+    """``{method: {x: fraction}}`` of published rows ``{x: [% per
+    method]}`` (the engine's ``published``)."""
+    return {m: {x: v[i] / 100 for x, v in values.items()}
+            for i, m in enumerate(methods)}
+
+
+PUBLISHED = columns(PAPER_FIG2, ("NB", "EM"))
 # PAPERS.md §1, "our own reference": plain SciPy EM, mean of 4 draws.
-REFERENCE = {m: {n: v[i] / 100 for n, v in published_values(
-    "nigam2000 SciPy reference (NB, EM)", int).items()}
-    for i, m in enumerate(("NB", "EM"))}
+REFERENCE = columns(published_values("nigam2000 SciPy reference (NB, EM)",
+                                     int), ("NB", "EM"))
 METHODS = ("NB", "EM", "Hybrid")
 
 
@@ -77,16 +84,17 @@ def count_data(train, test):
                 info={"n_words": X.shape[1]})
 
 
-def need_archive(s):
+def need_archive(s, required=True):
     """``s["data"]``: the archive found (``--data``, ``$PROBSSL_DATA``),
-    else ``ValueError`` naming ``--data``; checked before any work."""
+    else ``ValueError`` naming ``--data`` (None if not ``required``);
+    checked before any work."""
     from probssl.datasets import find_20newsgroups_archive
 
     try:
         archive = find_20newsgroups_archive(s.get("data"))
     except FileNotFoundError as exc:
         raise ValueError(f"--data: {exc}") from None
-    if archive is None:
+    if archive is None and required:
         raise ValueError("--data: the 20 Newsgroups archive was not found: "
                          "pass --data PATH or set PROBSSL_DATA")
     s["data"] = archive

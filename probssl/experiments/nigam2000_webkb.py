@@ -27,6 +27,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, choice, data_option,
                      integer, labeled_option, methods_option,
                      published_values, seeds_option)
+from .nigam2000 import columns
 
 TEST_UNIVERSITIES = ("cornell", "texas", "washington", "wisconsin")
 LABELED = (4, 8, 12, 20, 28, 40, 60, 80, 120, 160, 200, 240, 280, 400)
@@ -158,8 +159,7 @@ PROTOCOL = Protocol(
         {k: s[k] for k in ("n_unlabeled", "n_words", "mi_on")}, s["methods"])),
     key=("method", "n_labeled", "test_university", "seed"),
     metrics=("accuracy",),
-    published={m: {n: v[i] / 100 for n, v in _FIG.items()}
-               for i, m in enumerate(METHODS)},
+    published=columns(_FIG, METHODS),
     published_label="Nigam et al. 2000, Fig. 4 / 6",
     report={"labeled": "4,20,40,120,240", "seeds": 3},
     about="WebKB's four classes (student, faculty, course, project; 4,199 "
