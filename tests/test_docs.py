@@ -15,9 +15,11 @@ PUBLIC_MODULES = (
     "probssl.datasets",
     "probssl.model_selection",
     "probssl.embeddings",
+    "probssl.feature_selection",
     "probssl.chunked",
     "probssl.distributed",
     "probssl.active",
+    "probssl.binary_mixture",
 )
 
 
