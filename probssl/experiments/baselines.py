@@ -33,6 +33,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, choice, data_option,
                      existing_path, labeled_option, methods_option, number,
                      seeds_option)
+from .nigam2000 import counts
 
 LABELED = (20, 40, 100, 300)
 LAMBDAS = (0.01, 0.1, 0.3, 1.0)
@@ -83,20 +84,16 @@ def draw_labeled(y_train, n_labeled, seed):
 
 def featurize(texts, train, test, representation):
     """``{name: (X_train, X_test)}`` for ``counts`` / ``embeddings``."""
-    views = {}
+    views, train, test = {}, [texts[i] for i in train], [texts[i]
+                                                         for i in test]
     if representation in ("counts", "both"):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        vec = CountVectorizer(stop_words="english",
-                              min_df=2 if len(train) > 50 else 1)
-        views["counts"] = (vec.fit_transform([texts[i] for i in train]),
-                           vec.transform([texts[i] for i in test]))
+        views["counts"] = counts(train, test, stop_words="english",
+                                 min_df=2 if len(train) > 50 else 1)
     if representation in ("embeddings", "both"):
         from .. import SentenceEmbedder
 
         emb = SentenceEmbedder()
-        views["embeddings"] = (emb.fit_transform([texts[i] for i in train]),
-                               emb.transform([texts[i] for i in test]))
+        views["embeddings"] = (emb.fit_transform(train), emb.transform(test))
     return views
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, data_option, integer,
                      methods_option, number, published_values,
                      seeds_option)
+from .nigam2000 import counts
 
 N_TEST = 263
 N_POS, N_NEG = 3, 9
@@ -53,13 +54,10 @@ def split(y, seed):
 
 def featurize(texts, train, test, s):
     """Counts of one view: vocabulary fitted on the training pages."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vec = CountVectorizer(token_pattern=s["token_pattern"], lowercase=True,
-                          stop_words=s["stop_words"], min_df=s["min_df"],
-                          binary=s["binary"])
-    X = vec.fit_transform([texts[i] for i in train])
-    return X, vec.transform([texts[i] for i in test])
+    return counts([texts[i] for i in train], [texts[i] for i in test],
+                  token_pattern=s["token_pattern"], lowercase=True,
+                  stop_words=s["stop_words"], min_df=s["min_df"],
+                  binary=s["binary"])
 
 
 def _log_proba(model, X):

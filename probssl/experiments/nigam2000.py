@@ -72,16 +72,20 @@ def split_indices(y, n_labeled, n_unlabeled, seed):
     return labeled, np.sort(unlabeled)
 
 
-def count_data(train, test):
-    """Bydate counts: English stop words, words in >= 2 training posts."""
+def counts(train, test, **params):
+    """``CountVectorizer(**params)`` fitted on the ``train`` texts: the
+    counts of ``train`` and of ``test``."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectorizer = CountVectorizer(stop_words="english", min_df=2)
-    X = vectorizer.fit_transform(train.data)
-    return Data(X=X, y=np.asarray(train.target),
-                X_test=vectorizer.transform(test.data),
-                y_test=np.asarray(test.target),
-                info={"n_words": X.shape[1]})
+    vec = CountVectorizer(**params)
+    return vec.fit_transform(train), vec.transform(test)
+
+
+def count_data(train, test):
+    """Bydate counts: English stop words, words in >= 2 training posts."""
+    X, X_test = counts(train.data, test.data, stop_words="english", min_df=2)
+    return Data(X=X, y=np.asarray(train.target), X_test=X_test,
+                y_test=np.asarray(test.target), info={"n_words": X.shape[1]})
 
 
 def need_archive(s, required=True):

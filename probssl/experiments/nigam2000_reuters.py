@@ -37,6 +37,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, breakeven, data_option,
                      integer, methods_option, number,
                      published_values, seeds_option)
+from .nigam2000 import counts
 
 N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
 COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
@@ -67,16 +68,14 @@ METHODS = ("NB1", "NB*", "EM1", "EM*")
 def load(archive=None, settings=None):
     """Counts of the ModApte training and test documents, the indicator
     matrices and the ten most frequent categories."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     from ..datasets import load_reuters
 
     s = {**DEFAULTS, **(settings or {})}
     train = load_reuters(archive, subset="train")
     test = load_reuters(archive, subset="test")
-    vec = CountVectorizer(token_pattern=s["token_pattern"], lowercase=True,
-                          stop_words=s["stop_words"], min_df=s["min_df"])
-    X = vec.fit_transform(train.data).tocsr()
+    X, T = counts(train.data, test.data, token_pattern=s["token_pattern"],
+                  lowercase=True, stop_words=s["stop_words"],
+                  min_df=s["min_df"])
     counts = train.target.sum(axis=0)
     top = [train.target_names[i]
            for i in np.argsort(-counts, kind="stable")[:10]]
@@ -85,7 +84,7 @@ def load(archive=None, settings=None):
         return (bunch.target[:, bunch.target_names.index(cat)]
                 if cat in bunch.target_names else np.zeros(len(bunch.data)))
 
-    return dict(X=X, T=vec.transform(test.data).tocsr(), categories=top,
+    return dict(X=X.tocsr(), T=T.tocsr(), categories=top,
                 Y={c: column(train, c).astype(np.int64) for c in top},
                 Y_test={c: column(test, c).astype(np.int64) for c in top})
 

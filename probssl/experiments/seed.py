@@ -29,7 +29,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, choice, data_option, integer, names,
                      number, published_values, seeds_option)
-from .nigam2000 import need_archive
+from .nigam2000 import counts, need_archive
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -226,13 +226,11 @@ def _load(s):
 
 
 def _features(corpus, reps, test, lab, unl):
-    from sklearn.feature_extraction.text import CountVectorizer
-
     train, mats = np.concatenate([lab, unl]), {}
     if "counts" in reps:
-        vec = CountVectorizer(stop_words="english", min_df=2)
-        mats["counts"] = (vec.fit_transform([corpus.data[i] for i in train]),
-                          vec.transform([corpus.data[i] for i in test]))
+        mats["counts"] = counts([corpus.data[i] for i in train],
+                                [corpus.data[i] for i in test],
+                                stop_words="english", min_df=2)
     if "embeddings" in reps:
         mats["embeddings"] = (corpus.embeddings[train],
                               corpus.embeddings[test])
