@@ -36,9 +36,9 @@ PAPER_FIG2 = {n: tuple(v) for n, v in published_values(
 
 def columns(values, methods):
     """``{method: {x: fraction}}`` of published rows ``{x: [% per
-    method]}`` (the engine's ``published``)."""
+    method]}`` (the engine's ``published``; a None method is skipped)."""
     return {m: {x: v[i] / 100 for x, v in values.items()}
-            for i, m in enumerate(methods)}
+            for i, m in enumerate(methods) if m}
 
 
 PUBLISHED = columns(PAPER_FIG2, ("NB", "EM"))
