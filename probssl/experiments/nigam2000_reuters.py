@@ -76,9 +76,8 @@ def load(archive=None, settings=None):
     X, T = counts(train.data, test.data, token_pattern=s["token_pattern"],
                   lowercase=True, stop_words=s["stop_words"],
                   min_df=s["min_df"])
-    counts = train.target.sum(axis=0)
-    top = [train.target_names[i]
-           for i in np.argsort(-counts, kind="stable")[:10]]
+    top = [train.target_names[i] for i in np.argsort(
+        -train.target.sum(axis=0), kind="stable")[:10]]
 
     def column(bunch, cat):
         return (bunch.target[:, bunch.target_names.index(cat)]
