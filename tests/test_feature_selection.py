@@ -271,3 +271,24 @@ def test_binary_mixture_checks(y, match):
             BinaryMixtureNB().fit(X, y)
     with pytest.raises(ValueError, match="n_negative_components"):
         BinaryMixtureNB(0).fit(X, [0, 1, 1])
+
+
+def test_labeled_unlabeled_split_is_the_bydate_draw():
+    """The draw nigam2000 / fujino2005 / mccallum1998 made by hand:
+    mask_labels per class, then the unlabeled rows from the rest, one
+    generator for both."""
+    from probssl.datasets import labeled_unlabeled_split, mask_labels
+
+    y = np.random.RandomState(0).randint(4, size=200)
+    lab, unl = labeled_unlabeled_split(y, 20, 50, random_state=7)
+    rng = np.random.RandomState(7)
+    masked = mask_labels(y, 5, random_state=rng)
+    np.testing.assert_array_equal(lab, np.flatnonzero(masked != -1))
+    expected = rng.choice(np.flatnonzero(masked == -1), 50, replace=False)
+    np.testing.assert_array_equal(unl, np.sort(expected))
+    assert np.bincount(y[lab]).tolist() == [5] * 4
+    assert not np.intersect1d(lab, unl).size
+    with pytest.raises(ValueError, match="multiple of the 4 classes"):
+        labeled_unlabeled_split(y, 22, 10)
+    with pytest.raises(ValueError, match="exceeds the 180"):
+        labeled_unlabeled_split(y, 20, 181)

@@ -6,7 +6,9 @@ This package provides
   "bydate" archive that caches the parsed posts on disk, and
   :func:`load_20newsgroups_by_article`, its split by article number;
 * :func:`mask_labels`, which hides all but a few labels the way
-  scikit-learn's semi-supervised estimators expect (``-1`` = unlabeled);
+  scikit-learn's semi-supervised estimators expect (``-1`` = unlabeled),
+  and :func:`labeled_unlabeled_split`, a balanced labeled set and a random
+  unlabeled set (a learning curve's draw);
 * :func:`make_multinomial_mixture`, a generator of synthetic bag-of-words
   data from a known mixture of multinomials, and :func:`make_waveform`,
   Breiman et al.'s waveform data (its Bayes-optimal rule is in
@@ -35,7 +37,7 @@ HTML to text for the other corpora), ``_webkb``, ``_reuters``,
 
 from .._cache import CacheWarning  # noqa: F401  (importable from here before)
 from ._home import ARCHIVE_NAME, find_20newsgroups_archive, get_data_home
-from ._labels import mask_labels
+from ._labels import labeled_unlabeled_split, mask_labels
 from ._newsgroups import (
     load_20newsgroups,
     load_20newsgroups_by_article,
@@ -58,6 +60,7 @@ __all__ = [
     "load_webkb",
     "load_20newsgroups",
     "load_20newsgroups_by_article",
+    "labeled_unlabeled_split",
     "make_multinomial_mixture",
     "make_waveform",
     "mask_labels",

@@ -37,8 +37,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, data_option, integer, methods_option,
                      names, number, seeds_option)
-from .nigam2000 import (_model, count_data, load_bydate, need_archive,
-                        split_indices)
+from .nigam2000 import _model, count_data, load_bydate, need_archive
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -123,9 +122,11 @@ def _curve(ctx, draw):
     rows = [ctx.get({**draw, "n_labeled": n}) for n in wanted]
     if all(r is not None for r in rows):
         return rows
+    from probssl.datasets import labeled_unlabeled_split
+
     data = ctx.data
     # nigam2000's draw: a few labeled posts per group, then the pool.
-    labeled, pool = split_indices(
+    labeled, pool = labeled_unlabeled_split(
         data.y, s["initial_per_class"] * len(np.unique(data.y)), s["pool"],
         draw["seed"])
     rows = [ctx.add(r) for r in learning_curve(

@@ -48,30 +48,6 @@ REFERENCE = columns(published_values("nigam2000 SciPy reference (NB, EM)",
 METHODS = ("NB", "EM", "Hybrid")
 
 
-def split_indices(y, n_labeled, n_unlabeled, seed):
-    """Labeled rows (``n_labeled / n_classes`` per class), then
-    ``n_unlabeled`` unlabeled rows drawn from the remaining ones."""
-    from probssl.datasets import mask_labels
-
-    classes = np.unique(y)
-    if n_labeled % len(classes):
-        raise ValueError(
-            f"n_labeled={n_labeled} is not a multiple of the {len(classes)} "
-            "classes (labeled documents are balanced over classes)."
-        )
-    rng = np.random.RandomState(seed)
-    masked = mask_labels(y, n_labeled // len(classes), random_state=rng)
-    labeled = np.flatnonzero(masked != -1)
-    rest = np.flatnonzero(masked == -1)
-    if n_unlabeled > rest.size:
-        raise ValueError(
-            f"n_unlabeled={n_unlabeled} exceeds the {rest.size} documents "
-            "left after drawing the labeled ones."
-        )
-    unlabeled = rng.choice(rest, size=n_unlabeled, replace=False)
-    return labeled, np.sort(unlabeled)
-
-
 def counts(train, test, **params):
     """``CountVectorizer(**params)`` fitted on the ``train`` texts: the
     counts of ``train`` and of ``test``."""
@@ -113,8 +89,10 @@ def load_bydate(s):
 
 
 def split_bydate(data, draw, s):
-    return split_indices(data.y, draw["n_labeled"], s["n_unlabeled"],
-                         draw["seed"])
+    from probssl.datasets import labeled_unlabeled_split
+
+    return labeled_unlabeled_split(data.y, draw["n_labeled"],
+                                   s["n_unlabeled"], draw["seed"])
 
 
 def _model(name, **params):
