@@ -122,7 +122,7 @@ class BinaryMixtureNB(ClassifierMixin, BaseEstimator):
         mask = np.where(allowed[y_lab], 0.0, -np.inf)
         # The priming M-step sees the labeled rows only.
         X_stats, R, previous, n_lab = X_lab, R_lab, -np.inf, X_lab.shape[0]
-        for self.n_iter_ in range(1, self.max_iter + 2):
+        for n_iter in range(1, self.max_iter + 2):
             words = np.asarray((X_stats.T @ R).T)
             log_theta = (np.log(self.alpha + words) - np.log(
                 self.alpha * words.shape[1] + words.sum(axis=1))[:, None])
@@ -135,6 +135,7 @@ class BinaryMixtureNB(ClassifierMixin, BaseEstimator):
             if abs(bound - previous) <= self.tol * abs(bound):
                 break
             previous = bound
+        self.n_iter_ = n_iter
         self.feature_log_prob_, self.component_log_prior_ = log_theta, log_pi
         self.classes_ = np.array([0, 1])
         return self

@@ -33,7 +33,7 @@ def mutual_information(X: MatrixLike, y: ArrayLike) -> FloatArray:
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Counts (or any values; only ``X > 0`` matters).
     y : array-like of shape (n_samples,)
-        Class labels (every row labeled).
+        Class labels (every row labeled: ``-1`` is refused).
 
     Returns
     -------
@@ -49,6 +49,9 @@ def mutual_information(X: MatrixLike, y: ArrayLike) -> FloatArray:
     >>> mutual_information(X, y).round(3).tolist()
     [0.693, 0.693, 0.0]
     """
+    if np.any(np.asarray(y) == -1):
+        raise ValueError("y holds unlabeled rows (-1): pass the labeled rows "
+                         "only.")
     B = (sp.csr_matrix(X) > 0).astype(np.float64)
     classes, y_idx = np.unique(y, return_inverse=True)
     Y = np.eye(len(classes))[y_idx]

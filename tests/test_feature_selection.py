@@ -46,6 +46,8 @@ def test_top_mutual_information_order_and_ties():
     np.testing.assert_array_equal(top_mutual_information(X, y, 7), expected)
     with pytest.raises(ValueError, match="n_features"):
         top_mutual_information(X, y, 0)
+    with pytest.raises(ValueError, match="unlabeled rows"):
+        mutual_information(X, np.r_[y[:-1], -1])
 
 
 def test_scale_to_length_constant_length():
