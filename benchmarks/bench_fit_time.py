@@ -50,7 +50,8 @@ def hybrid_vs_em(archive, labeled, draws, repeats):
     on the bydate test set. The converged hybrid (tol=1e-6) is the
     reference of the default's accuracy."""
     from probssl import EMNaiveBayes, HybridClassifier
-    from probssl.experiments.nigam2000 import (count_data, split_indices)
+    from probssl.datasets import labeled_unlabeled_split as split_indices
+    from probssl.experiments.nigam2000 import count_data
     from probssl.datasets import load_20newsgroups
 
     data = count_data(load_20newsgroups("train", archive=archive),

@@ -51,7 +51,7 @@ def load_split(archive, n_labeled=300, n_unlabeled=10_000, seed=0):
     from sklearn.feature_extraction.text import CountVectorizer
 
     from probssl.datasets import load_20newsgroups
-    from probssl.experiments.nigam2000 import split_indices
+    from probssl.datasets import labeled_unlabeled_split as split_indices
 
     train = load_20newsgroups("train", archive=archive)
     test = load_20newsgroups("test", archive=archive)

@@ -56,7 +56,7 @@ def run(data, labeled, seeds, n_unlabeled=10_000, log=print):
     from sklearn.naive_bayes import MultinomialNB
 
     from probssl import EMNaiveBayes
-    from probssl.experiments.nigam2000 import split_indices
+    from probssl.datasets import labeled_unlabeled_split as split_indices
 
     X, y, X_test, y_test = data
     default_alpha = EMNaiveBayes().alpha

@@ -421,13 +421,16 @@ def test_mccallum1998_protocol_on_sample(tmp_path):
     assert [r["fit_time_s"] for r in again] == [r["fit_time_s"] for r in rows]
 
 
-def test_labels_needed_interpolates():
-    from probssl.experiments.mccallum1998 import labels_needed
+def test_labels_to_reach_interpolates():
+    from probssl.active import labels_to_reach as labels_needed
 
     n = np.array([20, 40, 60])
     assert labels_needed(n, np.array([0.1, 0.3, 0.5]), 0.4) == 50
     assert labels_needed(n, np.array([0.5, 0.6, 0.7]), 0.4) == 20
     assert labels_needed(n, np.array([0.1, 0.2, 0.3]), 0.4) is None
+    # The first crossing, on a curve that dips again after it.
+    assert labels_needed(n, np.array([0.1, 0.5, 0.3]), 0.3) == 30
+    assert labels_needed([20], [0.4], 0.4) == 20.0
 
 
 @pytest.mark.parametrize("extra,message", [

@@ -1,5 +1,6 @@
 """The WebKB / co-training / Reuters / user-corpus protocols' parts:
-splits, metrics, the per-class component EM, and the baselines run."""
+splits, metrics and the baselines run (the per-class component EM and the
+word selection: tests/test_feature_selection.py)."""
 
 import csv
 import json
@@ -8,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from probssl.cli import main as cli_main
-from probssl.experiments import baselines, blummitchell1998, nigam2000_reuters
+from probssl.experiments import baselines, blummitchell1998
 from probssl.experiments import nigam2000_webkb
 from probssl.experiments.engine import Protocol, breakeven
 from probssl.experiments._output import markdown
@@ -41,17 +41,6 @@ def test_published_and_reference_columns_with_gaps():
     assert "ref: ours before" in text and "NB ref: mean |gap| 5.0" in text
 
 
-def test_mutual_information_matches_scikit_learn():
-    from sklearn.metrics import mutual_info_score
-
-    rng = np.random.RandomState(0)
-    X = sp.csr_matrix(rng.poisson(0.7, size=(60, 8)))
-    y = rng.randint(3, size=60)
-    ours = nigam2000_webkb.mutual_information(X, y)
-    ref = [mutual_info_score(y, X[:, j].toarray().ravel() > 0) for j in range(8)]
-    np.testing.assert_allclose(ours, ref, atol=1e-12)
-
-
 def test_blum_mitchell_split():
     y = np.r_[np.ones(230, int), np.zeros(821, int)]
     test, lab, unl = blummitchell1998.split(y, 3)
@@ -71,35 +60,6 @@ def test_webkb_draw_leaves_one_university_out():
     assert "cornell" not in set(univ[lab]) | set(univ[unl])
     assert len(unl) == 300 and not set(lab) & set(unl)
     assert sorted(np.bincount(y[lab], minlength=4)) == [2, 2, 3, 3]
-
-
-def test_one_component_mixture_is_naive_bayes():
-    from sklearn.naive_bayes import MultinomialNB
-
-    rng = np.random.RandomState(0)
-    X = sp.csr_matrix(rng.poisson(1.0, size=(30, 12)).astype(float))
-    y = np.r_[np.ones(10, int), np.zeros(20, int)]
-    log_theta, log_pi = nigam2000_reuters.fit_mixture(X, y, None, 1)
-    nb = MultinomialNB(alpha=1.0).fit(X, y)
-    # Component 0 is class 1, component 1 class 0.
-    np.testing.assert_allclose(log_theta, nb.feature_log_prob_[::-1])
-    np.testing.assert_allclose(np.exp(log_pi), [11 / 32, 21 / 32])
-
-
-def test_negative_components_and_em_use_the_unlabeled_rows():
-    rng = np.random.RandomState(1)
-    topics = rng.dirichlet(np.full(40, 0.1), size=4)   # topic 0 = positive
-    z = rng.randint(4, size=500)
-    X = sp.csr_matrix(np.array([rng.multinomial(30, topics[k]) for k in z],
-                               dtype=float))
-    y = (z == 0).astype(int)
-    lab = np.r_[np.flatnonzero(y == 1)[:5], np.flatnonzero(y == 0)[:15]]
-    unl = np.setdiff1d(np.arange(500), lab)
-    for n_neg in (1, 3):
-        params = nigam2000_reuters.fit_mixture(X[lab], y[lab], X[unl], n_neg)
-        assert params[0].shape == (1 + n_neg, 40)
-        score = nigam2000_reuters.positive_score(*params, X[unl])
-        assert breakeven(y[unl], score) > 0.9
 
 
 def _write_csv(path, rows):
@@ -219,14 +179,3 @@ def test_archive_with_another_checksum_exits_2_naming_it(tmp_path, capsys, argv)
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "fake.tar.gz" in err and "SHA-256" in err
-
-
-def test_positive_score_ranks_clearly_positive_documents():
-    """Two documents both far on the positive side keep their order: the
-    log-odds does not round to a tie as log P(1 | x) does (both 0.0)."""
-    log_theta = np.log(np.array([[0.9, 0.1], [0.1, 0.9]]))
-    log_pi = np.log([0.5, 0.5])
-    X = sp.csr_matrix(np.array([[40.0, 0.0], [80.0, 0.0], [0.0, 5.0]]))
-    score = nigam2000_reuters.positive_score(log_theta, log_pi, X)
-    assert score[1] > score[0] > 0 > score[2]
-    assert breakeven(np.array([0, 1, 0]), score) == 1.0

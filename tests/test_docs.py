@@ -16,9 +16,11 @@ PUBLIC_MODULES = (
     "probssl.metrics",
     "probssl.model_selection",
     "probssl.embeddings",
+    "probssl.feature_selection",
     "probssl.chunked",
     "probssl.distributed",
     "probssl.active",
+    "probssl.binary_mixture",
 )
 
 

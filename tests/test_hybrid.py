@@ -323,7 +323,7 @@ def test_hybrid_beats_naive_bayes_on_20_newsgroups(newsgroups_archive):
     from sklearn.feature_extraction.text import CountVectorizer
 
     from probssl.datasets import load_20newsgroups
-    from probssl.experiments.nigam2000 import split_indices
+    from probssl.datasets import labeled_unlabeled_split as split_indices
 
     train = load_20newsgroups("train", archive=newsgroups_archive)
     test = load_20newsgroups("test", archive=newsgroups_archive)

@@ -203,7 +203,7 @@ def test_select_em_params_readme_example_is_sensible(newsgroups_archive):
     from sklearn.feature_extraction.text import CountVectorizer
 
     from probssl.datasets import load_20newsgroups
-    from probssl.experiments.nigam2000 import split_indices
+    from probssl.datasets import labeled_unlabeled_split as split_indices
 
     train = load_20newsgroups("train", archive=newsgroups_archive)
     X = CountVectorizer(stop_words="english", min_df=2).fit_transform(

@@ -13,18 +13,10 @@ from probssl.experiments import milleruyar1996
 from probssl.experiments import nigam2000_paper as nigam2000
 from probssl.experiments._nigam2000_tables import summarize_paper
 from probssl.experiments.engine import run_protocol
-from probssl.experiments.nigam2000_paper import PaperDraws, scale_rows
+from probssl.experiments.nigam2000_paper import PaperDraws
 
 
 # -- nigam2000 --protocol paper: the pieces ------------------------------------
-
-
-def test_scale_rows_constant_length():
-    X = sp.csr_matrix(np.array([[1, 3, 0], [0, 0, 0], [2, 2, 4]], float))
-    S = scale_rows(X, 10.0)
-    np.testing.assert_allclose(np.asarray(S.sum(axis=1)).ravel(), [10, 0, 10])
-    np.testing.assert_allclose(S.toarray()[0], [2.5, 7.5, 0])
-    assert scale_rows(X, None) is X
 
 
 def test_paper_draws_balanced_non_overlapping_nested():
@@ -103,7 +95,9 @@ def test_paper_constants_are_the_published_points():
 def test_stop_list_file_and_its_label(tmp_path):
     path = tmp_path / "stop.txt"
     path.write_text("The a\nof  and the\n")
-    assert nigam2000.read_stop_list(str(path)) == ["a", "and", "of", "the"]
+    from probssl.datasets import read_stop_list
+
+    assert read_stop_list(str(path)) == ["a", "and", "of", "the"]
     label = nigam2000._stop_label(str(path))
     # Identified by its words, not by where the file lies.
     assert label.startswith("file:4 words:sha256=") and "stop.txt" not in label

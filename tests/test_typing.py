@@ -16,6 +16,7 @@ import pytest
 PUBLIC_MODULES = (
     "probssl",
     "probssl.active",
+    "probssl.binary_mixture",
     "probssl.chunked",
     "probssl.cli",
     "probssl.co_training",
@@ -23,6 +24,7 @@ PUBLIC_MODULES = (
     "probssl.datasets.waveform",
     "probssl.distributed",
     "probssl.embeddings",
+    "probssl.feature_selection",
     "probssl.metrics",
     "probssl.model_selection",
     "probssl.multiview",

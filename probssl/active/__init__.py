@@ -32,8 +32,12 @@ semi-supervised model, on the still-unlabeled pool (``y == -1``). With
 hyper-parameter, refits start EM from the previous parameters (fewer
 iterations, but see the class's Notes: on 20 Newsgroups it keeps EM in the
 local optimum of the first few labels).
+
+:func:`labels_to_reach` reads a learning curve: the labels a strategy needs
+to reach a given accuracy.
 """
 
+from ._curves import labels_to_reach
 from ._learner import ActiveLearner
 from ._oracle import SimulatedOracle
 from ._scores import committee_disagreement, pool_density, uncertainty_scores
@@ -42,6 +46,7 @@ __all__ = [
     "ActiveLearner",
     "SimulatedOracle",
     "committee_disagreement",
+    "labels_to_reach",
     "pool_density",
     "uncertainty_scores",
 ]

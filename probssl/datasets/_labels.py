@@ -118,3 +118,65 @@ def mask_labels(y: ArrayLike, n_labeled: int, per_class: bool = True,
     hidden[keep] = False
     y_out[hidden] = -1
     return y_out
+
+
+def labeled_unlabeled_split(y: ArrayLike, n_labeled: int, n_unlabeled: int,
+                            random_state: RandomStateLike = None,
+                            ) -> tuple[NDArray, NDArray]:
+    """A balanced labeled set and a random unlabeled set, as row indices.
+
+    The usual draw of a semi-supervised learning curve (Nigam et al. 2000):
+    ``n_labeled / n_classes`` rows of every class keep their label
+    (:func:`mask_labels`), then ``n_unlabeled`` of the remaining rows are
+    drawn as the unlabeled set; the other rows are left out.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels (every row labeled).
+    n_labeled : int
+        Labeled rows in all, a multiple of the number of classes.
+    n_unlabeled : int
+        Unlabeled rows, at most the rows left after the labeled ones.
+    random_state : int, RandomState instance or None, default=None
+        Draws both sets (the labeled set first, from the same generator).
+
+    Returns
+    -------
+    labeled : ndarray of int
+        Indices of the labeled rows, in row order.
+    unlabeled : ndarray of int
+        Indices of the unlabeled rows, in row order.
+
+    Raises
+    ------
+    ValueError
+        If ``n_labeled`` is not a multiple of the classes, or ``n_unlabeled``
+        exceeds the rows left.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from probssl.datasets import labeled_unlabeled_split
+    >>> y = np.repeat([0, 1, 2], 10)
+    >>> lab, unl = labeled_unlabeled_split(y, 6, 12, random_state=0)
+    >>> np.bincount(y[lab]).tolist(), len(unl), len(np.intersect1d(lab, unl))
+    ([2, 2, 2], 12, 0)
+    """
+    classes = np.unique(y)
+    if n_labeled % len(classes):
+        raise ValueError(
+            f"n_labeled={n_labeled} is not a multiple of the {len(classes)} "
+            "classes (labeled documents are balanced over classes)."
+        )
+    rng = check_random_state(random_state)
+    masked = mask_labels(y, n_labeled // len(classes), random_state=rng)
+    labeled = np.flatnonzero(masked != -1)
+    rest = np.flatnonzero(masked == -1)
+    if n_unlabeled > rest.size:
+        raise ValueError(
+            f"n_unlabeled={n_unlabeled} exceeds the {rest.size} documents "
+            "left after drawing the labeled ones."
+        )
+    unlabeled = rng.choice(rest, size=n_unlabeled, replace=False)
+    return labeled, np.sort(unlabeled)

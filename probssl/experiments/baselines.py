@@ -33,6 +33,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, choice, data_option,
                      existing_path, labeled_option, methods_option, number,
                      seeds_option)
+from .nigam2000 import counts
 
 LABELED = (20, 40, 100, 300)
 LAMBDAS = (0.01, 0.1, 0.3, 1.0)
@@ -83,39 +84,34 @@ def draw_labeled(y_train, n_labeled, seed):
 
 def featurize(texts, train, test, representation):
     """``{name: (X_train, X_test)}`` for ``counts`` / ``embeddings``."""
-    views = {}
+    views, train, test = {}, [texts[i] for i in train], [texts[i]
+                                                         for i in test]
     if representation in ("counts", "both"):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        vec = CountVectorizer(stop_words="english",
-                              min_df=2 if len(train) > 50 else 1)
-        views["counts"] = (vec.fit_transform([texts[i] for i in train]),
-                           vec.transform([texts[i] for i in test]))
+        views["counts"] = counts(train, test, stop_words="english",
+                                 min_df=2 if len(train) > 50 else 1)
     if representation in ("embeddings", "both"):
         from .. import SentenceEmbedder
 
         emb = SentenceEmbedder()
-        views["embeddings"] = (emb.fit_transform([texts[i] for i in train]),
-                               emb.transform([texts[i] for i in test]))
+        views["embeddings"] = (emb.fit_transform(train), emb.transform(test))
     return views
 
 
 def methods(representation, n_classes, seed):
     """``{name: (factory, semi)}``: ``semi`` models see the unlabeled rows
     (``representation="both"``: the two-view methods)."""
-    if representation == "both":
-        from .. import CoEM, CoTraining
+    from .. import CoEM, CoTraining
 
+    if representation == "both":
         return {"co-training": (lambda: CoTraining(random_state=seed), True),
                 "co-EM": (lambda: CoEM(random_state=seed), True)}
+    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
+    from sklearn.pipeline import make_pipeline
     from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
     from .. import EMNaiveBayes, HybridClassifier, MixtureOfExperts
-
-    from sklearn.feature_extraction.text import TfidfTransformer
-    from sklearn.pipeline import make_pipeline
 
     counts = representation == "counts"
 
@@ -126,14 +122,14 @@ def methods(representation, n_classes, seed):
     # One smoothing for every count model, so NB and EM differ only in the
     # unlabeled rows (α = 1 over ~50,000 words drowns 40 labeled posts).
     alpha = dict(alpha=0.1) if counts else {}
-    base = (lambda: MultinomialNB(**alpha)) if counts else (lambda: GaussianNB())
+    base = (lambda: MultinomialNB(**alpha)) if counts else GaussianNB
     return {
         "NB": (base, False),
         "EM": (lambda: EMNaiveBayes(**alpha, random_state=seed), True),
         "EM-λ": (lambda: _LambdaByCV(alpha, seed), True),
         "mixture of experts": (lambda: MixtureOfExperts(
             n_components=2 * n_classes, random_state=seed), True),
-        "hybrid": (lambda: HybridClassifier(), True),
+        "hybrid": (HybridClassifier, True),
         "self-training": (lambda: SelfTrainingClassifier(base()), True),
         "label spreading": (lambda: unit(LabelSpreading(kernel="knn",
                                                         n_neighbors=7)), True),
@@ -144,7 +140,7 @@ def methods(representation, n_classes, seed):
 
 class _LambdaByCV:
     """EM-λ with λ chosen by k-fold CV on the labeled rows (unlabeled rows
-    always in training), then refitted."""
+    always in training), then refitted; too few labels to choose: λ = 1."""
 
     def __init__(self, alpha, seed):
         self.alpha, self.seed = alpha, seed
@@ -153,15 +149,14 @@ class _LambdaByCV:
         from .. import EMNaiveBayes
         from ..model_selection import select_em_params
 
-        n_lab = int(np.sum(y >= 0))
-        cv = min(5, n_lab, int(np.bincount(y[y >= 0]).min()))
+        cv = min(5, int(np.sum(y >= 0)), int(np.bincount(y[y >= 0]).min()))
         est = EMNaiveBayes(**self.alpha, random_state=self.seed)
         if cv < 2:
-            self.model_ = est.fit(X, y)  # too few labels to choose: λ = 1
-            self.lambda_ = 1.0
+            self.model_, self.lambda_ = est.fit(X, y), 1.0
             return self
-        search = select_em_params(X, y, estimator=est, unlabeled_weight=LAMBDAS,
-                                  cv=cv, random_state=self.seed)
+        search = select_em_params(X, y, estimator=est, cv=cv,
+                                  unlabeled_weight=LAMBDAS,
+                                  random_state=self.seed)
         self.model_ = search.best_estimator_
         self.lambda_ = search.best_params_["unlabeled_weight"]
         return self

@@ -27,6 +27,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, data_option, integer,
                      methods_option, number, published_values,
                      seeds_option)
+from .nigam2000 import counts
 
 N_TEST = 263
 N_POS, N_NEG = 3, 9
@@ -53,13 +54,10 @@ def split(y, seed):
 
 def featurize(texts, train, test, s):
     """Counts of one view: vocabulary fitted on the training pages."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vec = CountVectorizer(token_pattern=s["token_pattern"], lowercase=True,
-                          stop_words=s["stop_words"], min_df=s["min_df"],
-                          binary=s["binary"])
-    X = vec.fit_transform([texts[i] for i in train])
-    return X, vec.transform([texts[i] for i in test])
+    return counts([texts[i] for i in train], [texts[i] for i in test],
+                  token_pattern=s["token_pattern"], lowercase=True,
+                  stop_words=s["stop_words"], min_df=s["min_df"],
+                  binary=s["binary"])
 
 
 def _log_proba(model, X):
@@ -79,50 +77,35 @@ def run_split(bunch, seed, settings=None, methods=METHODS):
     test, labeled, unlabeled = split(y, seed)
     train = np.r_[labeled, unlabeled]
     y_train = np.r_[y[labeled], np.full(len(unlabeled), -1)]
-    y_test = y[test]
-    mats = [featurize(texts, train, test, s)
-            for texts in (bunch.data, bunch.links)]
-    Xs = tuple(m[0] for m in mats)
-    Ts = tuple(m[1] for m in mats)
-    lab = np.arange(len(labeled))
-    nb = MultinomialNB(alpha=s["alpha"])
+    Xs, Ts = zip(*(featurize(texts, train, test, s)
+                   for texts in (bunch.data, bunch.links)))
 
-    def per_view(make, fit_rows):
-        # Each view's own model; "combined" multiplies their posteriors.
-        logs = []
-        for X, T in zip(Xs, Ts):
-            model = make().fit(X[fit_rows], y_train[fit_rows])
-            logs.append(_log_proba(model, T))
-        return logs
+    def nb():
+        return MultinomialNB(alpha=s["alpha"])
 
-    all_rows = np.arange(len(train))
-    fits = {
-        "NB": lambda: per_view(lambda: MultinomialNB(alpha=s["alpha"]), lab),
-        "EM": lambda: per_view(lambda: EMNaiveBayes(alpha=s["alpha"]),
-                               all_rows),
-        "self-training": lambda: per_view(
-            lambda: SelfTrainingClassifier(MultinomialNB(alpha=s["alpha"])),
-            all_rows),
-    }
-
-    def two_view(model):
-        model.fit(Xs, y_train)
-        return [_log_proba(e, T) for e, T in zip(model.estimators_, Ts)]
-
-    fits["co-training"] = lambda: two_view(CoTraining(
-        nb, n_per_class=1, pool_size=s["pool_size"], max_iter=s["max_iter"],
-        random_state=seed))
-    fits["co-EM"] = lambda: two_view(CoEM(nb, random_state=seed))
-
+    # One model per view (fitted on the first n rows: the labeled ones for
+    # NB) or one two-view model; "combined" multiplies their posteriors.
+    per_view = {"NB": (nb, len(labeled)),
+                "EM": (lambda: EMNaiveBayes(alpha=s["alpha"]), len(train)),
+                "self-training": (lambda: SelfTrainingClassifier(nb()),
+                                  len(train))}
+    two_view = {"co-training": lambda: CoTraining(
+        nb(), n_per_class=1, pool_size=s["pool_size"], max_iter=s["max_iter"],
+        random_state=seed), "co-EM": lambda: CoEM(nb(), random_state=seed)}
     rows = []
     for method in methods:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence notes on 12 rows
-            logs = fits[method]()
+            if method in two_view:
+                models = two_view[method]().fit(Xs, y_train).estimators_
+            else:
+                make, n = per_view[method]
+                models = [make().fit(X[:n], y_train[:n]) for X in Xs]
+            logs = [_log_proba(m, T) for m, T in zip(models, Ts)]
         elapsed = time.perf_counter() - start
         for view, log in zip(VIEWS + ("combined",), logs + [logs[0] + logs[1]]):
-            acc = float(np.mean(log.argmax(axis=1) == y_test))
+            acc = float(np.mean(log.argmax(axis=1) == y[test]))
             rows.append({"method": f"{view} {method}", "view": view,
                          "algorithm": method, "split": seed, "seed": seed,
                          "n_labeled": len(labeled), "accuracy": acc,

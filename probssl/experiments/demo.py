@@ -10,19 +10,15 @@ corpus).
 import os
 
 from .engine import Protocol, data_option
-from .nigam2000 import PUBLISHED, count_data, count_methods, split_bydate
+from .nigam2000 import (PUBLISHED, count_data, count_methods, load_bydate,
+                        need_archive, split_bydate)
 
 _SAMPLE = {"labeled": (20, 60, 200), "seeds": 3, "n_unlabeled": 1_000}
 _ARCHIVE = {"labeled": (100, 300), "seeds": 2, "n_unlabeled": 10_000}
 
 
 def _check(s):
-    from probssl.datasets import find_20newsgroups_archive
-
-    try:
-        s["data"] = find_20newsgroups_archive(s.get("data"))
-    except FileNotFoundError as exc:
-        raise ValueError(f"--data: {exc}") from None
+    s["data"] = need_archive(s, required=False)
     s.update(_ARCHIVE if s["data"] else _SAMPLE, alpha=0.01,
              methods=("NB", "EM"))
 
@@ -39,11 +35,10 @@ def _identity(s):
 
 
 def _load(s):
-    from probssl.datasets import load_20newsgroups, load_demo_sample
+    from probssl.datasets import load_demo_sample
 
     if s["data"]:
-        return count_data(load_20newsgroups("train", archive=s["data"]),
-                          load_20newsgroups("test", archive=s["data"]))
+        return load_bydate(s)
     print("The 20 Newsgroups archive was not found (--data, "
           "$PROBSSL_DATA): using the small sample of real posts shipped "
           "with probssl (1,200 train / 500 test posts; numbers are "

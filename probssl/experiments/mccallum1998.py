@@ -37,7 +37,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, data_option, integer, methods_option,
                      names, number, seeds_option)
-from .nigam2000 import count_data, need_archive, split_indices
+from .nigam2000 import _model, count_data, load_bydate, need_archive
 
 STRATEGIES = {
     "random": {"strategy": "random", "density_weighting": False},
@@ -55,28 +55,17 @@ KEY = ("strategy", "method", "n_labeled", "seed")
 _CORPORA = {}
 
 
-def _estimator(method, alpha):
-    if method == "NB":
-        from sklearn.naive_bayes import MultinomialNB
-
-        return MultinomialNB(alpha=alpha)
-    from probssl import EMNaiveBayes
-
-    return EMNaiveBayes(alpha=alpha)
-
-
 def learning_curve(X, y, X_test, y_test, labeled, pool, strategy, method,
                    seed, n_rounds, batch_size, committee_size, alpha,
                    verbose=False):
     """The rows of one learning curve (round 0: the initial labels)."""
     from probssl.active import ActiveLearner, SimulatedOracle
 
-    rows_ = np.concatenate([labeled, pool])
-    X_al = X[rows_]
-    y_true = y[rows_]
+    rows = np.concatenate([labeled, pool])
     y_al = np.concatenate([y[labeled], np.full(pool.size, -1)])
     learner = ActiveLearner(
-        _estimator(method, alpha), batch_size=batch_size,
+        _model("MultinomialNB" if method == "NB" else "EMNaiveBayes",
+               alpha=alpha), batch_size=batch_size,
         warm_start=method == "EM-warm",
         committee_size=committee_size, random_state=seed,
         verbose=verbose, **STRATEGIES[strategy])
@@ -86,26 +75,17 @@ def learning_curve(X, y, X_test, y_test, labeled, pool, strategy, method,
         # One labeled post per group at the start: scikit-learn's "more
         # than 50% unique classes" hint is expected, not a problem.
         warnings.filterwarnings("ignore", "The number of unique classes")
-        learner.fit(X_al, y_al)
+        learner.fit(X[rows], y_al)
         fit0 = time.perf_counter() - start
-        history = learner.simulate(SimulatedOracle(y_true), n_rounds,
+        history = learner.simulate(SimulatedOracle(y[rows]), n_rounds,
                                    X_test, y_test)
     history[0]["fit_time_s"] = fit0
-    return [{
-        "strategy": strategy,
-        "method": method,
-        "n_labeled": h["n_labeled"],
-        "seed": seed,
-        "accuracy": h["accuracy"],
-        "round": h["round"],
-        "n_pool": int(pool.size),
-        "n_test": int(len(y_test)),
-        "batch_size": batch_size,
-        "query_time_s": h["query_time_s"],
-        "fit_time_s": h["fit_time_s"],
-        "n_iter": h["n_iter"],
-        "warm_start": bool(learner.warm_started_),
-    } for h in history]
+    fields = ("n_labeled", "accuracy", "round", "query_time_s", "fit_time_s",
+              "n_iter")
+    return [{"strategy": strategy, "method": method, "seed": seed,
+             **{k: h[k] for k in fields}, "n_pool": int(pool.size),
+             "n_test": int(len(y_test)), "batch_size": batch_size,
+             "warm_start": bool(learner.warm_started_)} for h in history]
 
 
 def _check(s):
@@ -124,12 +104,9 @@ def _identity(s):
 
 
 def _load(s):
-    from probssl.datasets import load_20newsgroups
-
     if s.get("corpus"):
         return count_data(*_CORPORA[s["corpus"]["corpus_sha256"]])
-    return count_data(load_20newsgroups("train", archive=s["data"]),
-                      load_20newsgroups("test", archive=s["data"]))
+    return load_bydate(s)
 
 
 def _draws(s):
@@ -145,9 +122,11 @@ def _curve(ctx, draw):
     rows = [ctx.get({**draw, "n_labeled": n}) for n in wanted]
     if all(r is not None for r in rows):
         return rows
+    from probssl.datasets import labeled_unlabeled_split
+
     data = ctx.data
     # nigam2000's draw: a few labeled posts per group, then the pool.
-    labeled, pool = split_indices(
+    labeled, pool = labeled_unlabeled_split(
         data.y, s["initial_per_class"] * len(np.unique(data.y)), s["pool"],
         draw["seed"])
     rows = [ctx.add(r) for r in learning_curve(
@@ -160,22 +139,11 @@ def _curve(ctx, draw):
     return rows
 
 
-def labels_needed(n, acc, target):
-    """Labels at which the curve (n, acc) first reaches ``target``, by
-    linear interpolation between points; None if it never does."""
-    hit = np.flatnonzero(acc >= target)
-    if not hit.size:
-        return None
-    i = hit[0]
-    if i == 0:
-        return float(n[0])
-    frac = (target - acc[i - 1]) / (acc[i] - acc[i - 1])
-    return float(n[i - 1] + frac * (n[i] - n[i - 1]))
-
-
 def labels_needed_table(rows, reference=("random", "NB")):
     """{(strategy, method): labels needed} for its mean curve to reach
     ``reference``'s last mean accuracy, and that target."""
+    from probssl.active import labels_to_reach
+
     acc = {}
     for r in rows:
         acc.setdefault((r["strategy"], r["method"]), {}).setdefault(
@@ -186,7 +154,7 @@ def labels_needed_table(rows, reference=("random", "NB")):
     if reference not in curves:
         return {}, None
     target = curves[reference][1][-1]
-    return ({k: labels_needed(n, a, target) for k, (n, a) in curves.items()},
+    return ({k: labels_to_reach(n, a, target) for k, (n, a) in curves.items()},
             target)
 
 

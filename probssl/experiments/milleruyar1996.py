@@ -79,8 +79,8 @@ def labeled_subset(y_train, per_class, subset):
     class, drawn with seed ``subset``: deterministic)."""
     from probssl.datasets import mask_labels
 
-    masked = mask_labels(y_train, per_class, random_state=subset)
-    return np.flatnonzero(masked != -1)
+    return np.flatnonzero(mask_labels(y_train, per_class,
+                                      random_state=subset) != -1)
 
 
 def _load(s):
@@ -88,9 +88,8 @@ def _load(s):
 
     X, y = make_waveform(N_POINTS, noise=True, random_state=s["data_seed"])
     half = N_POINTS // 2
-    data = Data(X=X[:half], y=y[:half], X_test=X[half:], y_test=y[half:])
-    data.info["bayes_error_test"] = bayes_error(data.X_test, data.y_test)
-    return data
+    return Data(X=X[:half], y=y[:half], X_test=X[half:], y_test=y[half:],
+                info={"bayes_error_test": bayes_error(X[half:], y[half:])})
 
 
 def _draws(s):
@@ -111,22 +110,22 @@ def _trial(ctx, draw):
     half = data.y.size
     lab = labeled_subset(data.y, draw["n_labeled"] // 3, draw["seed"])
     for method in [m for m, r in rows.items() if r is None]:
+        sup = method.startswith("supervised")
         y_fit = np.full(half, -1)
         y_fit[lab] = data.y[lab]
-        if method.startswith("supervised"):
+        X_fit = data.X
+        if sup:
             X_fit, y_fit = data.X[lab], data.y[lab]
         elif method.startswith("TEM"):
             X_fit = np.vstack([data.X, data.X_test])
             y_fit = np.concatenate([y_fit, np.full(half, -1)])
-        else:
-            X_fit = data.X
         model = MixtureOfExperts(
             n_components=3 if method.endswith("J=3") else N_COMPONENTS,
             event_model="gaussian", algorithm=_ALGORITHM[method],
             # k-means cannot place 12 clusters on 9 labeled points: the
             # labeled-only mixture binds 4 components to each class
             # (spread at random over its rows).
-            init="labeled" if method.startswith("supervised") else s["init"],
+            init="labeled" if sup else s["init"],
             covariance_type="diag", reg_covar=s["reg_covar"], tol=s["tol"],
             max_iter=s["max_iter"], random_state=int(draw["init"]))
         start = time.perf_counter()
@@ -141,8 +140,7 @@ def _trial(ctx, draw):
             **draw, "method": method,
             "trial": int(draw["seed"] * s["inits"] + draw["init"]),
             "n_unlabeled": int(np.sum(y_fit == -1)), "accuracy": acc,
-            "error": 1.0 - acc,
-            "bayes_error_test": data.info["bayes_error_test"],
+            "error": 1.0 - acc, **data.info,
             "n_components": int(model.n_components_),
             "n_iter": int(model.n_iter_), "converged": bool(model.converged_),
             "monotone": bool(np.all(bounds >= -1e-9 * abs(model.lower_bound_))),
@@ -153,27 +151,21 @@ def _trial(ctx, draw):
     return list(rows.values())
 
 
-def _mean_error(rows, method, n):
-    errs = [r["error"] for r in rows
-            if r["method"] == method and r["n_labeled"] == n]
-    return (np.mean(errs), np.std(errs), len(errs)) if errs else None
-
-
 def claims(rows):
     """The paper's claims checked on ``rows``; a list of text lines."""
     sizes = sorted({r["n_labeled"] for r in rows})
-    lines = []
     have = {r["method"] for r in rows}
+
+    def errors(method, n):
+        return np.array([r["error"] for r in sorted(
+            rows, key=lambda r: (r["seed"], r["init"]))
+            if r["method"] == method and r["n_labeled"] == n])
+
+    lines = []
     if {"EM-I", "EM-II"} <= have:
-        diffs = []
-        for n in sizes:
-            a = [r["error"] for r in sorted(rows, key=_trial_key)
-                 if r["method"] == "EM-I" and r["n_labeled"] == n]
-            b = [r["error"] for r in sorted(rows, key=_trial_key)
-                 if r["method"] == "EM-II" and r["n_labeled"] == n]
-            d = np.array(a) - np.array(b)
-            diffs.append((n, 100 * d.mean(), 100 * d.std(ddof=1)
-                          / np.sqrt(d.size) if d.size > 1 else np.nan))
+        diffs = [(n, 100 * d.mean(), 100 * d.std(ddof=1) / np.sqrt(d.size)
+                  if d.size > 1 else np.nan)
+                 for n in sizes for d in [errors("EM-I", n) - errors("EM-II", n)]]
         worst = max(abs(m) for _, m, _ in diffs)
         lines.append(
             "EM-I vs EM-II (paired over trials, error points, mean ± s.e.): "
@@ -186,29 +178,23 @@ def claims(rows):
     for ref in ("supervised", "supervised J=3"):
         if not {ref, "EM-I"} <= have:
             continue
-        gains = [(n, 100 * (_mean_error(rows, ref, n)[0]
-                            - _mean_error(rows, "EM-I", n)[0]))
-                 for n in sizes]
-        values = [g for _, g in gains]
+        values = [100 * (errors(ref, n).mean() - errors("EM-I", n).mean())
+                  for n in sizes]
         peak = int(np.argmax(values))
         # "Helps most with few labels": the largest gain at one of the two
         # smallest sizes, at least twice any gain at the two largest.
-        holds = (len(gains) > 3 and peak <= 1
+        holds = (len(values) > 3 and peak <= 1
                  and values[peak] >= 2 * max(max(values[-2:]), 0))
         lines.append(
             f"Gain of EM-I over '{ref}' (error points): "
-            + "; ".join(f"{n}: {g:+.1f}" for n, g in gains) + ". "
-            + (f"Largest at {gains[peak][0]} labeled, at most "
-               f"{max(values[-2:]):+.1f} at the two largest sizes: the claim "
-               "'unlabeled data help most with few labels' holds."
-               if holds else
-               "Not largest at the smallest sizes: the claim does not hold "
-               "against this reference."))
+            + "; ".join(f"{n}: {g:+.1f}" for n, g in zip(sizes, values))
+            + ". " + (f"Largest at {sizes[peak]} labeled, at most "
+                      f"{max(values[-2:]):+.1f} at the two largest sizes: the "
+                      "claim 'unlabeled data help most with few labels' "
+                      "holds." if holds else
+                      "Not largest at the smallest sizes: the claim does not "
+                      "hold against this reference."))
     return lines
-
-
-def _trial_key(row):
-    return (row["seed"], row["init"])
 
 
 def summarize(rows, s=None):

@@ -32,61 +32,49 @@ from .engine import (Data, Dispatch, Method, Option, Protocol, data_option,
 # 1300, 1700, 2400 and 4700 decoded from a log axis): ../shared/PAPERS.md.
 PAPER_FIG2 = {n: tuple(v) for n, v in published_values(
     "nigam2000 Fig. 2 (NB, EM)", int).items()}
-PUBLISHED = {m: {n: v[i] / 100 for n, v in PAPER_FIG2.items()}
-             for i, m in enumerate(("NB", "EM"))}
+
+
+def columns(values, methods):
+    """``{method: {x: fraction}}`` of published rows ``{x: [% per
+    method]}`` (the engine's ``published``; a None method is skipped)."""
+    return {m: {x: v[i] / 100 for x, v in values.items()}
+            for i, m in enumerate(methods) if m}
+
+
+PUBLISHED = columns(PAPER_FIG2, ("NB", "EM"))
 # PAPERS.md §1, "our own reference": plain SciPy EM, mean of 4 draws.
-REFERENCE = {m: {n: v[i] / 100 for n, v in published_values(
-    "nigam2000 SciPy reference (NB, EM)", int).items()}
-    for i, m in enumerate(("NB", "EM"))}
+REFERENCE = columns(published_values("nigam2000 SciPy reference (NB, EM)",
+                                     int), ("NB", "EM"))
 METHODS = ("NB", "EM", "Hybrid")
 
 
-def split_indices(y, n_labeled, n_unlabeled, seed):
-    """Labeled rows (``n_labeled / n_classes`` per class), then
-    ``n_unlabeled`` unlabeled rows drawn from the remaining ones."""
-    from probssl.datasets import mask_labels
+def counts(train, test, **params):
+    """``CountVectorizer(**params)`` fitted on the ``train`` texts: the
+    counts of ``train`` and of ``test``."""
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    classes = np.unique(y)
-    if n_labeled % len(classes):
-        raise ValueError(
-            f"n_labeled={n_labeled} is not a multiple of the {len(classes)} "
-            "classes (labeled documents are balanced over classes)."
-        )
-    rng = np.random.RandomState(seed)
-    masked = mask_labels(y, n_labeled // len(classes), random_state=rng)
-    labeled = np.flatnonzero(masked != -1)
-    rest = np.flatnonzero(masked == -1)
-    if n_unlabeled > rest.size:
-        raise ValueError(
-            f"n_unlabeled={n_unlabeled} exceeds the {rest.size} documents "
-            "left after drawing the labeled ones."
-        )
-    unlabeled = rng.choice(rest, size=n_unlabeled, replace=False)
-    return labeled, np.sort(unlabeled)
+    vec = CountVectorizer(**params)
+    return vec.fit_transform(train), vec.transform(test)
 
 
 def count_data(train, test):
     """Bydate counts: English stop words, words in >= 2 training posts."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(stop_words="english", min_df=2)
-    X = vectorizer.fit_transform(train.data)
-    return Data(X=X, y=np.asarray(train.target),
-                X_test=vectorizer.transform(test.data),
-                y_test=np.asarray(test.target),
-                info={"n_words": X.shape[1]})
+    X, X_test = counts(train.data, test.data, stop_words="english", min_df=2)
+    return Data(X=X, y=np.asarray(train.target), X_test=X_test,
+                y_test=np.asarray(test.target), info={"n_words": X.shape[1]})
 
 
-def need_archive(s):
+def need_archive(s, required=True):
     """``s["data"]``: the archive found (``--data``, ``$PROBSSL_DATA``),
-    else ``ValueError`` naming ``--data``; checked before any work."""
+    else ``ValueError`` naming ``--data`` (None if not ``required``);
+    checked before any work."""
     from probssl.datasets import find_20newsgroups_archive
 
     try:
         archive = find_20newsgroups_archive(s.get("data"))
     except FileNotFoundError as exc:
         raise ValueError(f"--data: {exc}") from None
-    if archive is None:
+    if archive is None and required:
         raise ValueError("--data: the 20 Newsgroups archive was not found: "
                          "pass --data PATH or set PROBSSL_DATA")
     s["data"] = archive
@@ -101,8 +89,10 @@ def load_bydate(s):
 
 
 def split_bydate(data, draw, s):
-    return split_indices(data.y, draw["n_labeled"], s["n_unlabeled"],
-                         draw["seed"])
+    from probssl.datasets import labeled_unlabeled_split
+
+    return labeled_unlabeled_split(data.y, draw["n_labeled"],
+                                   s["n_unlabeled"], draw["seed"])
 
 
 def _model(name, **params):

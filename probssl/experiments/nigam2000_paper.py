@@ -14,7 +14,6 @@ constant length (``--length-sets``); 0 sets leaves a part out. See
 docs/results.md.
 """
 
-import functools
 import time
 
 import numpy as np
@@ -22,29 +21,14 @@ import numpy as np
 from .engine import (Option, Protocol, data_option, integer, labeled_option,
                      number, text_file)
 from .nigam2000 import PAPER_FIG2, need_archive
-from ._nigam2000_tables import plot_paper, summarize_paper
-from ._nigam2000_recipe import (  # noqa: F401  (public names)
+from ._nigam2000_tables import (  # noqa: F401  (public names)
     ABLATION, FIG3_UNLABELED, LAMBDAS, MODERN_CHOICES, PAPER_CHOICES,
-    PAPER_FIG3)
-
-_TOKEN_PATTERNS = {"letters": r"[A-Za-z]+", "sklearn": r"(?u)\b\w\w+\b"}
+    PAPER_FIG3, plot_paper, summarize_paper)
 
 
 def _smoothing(choice):
     """``(alpha, prior_smoothing)`` of a smoothing choice."""
-    if choice == "laplace":
-        return 1.0, 1.0
-    return float(choice), 0.0
-
-
-def read_stop_list(path):
-    """The words of a stop-list file (whitespace-separated, lower-cased).
-
-    For the paper's own list: Rainbow's built-in SMART list (524 entries,
-    ``stopwords.c`` of McCallum's libbow), which probssl does not ship.
-    """
-    with open(path, encoding="utf-8") as f:
-        return sorted({w.lower() for w in f.read().split()})
+    return (1.0, 1.0) if choice == "laplace" else (float(choice), 0.0)
 
 
 def _stop_label(choice):
@@ -52,107 +36,13 @@ def _stop_label(choice):
     file's word count and SHA-256 (not its path)."""
     import hashlib
 
+    from probssl.datasets import read_stop_list
+
     if choice in ("english", "none"):
         return choice
     words = read_stop_list(choice)
     digest = hashlib.sha256("\n".join(words).encode()).hexdigest()[:16]
     return f"file:{len(words)} words:sha256={digest}"
-
-
-def scale_rows(X, length):
-    """Every row of ``X`` scaled to sum ``length`` (fractional counts);
-    ``None`` leaves ``X`` as it is; empty rows stay empty."""
-    import scipy.sparse as sp
-
-    if length is None:
-        return X
-    totals = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
-    factor = np.divide(float(length), totals, out=np.zeros_like(totals),
-                       where=totals > 0)
-    return sp.csr_matrix(sp.diags(factor) @ X)
-
-
-def paper_corpus(archive, choices=None, verbose=False):
-    """Features of the paper's protocol (or of one ablation variant).
-
-    Parameters
-    ----------
-    archive : str
-        The 20 Newsgroups bydate archive.
-    choices : dict, default=None
-        :data:`PAPER_CHOICES` with any entries replaced (``split``,
-        ``tokens``, ``stop_words``, ``vocabulary``, ``length``;
-        ``smoothing`` is for the models).
-
-    Returns
-    -------
-    X_rest, y_rest, X_test, y_test, info
-        CSR matrices (scaled when ``length`` is set) and labels; ``rest``
-        is where unlabeled and labeled posts are drawn from. ``info`` holds
-        the vocabulary size and the mean raw length.
-    """
-    c = {**PAPER_CHOICES, **(choices or {})}
-    X_rest, y_rest, X_test, y_test, info = _count_features(
-        archive, c["split"], c["tokens"], c["stop_words"], c["vocabulary"])
-    if verbose:
-        print(f"  corpus {c}: {info}", flush=True)
-    return (scale_rows(X_rest, c["length"]), y_rest,
-            scale_rows(X_test, c["length"]), y_test, dict(info))
-
-
-@functools.lru_cache(maxsize=3)
-def _count_features(archive, split, tokens, stop_words, vocabulary):
-    """Raw count matrices of one preprocessing; cached in the process
-    because the ablation's length and smoothing variants (and repeated
-    runs in one process) share them. Callers must not modify them."""
-    from sklearn.feature_extraction.text import (
-        ENGLISH_STOP_WORDS,
-        CountVectorizer,
-    )
-
-    from probssl.datasets import (
-        load_20newsgroups,
-        load_20newsgroups_by_article,
-    )
-
-    c = {"split": split, "tokens": tokens, "stop_words": stop_words,
-         "vocabulary": vocabulary}
-    # Headers (the Subject line among them) end at the first blank line.
-    if c["split"] == "time":
-        rest, test = load_20newsgroups_by_article(archive=archive)
-    elif c["split"] == "bydate":
-        rest = load_20newsgroups("train", archive=archive)
-        test = load_20newsgroups("test", archive=archive)
-    else:
-        raise ValueError(f"unknown split {c['split']!r}")
-    if c["stop_words"] == "english":
-        stop = sorted(ENGLISH_STOP_WORDS)
-    elif c["stop_words"] == "none":
-        stop = None
-    else:
-        stop = read_stop_list(c["stop_words"])
-    pattern = _TOKEN_PATTERNS[c["tokens"]]
-    if c["vocabulary"] == "count2":
-        # The paper keeps words occurring more than once in the corpus (no
-        # labels involved, so the test posts count too).
-        counter = CountVectorizer(token_pattern=pattern, stop_words=stop)
-        counts = counter.fit_transform(list(rest.data) + list(test.data))
-        keep = np.asarray(counts.sum(axis=0)).ravel() >= 2
-        words = np.asarray(counter.get_feature_names_out())[keep]
-        vectorizer = CountVectorizer(token_pattern=pattern, stop_words=stop,
-                                     vocabulary=words)
-        vectorizer.fit(rest.data[:1])
-    elif c["vocabulary"] == "min_df2":
-        vectorizer = CountVectorizer(token_pattern=pattern, stop_words=stop,
-                                     min_df=2).fit(rest.data)
-    else:
-        raise ValueError(f"unknown vocabulary {c['vocabulary']!r}")
-    X_rest = vectorizer.transform(rest.data).astype(np.float64)
-    X_test = vectorizer.transform(test.data).astype(np.float64)
-    info = {"n_words": int(X_rest.shape[1]),
-            "mean_length": float(X_rest.sum() / X_rest.shape[0]),
-            "n_rest": int(X_rest.shape[0]), "n_test": int(X_test.shape[0])}
-    return X_rest, rest.target, X_test, test.target, info
 
 
 class PaperDraws:
@@ -203,121 +93,100 @@ class PaperDraws:
         return np.sort(order[:n_unlabeled])
 
 
-def _stack(X, lab, unl):
-    import scipy.sparse as sp
-
-    return sp.vstack([X[lab], X[unl]], format="csr")
-
-
-def _labels(y, lab, unl):
-    return np.concatenate([y[lab], np.full(len(unl), -1)])
-
-
 _CORPORA = {}
 
 
 def corpus(s, variant):
     """Features, labels, draws and choices of one variant (cached)."""
+    from probssl.datasets import vectorize_20newsgroups
+
     key = (variant, s["data"], s["length"], s["stop_list"])
     if key not in _CORPORA:
-        choices = {**PAPER_CHOICES, "length": s["length"] or None,
-                   "stop_words": s["stop_list"], **ABLATION.get(variant, {})}
+        c = {**PAPER_CHOICES, "length": s["length"] or None,
+             "stop_words": s["stop_list"], **ABLATION.get(variant, {})}
         if variant.startswith("length="):
-            choices["length"] = float(variant.split("=")[1])
-        data = paper_corpus(s["data"], choices)
-        _CORPORA[key] = data + (PaperDraws(data[1], s["n_unlabeled"],
-                                           s["split_seed"]), choices)
+            c["length"] = float(variant.split("=")[1])
+        b = vectorize_20newsgroups(s["data"], **{
+            k: c[k] for k in ("split", "tokens", "stop_words", "vocabulary",
+                              "length")})
+        _CORPORA[key] = (b.X, b.y, b.X_test, b.y_test, b.n_words,
+                         PaperDraws(b.y, s["n_unlabeled"], s["split_seed"]), c)
     return _CORPORA[key]
 
 
 def _draws(s):
     """Every fit of the protocol, in the order the paper's parts list them
     (a fit two parts share is made once: Figure 3 at 10,000 is Figure 2)."""
-    draws = corpus(s, "paper")[5]
-    sizes = s["labeled"] or [n for n in PAPER_FIG2
-                             if draws.n_sets(n, s["sets"]) > 0]
-    out = []
+    draws, U, out = corpus(s, "paper")[5], s["n_unlabeled"], {}
 
-    def add(variant, method, n, t, u, curve):
-        out.append({"variant": variant, "method": method, "n_labeled": n,
-                    "n_unlabeled": u, "seed": t, "curve": curve})
+    def n_sets(n, most):
+        return min(most, draws.n_sets(n, s["sets"]))
 
-    for n in sizes:
-        for t in range(draws.n_sets(n, s["sets"])):
-            add("paper", "NB", n, t, 0, "fig2")
-            add("paper", "EM", n, t, s["n_unlabeled"], "fig2")
-            if t < s["lambda_sets"]:
-                add("paper", "EM-lambda", n, t, s["n_unlabeled"], "fig2")
+    def add(variant, n, t, curve, methods=(("NB", 0), ("EM", U))):
+        for method, u in methods:
+            d = {"variant": variant, "method": method, "n_labeled": n,
+                 "n_unlabeled": u, "seed": t, "curve": curve}
+            out.setdefault(tuple(d[f] for f in KEY), d)
+
+    for n in s["labeled"] or [n for n in PAPER_FIG2 if n_sets(n, 1)]:
+        for t in range(n_sets(n, s["sets"])):
+            add("paper", n, t, "fig2", (("NB", 0), ("EM", U)) + (
+                (("EM-lambda", U),) if t < s["lambda_sets"] else ()))
     for n in PAPER_FIG3 if s["fig3_sets"] else ():
-        for t in range(min(s["fig3_sets"], draws.n_sets(n, s["sets"]))):
-            for u in FIG3_UNLABELED:
-                if draws.unlabeled_set(u, draws.labeled(n, t)) is not None:
-                    add("paper", "EM" if u else "NB", n, t, u, "fig3")
+        for t in range(n_sets(n, s["fig3_sets"])):
+            add("paper", n, t, "fig3", [
+                ("EM" if u else "NB", u) for u in FIG3_UNLABELED
+                if draws.unlabeled_set(u, draws.labeled(n, t)) is not None])
     for variant in ["paper", *ABLATION] if s["ablation_sets"] else ():
         for n in ABLATION_SIZES:
-            for t in range(min(s["ablation_sets"],
-                               draws.n_sets(n, s["sets"]))):
-                add(variant, "NB", n, t, 0, "ablation")
-                add(variant, "EM", n, t, s["n_unlabeled"], "ablation")
+            for t in range(n_sets(n, s["ablation_sets"])):
+                add(variant, n, t, "ablation")
     for L in LENGTHS if s["length_sets"] else ():
         for n in LENGTH_SIZES:
-            if L == s["length"] or draws.n_sets(n, s["sets"]) == 0:
-                continue
-            for t in range(min(s["length_sets"], draws.n_sets(n, s["sets"]))):
-                add(f"length={L:g}", "NB", n, t, 0, "length")
-                add(f"length={L:g}", "EM", n, t, s["n_unlabeled"], "length")
-    seen, unique = set(), []
-    for d in out:
-        k = tuple(d[f] for f in KEY)
-        if k not in seen:
-            seen.add(k)
-            unique.append(d)
-    return unique
+            for t in range(0 if L == s["length"]
+                           else n_sets(n, s["length_sets"])):
+                add(f"length={L:g}", n, t, "length")
+    return list(out.values())
 
 
 def _fit(ctx, draw):
+    import scipy.sparse as sp
+
     from probssl import EMNaiveBayes
 
-    key = {k: draw[k] for k in KEY}
-    row = ctx.get(key)
+    row = ctx.get({k: draw[k] for k in KEY})
     if row is not None:
         return [row]
     s = ctx.s
-    X, y, X_test, y_test, info, draws, choices = corpus(s, draw["variant"])
-    alpha, prior = _smoothing(choices["smoothing"])
+    X, y, X_test, y_test, n_words, draws, c = corpus(s, draw["variant"])
+    alpha, prior = _smoothing(c["smoothing"])
     method, n, t, n_unl = (draw[k] for k in ("method", "n_labeled", "seed",
                                              "n_unlabeled"))
     lab = draws.labeled(n, t)
-    unl = (draws.unlabeled_set(n_unl, lab) if n_unl
-           else np.array([], dtype=int))
+    unl = draws.unlabeled_set(n_unl, lab) if n_unl else lab[:0]
+    X_fit = sp.vstack([X[lab], X[unl]], format="csr") if n_unl else X[lab]
+    y_fit = np.r_[y[lab], np.full(len(unl), -1)]
     start = time.perf_counter()
-    extra, lam = {}, 1.0
-    params = dict(alpha=alpha, prior_smoothing=prior, tol=s["tol"],
-                  max_iter=s["max_iter"], event_model="multinomial")
-    if method == "NB" or n_unl == 0:
-        model = EMNaiveBayes(**params).fit(X[lab], y[lab])
-    elif method == "EM":
-        model = EMNaiveBayes(**params).fit(_stack(X, lab, unl),
-                                           _labels(y, lab, unl))
-    else:  # EM-lambda, lambda by leave-one-out on the labeled rows
-        best, loo = None, {}
-        for lam in s["lambdas"]:
-            X_fit, y_fit = _stack(X, lab, unl), _labels(y, lab, unl)
-            m = EMNaiveBayes(unlabeled_weight=lam, **params).fit(X_fit, y_fit)
-            # The paper's shortcut: EM once on all rows, then each labeled
-            # row tested with its counts taken out of its class's statistics.
-            loo[lam] = m.leave_one_out_score(X_fit, y_fit)
-            # Ties go to the larger lambda (more unlabeled weight).
-            if best is None or loo[lam] >= loo[best[0]]:
-                best = (lam, m)
-        lam, model = best
+    fits, extra = {}, {}
+    for lam in s["lambdas"] if method == "EM-lambda" else (1.0,):
+        fits[lam] = EMNaiveBayes(
+            alpha=alpha, prior_smoothing=prior, tol=s["tol"],
+            max_iter=s["max_iter"], event_model="multinomial",
+            unlabeled_weight=lam).fit(X_fit, y_fit)
+    lam = 1.0
+    if method == "EM-lambda":
+        # The paper's shortcut: EM once on all rows, then each labeled row
+        # tested with its counts taken out of its class's statistics; ties
+        # go to the larger lambda (more unlabeled weight).
+        loo = {k: m.leave_one_out_score(X_fit, y_fit) for k, m in fits.items()}
+        lam = max(reversed(s["lambdas"]), key=loo.get)
         extra = {"loo_accuracy": {str(k): v for k, v in loo.items()}}
-    fit_time = time.perf_counter() - start
+    model, fit_time = fits[lam], time.perf_counter() - start
     acc = float(np.mean(model.predict(X_test) == y_test))
     row = ctx.add({**draw, "accuracy": acc,
                    "unlabeled_weight": float(lam) if method != "NB" else 0.0,
                    "alpha": alpha, "prior_smoothing": prior,
-                   "n_test": int(y_test.size), "n_words": info["n_words"],
+                   "n_test": int(y_test.size), "n_words": n_words,
                    "fit_time_s": fit_time,
                    "n_iter": int(getattr(model, "n_iter_", 0)), **extra})
     ctx.log(f"{draw['variant']:10s} {method:9s} labeled={n:5d} "

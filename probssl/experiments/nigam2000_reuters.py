@@ -18,8 +18,9 @@ per draw the count of :data:`BEST_OF` that scores best on the test set, as
 Table 4 reports it: its parentheses give the median count chosen),
 ``EM*CV`` (the count chosen by cross-validation on the labeled documents,
 Table 8: the honest choice). Documents are ranked by their log-odds. All five
-are :func:`fit_mixture` (its own short EM: :class:`probssl.EMNaiveBayes`
-gives every class the same number of components). Rows carry
+are :class:`probssl.binary_mixture.BinaryMixtureNB`
+(:class:`probssl.EMNaiveBayes` gives every class the same number of
+components). Rows carry
 ``category``, ``breakeven`` (precision-recall breakeven of P(category |
 document) on the test set) and ``accuracy``.
 
@@ -32,32 +33,31 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import logsumexp
 
 from .engine import (Option, Protocol, batch_draw, breakeven, data_option,
                      integer, methods_option, number,
                      published_values, seeds_option)
+from .nigam2000 import columns, counts
 
 N_POS, N_NEG, N_UNLABELED = 10, 40, 7000
 COMPONENTS = (1, 3, 5, 10, 20, 40)  # Table 5's grid, also the CV grid
 # NB* / EM*: the negative component counts searched per trial (Table 4's
 # medians lie among them).
 BEST_OF = (1, 2, 3, 4, 5, 7, 10, 15, 20, 40)
+# ModApte's ten most frequent training categories (load() checks them).
+CATEGORIES = ("earn", "acq", "money-fx", "grain", "crude", "trade",
+              "interest", "wheat", "ship", "corn")
 # Table 4 (breakeven %; the negative component counts of NB* and EM*),
-# Table 7 (accuracy %, NB1 / EM*), Table 8 (breakeven %, EM*CV).
+# Table 7 (accuracy %, NB1 / EM*), Table 8 (breakeven %, EM*CV); as
+# fractions by method and category.
 _TABLE4 = published_values("nigam2000 Reuters Table 4 (NB1, NB*, NB* "
                            "components, EM1, EM*, EM* components)")
 _TABLE7 = published_values("nigam2000 Reuters Table 7 (NB1, EM*)")
 _TABLE8 = published_values("nigam2000 Reuters Table 8 (EM*CV)")
-PUBLISHED_BREAKEVEN = {}
-for _c, _v in _TABLE4.items():
-    PUBLISHED_BREAKEVEN.update({("NB1", _c): _v[0], ("NB*", _c): _v[1],
-                                ("EM1", _c): _v[3], ("EM*", _c): _v[4],
-                                ("EM*CV", _c): _TABLE8[_c]})
-PUBLISHED_ACCURACY = {}
-for _c, _v in _TABLE7.items():
-    PUBLISHED_ACCURACY.update({("NB1", _c): _v[0], ("EM*", _c): _v[1]})
+PUBLISHED_BREAKEVEN = {**columns(_TABLE4, ("NB1", "NB*", None, "EM1", "EM*")),
+                       **columns({c: [v] for c, v in _TABLE8.items()},
+                                 ("EM*CV",))}
+PUBLISHED_ACCURACY = columns(_TABLE7, ("NB1", "EM*"))
 PAPER_COMPONENTS = {c: {"NB*": v[2], "EM*": v[5]} for c, v in _TABLE4.items()}
 DEFAULTS = dict(alpha=1.0, token_pattern=r"[a-zA-Z]+", stop_words="english",
                 min_df=2, max_iter=30, tol=1e-5, cv_folds=5, n_words=300,
@@ -68,27 +68,24 @@ METHODS = ("NB1", "NB*", "EM1", "EM*")
 def load(archive=None, settings=None):
     """Counts of the ModApte training and test documents, the indicator
     matrices and the ten most frequent categories."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     from ..datasets import load_reuters
 
     s = {**DEFAULTS, **(settings or {})}
     train = load_reuters(archive, subset="train")
     test = load_reuters(archive, subset="test")
-    vec = CountVectorizer(token_pattern=s["token_pattern"], lowercase=True,
-                          stop_words=s["stop_words"], min_df=s["min_df"])
-    X = vec.fit_transform(train.data).tocsr()
-    T = vec.transform(test.data).tocsr()
-    counts = train.target.sum(axis=0)
-    top = [train.target_names[i] for i in np.argsort(-counts, kind="stable")[:10]]
+    X, T = counts(train.data, test.data, token_pattern=s["token_pattern"],
+                  lowercase=True, stop_words=s["stop_words"],
+                  min_df=s["min_df"])
+    top = [train.target_names[i] for i in np.argsort(
+        -train.target.sum(axis=0), kind="stable")[:10]]
 
     def column(bunch, cat):
         return (bunch.target[:, bunch.target_names.index(cat)]
                 if cat in bunch.target_names else np.zeros(len(bunch.data)))
 
-    Y = {c: column(train, c).astype(np.int64) for c in top}
-    Y_test = {c: column(test, c).astype(np.int64) for c in top}
-    return dict(X=X, T=T, Y=Y, Y_test=Y_test, categories=top)
+    return dict(X=X.tocsr(), T=T.tocsr(), categories=top,
+                Y={c: column(train, c).astype(np.int64) for c in top},
+                Y_test={c: column(test, c).astype(np.int64) for c in top})
 
 
 def draw(y, seed):
@@ -101,80 +98,32 @@ def draw(y, seed):
     return labeled, np.sort(rest[:N_UNLABELED])
 
 
-def fit_mixture(X_lab, y_lab, X_unl, n_neg, alpha=1.0, max_iter=30,
-                tol=1e-5, random_state=0):
-    """EM for a mixture with one multinomial for class 1 and ``n_neg`` for
-    class 0 (Nigam et al. 2000, §5.2). ``X_unl=None``: naive Bayes with
-    the negative labeled documents spread over their components by EM.
+def _mixture(s, seed, n_neg=1):
+    from ..binary_mixture import BinaryMixtureNB
 
-    Labeled negatives start at a random component of their class; labeled
-    documents keep their class (responsibilities over its components only).
-    Returns ``(log_theta (K, V), log_pi (K,))``; component 0 is class 1.
-    """
-    rng = np.random.RandomState(random_state)
-    K = 1 + n_neg
-    allowed = np.zeros((2, K), dtype=bool)
-    allowed[1, 0] = True
-    allowed[0, 1:] = True
-    X_lab = sp.csr_matrix(X_lab, dtype=np.float64)
-    n_lab = X_lab.shape[0]
-    R_lab = np.zeros((n_lab, K))
-    R_lab[y_lab == 1, 0] = 1.0
-    neg = np.flatnonzero(y_lab == 0)
-    R_lab[neg, 1 + rng.randint(n_neg, size=len(neg))] = 1.0
-    X_all = X_lab if X_unl is None else sp.vstack(
-        [X_lab, sp.csr_matrix(X_unl, dtype=np.float64)]).tocsr()
-    mask = np.where(allowed[y_lab], 0.0, -np.inf)
-    # The priming M-step sees the labeled documents only.
-    X_stats, R = X_lab, R_lab
-    previous = -np.inf
-    for _ in range(max_iter + 1):
-        words = np.asarray((X_stats.T @ R).T)
-        log_theta = (np.log(alpha + words)
-                     - np.log(alpha * words.shape[1] + words.sum(axis=1))[:, None])
-        log_pi = np.log(1.0 + R.sum(axis=0)) - np.log(K + R.shape[0])
-        joint = np.asarray(X_all @ log_theta.T) + log_pi
-        joint[:n_lab] += mask
-        norm = logsumexp(joint, axis=1, keepdims=True)
-        bound = float(norm.sum())
-        R, X_stats = np.exp(joint - norm), X_all
-        if abs(bound - previous) <= tol * abs(bound):
-            break
-        previous = bound
-    return log_theta, log_pi
+    return BinaryMixtureNB(n_neg, s["alpha"], s["max_iter"], s["tol"], seed)
 
 
-def positive_score(log_theta, log_pi, X):
-    """Log-odds of class 1 of every row: log P(x, 1) - log P(x, 0).
-
-    Not log P(1 | x): that rounds to exactly 0.0 for every clearly positive
-    document, and the ranking the breakeven reads would then keep their
-    ties in row order (EM1's mean breakeven was 7 points lower that way).
-    """
-    joint = np.asarray(sp.csr_matrix(X) @ log_theta.T) + log_pi
-    return joint[:, 0] - logsumexp(joint[:, 1:], axis=1)
-
-
-def choose_components(X_lab, y_lab, X_unl, s, seed, grid=COMPONENTS):
+def choose_components(X, y, s, seed, grid=COMPONENTS):
     """Negative component count of the best mean breakeven over stratified
-    folds of the labeled rows (the unlabeled rows always in training)."""
-    from sklearn.model_selection import StratifiedKFold
+    folds of the labeled rows (``y == -1``: unlabeled, always in training)."""
+    from sklearn.model_selection import GridSearchCV
 
-    folds = list(StratifiedKFold(s["cv_folds"], shuffle=True,
-                                 random_state=seed).split(X_lab, y_lab))
-    scores = []
-    for m in grid:
-        score = []
-        for tr, te in folds:
-            params = fit_mixture(X_lab[tr], y_lab[tr], X_unl, m, s["alpha"],
-                                 s["max_iter"], s["tol"], seed)
-            score.append(breakeven(y_lab[te], positive_score(*params, X_lab[te])))
-        scores.append(np.mean(score))
-    return grid[int(np.argmax(scores))]
+    from ..model_selection import LabeledStratifiedKFold
+
+    search = GridSearchCV(
+        _mixture(s, seed), {"n_negative_components": list(grid)},
+        scoring=lambda m, X, y: breakeven(y, m.decision_function(X)),
+        cv=LabeledStratifiedKFold(s["cv_folds"], shuffle=True,
+                                  random_state=seed),
+        refit=False, error_score="raise")
+    return grid[search.fit(X, y).best_index_]
 
 
 def run_draw(data, category, seed, settings=None, methods=METHODS):
     """Rows of the methods on one (category, seed) draw."""
+    from ..feature_selection import top_mutual_information
+
     s = {**DEFAULTS, **(settings or {})}
     y, y_test = data["Y"][category], data["Y_test"][category]
     labeled, unlabeled = draw(y, seed)
@@ -182,48 +131,37 @@ def run_draw(data, category, seed, settings=None, methods=METHODS):
     if s["n_words"]:
         # The words of highest mutual information with the labels of the
         # labeled documents (the only labels a draw may look at).
-        from .nigam2000_webkb import mutual_information
-
         rows = labeled if s["mi_on"] == "labeled" else np.arange(len(y))
-        keep = np.argsort(-mutual_information(X[rows], y[rows]),
-                          kind="stable")[: s["n_words"]]
+        keep = top_mutual_information(X[rows], y[rows], s["n_words"])
         X, T = X[:, keep], T[:, keep]
-    X_lab, y_lab, X_unl = X[labeled], y[labeled], X[unlabeled]
+    X_lab, y_lab = X[labeled], y[labeled]
+    X_em = X[np.r_[labeled, unlabeled]]
+    y_em = np.r_[y_lab, np.full(len(unlabeled), -1)]
     rows = []
     for method in methods:
         start = time.perf_counter()
         semi = method.startswith("EM")
-        if method in ("NB1", "EM1"):
-            grid = (1,)
-        elif method == "EM*CV":
-            grid = (choose_components(X_lab, y_lab, X_unl, s, seed),)
-        else:
-            # Table 4 reports, per trial, the count that scores best on the
-            # test set (its parentheses: the median count chosen); Table 8
-            # (EM*CV) is the honest choice from the labeled rows.
-            grid = BEST_OF
+        # Table 4 reports, per trial, the count that scores best on the
+        # test set (its parentheses: the median count chosen); Table 8
+        # (EM*CV) is the honest choice from the labeled rows.
+        grid = ((1,) if method in ("NB1", "EM1") else
+                (choose_components(X_em, y_em, s, seed),)
+                if method == "EM*CV" else BEST_OF)
         fits = []
         for m in grid:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                params = fit_mixture(X_lab, y_lab, X_unl if semi else None,
-                                     m, s["alpha"], s["max_iter"], s["tol"],
-                                     seed)
-            score = positive_score(*params, T)
+                model = _mixture(s, seed, m).fit(*((X_em, y_em) if semi
+                                                   else (X_lab, y_lab)))
+            score = model.decision_function(T)
             fits.append((breakeven(y_test, score), -m, score))
         _, m, score = max(fits, key=lambda f: f[:2])
-        m = -m
         rows.append({"method": method, "category": category, "seed": seed,
-                     "n_labeled": len(labeled), "n_components": m,
+                     "n_labeled": len(labeled), "n_components": -m,
                      "breakeven": breakeven(y_test, score),
                      "accuracy": float(np.mean((score > 0) == y_test)),
                      "fit_time_s": time.perf_counter() - start})
     return rows
-
-
-# ModApte's ten most frequent training categories (load() checks them).
-CATEGORIES = ("earn", "acq", "money-fx", "grain", "crude", "trade",
-              "interest", "wheat", "ship", "corn")
 
 
 def components_chosen(rows):
@@ -268,14 +206,13 @@ PROTOCOL = Protocol(
                      for k in range(s["seeds"])],
     run_draw=batch_draw(lambda data, d, s: run_draw(
         data, d["category"], d["seed"],
-        {k: s[k] for k in ("n_words", "alpha")}, s["methods"])), key=("method", "category", "seed"), x="category",
+        {k: s[k] for k in ("n_words", "alpha")}, s["methods"])),
+    key=("method", "category", "seed"), x="category",
     metrics=("breakeven", "accuracy"),
-    published={m: {c: PUBLISHED_BREAKEVEN[(m, c)] / 100 for c in CATEGORIES}
-               for m in METHODS + ("EM*CV",)},
+    published=PUBLISHED_BREAKEVEN,
     published_label="Nigam et al. 2000, Tables 4 and 8 (breakeven)",
-    references=(("published", "accuracy", {m: {c: PUBLISHED_ACCURACY[(
-        m, c)] / 100 for c in CATEGORIES} for m in ("NB1", "EM*")},
-        "Nigam et al. 2000, Table 7"),),
+    references=(("published", "accuracy", PUBLISHED_ACCURACY,
+                 "Nigam et al. 2000, Table 7"),),
     summarize=lambda rows, s: components_chosen(rows),
     report={"seeds": 10},
     about="Reuters-21578, ModApte split (9,603 train / 3,299 test): the ten "
@@ -284,5 +221,5 @@ PROTOCOL = Protocol(
           "per class (NB1, EM1) or several for the negative class (NB*, "
           "EM*: per draw the count that scores best on the test set, as "
           "Table 4 reports it; EM*CV: chosen on the labeled documents, "
-          "Table 8). Documents ranked by log-odds. Breakeven of precision and recall (Table 4) and accuracy "
-          "(Table 7).")
+          "Table 8). Documents ranked by log-odds. Breakeven of precision "
+          "and recall (Table 4) and accuracy (Table 7).")

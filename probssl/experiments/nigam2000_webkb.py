@@ -27,6 +27,7 @@ import numpy as np
 from .engine import (Option, Protocol, batch_draw, choice, data_option,
                      integer, labeled_option, methods_option,
                      published_values, seeds_option)
+from .nigam2000 import columns
 
 TEST_UNIVERSITIES = ("cornell", "texas", "washington", "wisconsin")
 LABELED = (4, 8, 12, 20, 28, 40, 60, 80, 120, 160, 200, 240, 280, 400)
@@ -38,26 +39,6 @@ METHODS = ("NB", "EM", "EM-λ")
 DEFAULTS = dict(n_unlabeled=2500, n_words=300, alpha=1.0, prior_smoothing=1.0,
                 token_pattern=r"[a-zA-Z]+", stop_words=None, cv_folds=10,
                 mi_on="labeled")
-
-
-def mutual_information(X, y):
-    """Mutual information (nats) between each column's presence (X > 0)
-    and the class, from the contingency counts."""
-    import scipy.sparse as sp
-
-    B = (sp.csr_matrix(X) > 0).astype(np.float64)
-    classes, y_idx = np.unique(y, return_inverse=True)
-    Y = np.eye(len(classes))[y_idx]
-    n = len(y)
-    n11 = np.asarray((B.T @ Y).T)              # class c and word present
-    n_c = Y.sum(axis=0)[:, None]
-    n_w = np.asarray(B.sum(axis=0)).ravel()[None, :]
-    mi = np.zeros(B.shape[1])
-    for joint, pc, pw in ((n11, n_c, n_w), (n_c - n11, n_c, n - n_w)):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = joint / n * np.log(joint * n / (pc * pw))
-        mi += np.nansum(np.where(joint > 0, term, 0.0), axis=0)
-    return mi
 
 
 def load(archive=None, settings=None):
@@ -99,27 +80,28 @@ def _em(s, lam):
 def choose_lambda(X, y, s, seed):
     """λ of the best mean accuracy over k folds of the labeled rows
     (unlabeled rows in every training fold); ties: the larger λ."""
+    from sklearn.model_selection import GridSearchCV
+
     from ..model_selection import LabeledKFold
 
-    n_lab = int(np.sum(y >= 0))
-    cv = LabeledKFold(min(s["cv_folds"], n_lab), shuffle=True,
+    def best(results):
+        # A fold may miss a class (4 labeled pages): its rows count wrong.
+        means = [round(float(m), 9) for m in results["mean_test_score"]]
+        return max(range(len(means)), key=lambda i: (means[i], i))
+
+    cv = LabeledKFold(min(s["cv_folds"], int(np.sum(y >= 0))), shuffle=True,
                       random_state=seed)
-    folds = list(cv.split(X, y))
-    scores = []
-    for lam in LAMBDAS:
-        acc = []
-        for tr, te in folds:
-            # A fold may miss a class (4 labeled pages): its rows count wrong.
-            model = _em(s, lam).fit(X[tr], y[tr])
-            acc.append(np.mean(model.predict(X[te]) == y[te]))
-        scores.append(np.mean(acc))
-    best = max(range(len(LAMBDAS)), key=lambda i: (round(scores[i], 9), i))
-    return LAMBDAS[best]
+    search = GridSearchCV(_em(s, 1.0), {"unlabeled_weight": list(LAMBDAS)},
+                          cv=cv, scoring="accuracy", refit=best,
+                          error_score="raise")
+    return search.fit(X, y).best_estimator_
 
 
 def run_draw(data, test_univ, n_labeled, seed, settings=None,
              methods=METHODS):
     """Rows of the methods on one (test university, size, seed) draw."""
+    from ..feature_selection import top_mutual_information
+
     X_all, y, university = data
     s = {**DEFAULTS, **(settings or {})}
     test, labeled, unlabeled = draw(y, university, test_univ, n_labeled,
@@ -128,9 +110,8 @@ def run_draw(data, test_univ, n_labeled, seed, settings=None,
     # curve); "train": every training page with its true class.
     train = (np.flatnonzero(university != test_univ) if s["mi_on"] == "train"
              else labeled)
-    words = np.argsort(-mutual_information(X_all[train], y[train]),
-                       kind="stable")[: s["n_words"]]
-    X = X_all[:, words]
+    X = X_all[:, top_mutual_information(X_all[train], y[train],
+                                        s["n_words"])]
     X_fit = X[np.r_[labeled, unlabeled]]
     y_fit = np.r_[y[labeled], np.full(len(unlabeled), -1)]
     rows = []
@@ -144,9 +125,8 @@ def run_draw(data, test_univ, n_labeled, seed, settings=None,
             elif method == "EM":
                 model = _em(s, 1.0).fit(X_fit, y_fit)
             else:
-                lam = choose_lambda(X_fit, y_fit, s, seed)
-                model = _em(s, lam).fit(X_fit, y_fit)
-                extra["lambda"] = lam
+                model = choose_lambda(X_fit, y_fit, s, seed)
+                extra["lambda"] = model.unlabeled_weight
         acc = float(np.mean(model.predict(X[test]) == y[test]))
         rows.append({"method": method, "n_labeled": n_labeled,
                      "test_university": test_univ, "seed": seed,
@@ -179,8 +159,7 @@ PROTOCOL = Protocol(
         {k: s[k] for k in ("n_unlabeled", "n_words", "mi_on")}, s["methods"])),
     key=("method", "n_labeled", "test_university", "seed"),
     metrics=("accuracy",),
-    published={m: {n: v[i] / 100 for n, v in _FIG.items()}
-               for i, m in enumerate(METHODS)},
+    published=columns(_FIG, METHODS),
     published_label="Nigam et al. 2000, Fig. 4 / 6",
     report={"labeled": "4,20,40,120,240", "seeds": 3},
     about="WebKB's four classes (student, faculty, course, project; 4,199 "

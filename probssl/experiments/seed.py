@@ -29,7 +29,7 @@ import numpy as np
 
 from .engine import (Option, Protocol, choice, data_option, integer, names,
                      number, published_values, seeds_option)
-from .nigam2000 import need_archive
+from .nigam2000 import counts, need_archive
 
 N_TEST = 10_000
 N_LABELED = 1_200
@@ -54,9 +54,9 @@ def split(n, seed, n_test=N_TEST, n_labeled=N_LABELED):
 
 
 def _methods(representation, alpha, reg_covar):
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB, MultinomialNB
-
     from sklearn.semi_supervised import SelfTrainingClassifier
 
     from probssl import (CoEM, CoTraining, EMNaiveBayes, HybridClassifier,
@@ -87,23 +87,19 @@ def _methods(representation, alpha, reg_covar):
         yield ("CoTraining tempered (NB, tied Gaussian)",
                CoTraining(*views, view_weights="auto", **cot), True)
         return
-    if representation == "counts":
-        yield "MultinomialNB", MultinomialNB(alpha=alpha), False
-        event = {"alpha": alpha}
-        for lam in LAMBDAS:
-            yield (f"EMNaiveBayes λ={lam:g}",
-                   EMNaiveBayes(alpha=alpha, unlabeled_weight=lam), True)
-    else:
-        yield "LogisticRegression", LogisticRegression(max_iter=2000), False
-        yield "GaussianNB", GaussianNB(), False
-        event = {"event_model": "gaussian", "reg_covar": reg_covar}
-        for lam in LAMBDAS:
-            yield (f"EMNaiveBayes λ={lam:g}",
-                   EMNaiveBayes(unlabeled_weight=lam, **event), True)
-    base = (MultinomialNB(alpha=alpha) if representation == "counts"
+    counts = representation == "counts"
+    event = ({"alpha": alpha} if counts
+             else {"event_model": "gaussian", "reg_covar": reg_covar})
+    base = (MultinomialNB(alpha=alpha) if counts
             else LogisticRegression(max_iter=2000))
+    yield type(base).__name__, base, False
+    if not counts:
+        yield "GaussianNB", GaussianNB(), False
+    for lam in LAMBDAS:
+        yield (f"EMNaiveBayes λ={lam:g}",
+               EMNaiveBayes(unlabeled_weight=lam, **event), True)
     yield (f"SelfTraining({type(base).__name__})",
-           SelfTrainingClassifier(base), True)
+           SelfTrainingClassifier(clone(base)), True)
     yield "HybridClassifier", HybridClassifier(**event), True
     if representation == "embeddings":
         yield from _embedding_families(reg_covar)
@@ -160,15 +156,11 @@ KEY = ("representation", "method", "seed")
 _ALL = ("counts", "embeddings")
 
 
-def method_names(representations=("counts", "embeddings")):
+def method_names(representations=_ALL):
     """Names of the protocol's methods on ``representations`` (with the
     two-view ones when both are given), in the order they run."""
-    blocks = list(representations)
-    if len(blocks) == 2:
-        blocks.append(TWO_VIEWS)
-    names = [name for rep in blocks
-             for name, _, _ in _methods(rep, 0.01, 1e-4)]
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(name for rep in _blocks(tuple(representations))
+                              for name, _, _ in _methods(rep, 0.01, 1e-4)))
 
 
 def _embedder_identity():
@@ -184,9 +176,15 @@ def _reps(s):
     return _ALL if s["representation"] == "both" else (s["representation"],)
 
 
-def _blocks(s):
-    reps = _reps(s)
+def _blocks(reps):
     return [*reps, TWO_VIEWS] if len(reps) == 2 else list(reps)
+
+
+def _leaves_unlabeled(s, n, what):
+    if s["test_size"] + s["labeled"] >= n:
+        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
+                         f"{s['labeled']} leaves no unlabeled posts among "
+                         f"{what}")
 
 
 def _check(s):
@@ -198,10 +196,7 @@ def _check(s):
         raise ValueError(f"--methods: unknown method {unknown[0]!r} for "
                          f"--representation {s['representation']}; choose "
                          f"from {', '.join(known)}")
-    if s["test_size"] + s["labeled"] >= 18_846:
-        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
-                         f"{s['labeled']} leaves no unlabeled posts among "
-                         "the 18,846")
+    _leaves_unlabeled(s, 18_846, "the 18,846")
     if "embeddings" in _reps(s):
         try:
             s["embedder"] = _embedder_identity()
@@ -214,10 +209,8 @@ def _load(s):
     from probssl.datasets import load_20newsgroups
 
     corpus = load_20newsgroups("all", archive=s["data"])
-    if s["test_size"] + s["labeled"] >= len(corpus.target):
-        raise ValueError(f"--test-size {s['test_size']} plus --labeled "
-                         f"{s['labeled']} leaves no unlabeled posts among "
-                         f"the {len(corpus.target)} of {s['data']}")
+    _leaves_unlabeled(s, len(corpus.target),
+                      f"the {len(corpus.target)} of {s['data']}")
     if "embeddings" in _reps(s):
         from probssl.embeddings import SentenceEmbedder
 
@@ -233,18 +226,14 @@ def _load(s):
 
 
 def _features(corpus, reps, test, lab, unl):
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    mats = {}
-    for rep in reps:
-        if rep == "counts":
-            vec = CountVectorizer(stop_words="english", min_df=2)
-            texts = [corpus.data[i] for i in np.concatenate([lab, unl])]
-            mats[rep] = (vec.fit_transform(texts),
-                         vec.transform([corpus.data[i] for i in test]))
-        else:
-            E = corpus.embeddings
-            mats[rep] = (E[np.concatenate([lab, unl])], E[test])
+    train, mats = np.concatenate([lab, unl]), {}
+    if "counts" in reps:
+        mats["counts"] = counts([corpus.data[i] for i in train],
+                                [corpus.data[i] for i in test],
+                                stop_words="english", min_df=2)
+    if "embeddings" in reps:
+        mats["embeddings"] = (corpus.embeddings[train],
+                              corpus.embeddings[test])
     if len(mats) == 2:
         from probssl import MultiView
 
@@ -255,34 +244,32 @@ def _features(corpus, reps, test, lab, unl):
 
 
 def _draw(ctx, draw):
+    from sklearn.metrics import f1_score
+
     s, seed = ctx.s, draw["seed"]
-    todo = [(rep, name) for rep in _blocks(s)
-            for name in method_names((rep,)) if name in s["methods"]]
-    rows = {k: ctx.get({"representation": k[0], "method": k[1],
-                        "seed": seed}) for k in todo}
+    blocks = _blocks(_reps(s))
+    rows = {(rep, name): ctx.get({"representation": rep, "method": name,
+                                  "seed": seed})
+            for rep in blocks for name in method_names((rep,))
+            if name in s["methods"]}
     if all(rows.values()):
         return list(rows.values())
-    corpus = ctx.data
-    y = corpus.target
+    y = ctx.data.target
     test, lab, unl = split(len(y), seed, s["test_size"], s["labeled"])
-    mats = _features(corpus, _reps(s), test, lab, unl)
-    for rep in _blocks(s):
+    mats = _features(ctx.data, _reps(s), test, lab, unl)
+    y_ssl = np.concatenate([y[lab], np.full(unl.size, -1)])
+    for rep in blocks:
         X_fit, X_test = mats[rep]
-        y_ssl = np.concatenate([y[lab], np.full(unl.size, -1)])
         for name, model, semi in _methods(rep, s["alpha"], s["reg_covar"]):
             if rows.get((rep, name), True) is not None:
                 continue
-            X_m = X_fit if semi else X_fit[: lab.size]
-            y_m = y_ssl if semi else y[lab]
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model.fit(X_m, y_m)
+                model.fit(*((X_fit, y_ssl) if semi
+                            else (X_fit[:lab.size], y[lab])))
             fit_time = time.perf_counter() - start
-            pred = model.predict(X_test)
-            params = model.get_params()
-            from sklearn.metrics import f1_score
-
+            pred, params = model.predict(X_test), model.get_params()
             rows[rep, name] = ctx.add({
                 "representation": rep, "method": name, "seed": seed,
                 "n_labeled": int(lab.size),
@@ -296,7 +283,7 @@ def _draw(ctx, draw):
                 "fit_time_s": fit_time})
             ctx.log(f"seed={seed} {rep:10s} {name:22s} accuracy "
                     f"{rows[rep, name]['accuracy']:.4f} ({fit_time:.1f} s)")
-    return [rows[k] for k in todo]
+    return list(rows.values())
 
 
 PROTOCOL = Protocol(
