@@ -6,13 +6,16 @@ EM for a binary text task whose "everything else" class is many topics
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._typing import ArrayLike, FloatArray, IntArray, MatrixLike
+from ._validation import check_input, check_n_rows
 
 __all__ = ["BinaryMixtureNB"]
 
@@ -98,14 +101,21 @@ class BinaryMixtureNB(ClassifierMixin, BaseEstimator):
         -------
         self : BinaryMixtureNB
         """
-        y = np.asarray(y)
-        n_neg = int(self.n_negative_components)
-        if n_neg < 1:
-            raise ValueError(f"n_negative_components must be >= 1, got "
-                             f"{self.n_negative_components!r}.")
-        if not np.isin(y, (-1, 0, 1)).all():
+        n_neg = self.n_negative_components
+        if isinstance(n_neg, bool) or not isinstance(
+                n_neg, numbers.Integral) or n_neg < 1:
+            raise ValueError(f"n_negative_components must be an int >= 1, "
+                             f"got {n_neg!r}.")
+        n_neg = int(n_neg)
+        X, _ = check_input(self, X, "multinomial", reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        check_n_rows(X.shape[0], "y", y.shape[0])
+        if y.dtype.kind not in "iub" or not np.isin(y, (-1, 0, 1)).all():
             raise ValueError("y must hold 1 (positive), 0 (negative) or -1 "
-                             "(unlabeled).")
+                             "(unlabeled) as integers.")
+        if not (y == 1).any() or not (y == 0).any():
+            raise ValueError("y needs at least one labeled row of each class "
+                             "(1 positive, 0 negative).")
         X = sp.csr_matrix(X, dtype=np.float64)
         lab = y != -1
         X_lab, y_lab = X[np.flatnonzero(lab)], y[lab]
@@ -156,6 +166,7 @@ class BinaryMixtureNB(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        X, _ = check_input(self, X, "multinomial", reset=False)
         joint = (np.asarray(sp.csr_matrix(X) @ self.feature_log_prob_.T)
                  + self.component_log_prior_)
         return joint[:, 0] - logsumexp(joint[:, 1:], axis=1)

@@ -294,3 +294,41 @@ def test_labeled_unlabeled_split_is_the_bydate_draw():
         labeled_unlabeled_split(y, 22, 10)
     with pytest.raises(ValueError, match="exceeds the 180"):
         labeled_unlabeled_split(y, 20, 181)
+
+
+@pytest.mark.parametrize("case, error, match", [
+    ("nan", ValueError, "NaN"),
+    ("negative", ValueError, "Negative values"),
+    ("short y", ValueError, "inconsistent numbers of rows"),
+    ("text labels", ValueError, "as integers"),
+    ("no labeled rows", ValueError, "each class"),
+    ("components", ValueError, "n_negative_components"),
+])
+def test_binary_mixture_refuses_bad_input(case, error, match):
+    rng = np.random.RandomState(0)
+    X = rng.poisson(1.0, size=(20, 5)).astype(float)
+    y = np.r_[np.zeros(5, int), np.ones(5, int), np.full(10, -1)]
+    params = {}
+    if case == "nan":
+        X[3, 2] = np.nan
+    elif case == "negative":
+        X[3, 2] = -1.0
+    elif case == "short y":
+        y = y[:-1]
+    elif case == "text labels":
+        y = y.astype(str)
+    elif case == "no labeled rows":
+        y = np.full(20, -1)
+    else:
+        params["n_negative_components"] = 0
+    with pytest.raises(error, match=match):
+        BinaryMixtureNB(**params).fit(X, y)
+
+
+def test_binary_mixture_checks_the_width_at_predict_time():
+    rng = np.random.RandomState(0)
+    X = rng.poisson(1.0, size=(20, 5)).astype(float)
+    y = np.r_[np.zeros(5, int), np.ones(5, int), np.full(10, -1)]
+    model = BinaryMixtureNB().fit(X, y)
+    with pytest.raises(ValueError, match="5 features"):
+        model.predict(X[:, :4])
