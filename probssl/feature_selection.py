@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_consistent_length
+from sklearn.utils.validation import (check_array, check_non_negative,
+                                      column_or_1d)
 
 from ._typing import ArrayLike, FloatArray, IntArray, MatrixLike
 
@@ -49,7 +52,10 @@ def mutual_information(X: MatrixLike, y: ArrayLike) -> FloatArray:
     >>> mutual_information(X, y).round(3).tolist()
     [0.693, 0.693, 0.0]
     """
-    if np.any(np.asarray(y) == -1):
+    X = check_array(X, accept_sparse="csr")
+    y = column_or_1d(y)
+    check_consistent_length(X, y)
+    if np.any(y == -1):
         raise ValueError("y holds unlabeled rows (-1): pass the labeled rows "
                          "only.")
     B = (sp.csr_matrix(X) > 0).astype(np.float64)
@@ -129,6 +135,11 @@ def scale_to_length(X: MatrixLike, length: float | None) -> MatrixLike:
     """
     if length is None:
         return X
+    X = check_array(X, accept_sparse="csr", dtype=np.float64)
+    check_non_negative(X, "scale_to_length (input X)")
+    if not (np.isfinite(length) and length > 0):
+        raise ValueError(f"length must be a positive number or None, got "
+                         f"{length!r}.")
     totals = np.asarray(X.sum(axis=1), dtype=np.float64).ravel()
     factor = np.divide(float(length), totals, out=np.zeros_like(totals),
                        where=totals > 0)

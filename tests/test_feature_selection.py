@@ -332,3 +332,17 @@ def test_binary_mixture_checks_the_width_at_predict_time():
     model = BinaryMixtureNB().fit(X, y)
     with pytest.raises(ValueError, match="5 features"):
         model.predict(X[:, :4])
+
+
+def test_word_selection_and_scaling_refuse_bad_input():
+    from probssl.feature_selection import mutual_information, scale_to_length
+
+    X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        mutual_information(X, [0, 1])
+    with pytest.raises(ValueError, match="NaN"):
+        mutual_information(np.where(X > 1, np.nan, X), [0, 1, 1])
+    with pytest.raises(ValueError, match="Negative values"):
+        scale_to_length(sp.csr_matrix(-X), 10.0)
+    with pytest.raises(ValueError, match="length"):
+        scale_to_length(sp.csr_matrix(X), -1.0)
