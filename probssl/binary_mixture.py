@@ -197,3 +197,29 @@ class BinaryMixtureNB(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
         """
         return (self.decision_function(X) > 0).astype(np.intp)
+
+    def score(self, X: MatrixLike, y: ArrayLike,
+              sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy on the labeled rows of (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to classify.
+        y : array-like of shape (n_samples,)
+            Their labels, 1 or 0; rows with ``y == -1`` are ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of labeled rows classified correctly.
+        """
+        y = column_or_1d(np.asarray(y))
+        rows = np.flatnonzero(y != -1)
+        weights = (None if sample_weight is None
+                   else np.asarray(sample_weight)[rows])
+        X = sp.csr_matrix(check_input(self, X, "multinomial", reset=False)[0])
+        return float(np.average(self.predict(X[rows]) == y[rows],
+                                weights=weights))

@@ -346,3 +346,12 @@ def test_word_selection_and_scaling_refuse_bad_input():
         scale_to_length(sp.csr_matrix(-X), 10.0)
     with pytest.raises(ValueError, match="length"):
         scale_to_length(sp.csr_matrix(X), -1.0)
+
+
+def test_binary_mixture_scores_the_labeled_rows():
+    rng = np.random.RandomState(0)
+    X = rng.poisson(1.0, size=(20, 5)).astype(float)
+    y = np.r_[np.zeros(5, int), np.ones(5, int), np.full(10, -1)]
+    model = BinaryMixtureNB().fit(X, y)
+    expected = np.mean(model.predict(X[:10]) == y[:10])
+    assert model.score(X, y) == expected
