@@ -220,13 +220,17 @@ class InMemory(Source):
         self.block = make_block(events, self.X, self.y_index, sw, 0,
                                 self.fitted.unlabeled_weight)
         self.passes = None
+        self._kinds = (None, None)  # (passes, their responsibility mass)
 
     def reduce(self, func, *args, combine=None):
         return func(self.block, *args)
 
     def _stats(self, changed, loglik, n_kinds):
-        return Stats(self.passes.stats, kind_mass(
-            self.block, self.passes.resp, n_kinds), loglik, changed)
+        kinds = kind_mass(self.block, self.passes.resp, n_kinds)
+        # The next E-step starts from these responsibilities (the objective
+        # needs their mass): kept for it, not summed again.
+        self._kinds = (self.passes, kinds)
+        return Stats(self.passes.stats, kinds, loglik, changed)
 
     def start(self, events, mixing, run):
         if not events.incremental:
@@ -242,7 +246,9 @@ class InMemory(Source):
             self.passes = IncrementalPasses(self.block, np.zeros((
                 self.block.rows.size, table.shape[1])))
         # kinds: the mass of the kept responsibilities (the objective's)
-        kinds = kind_mass(self.block, self.passes.resp, table.shape[0])
+        passes, kinds = self._kinds
+        if passes is not self.passes or kinds.shape[0] != table.shape[0]:
+            kinds = kind_mass(self.block, self.passes.resp, table.shape[0])
         return self._stats(*self.passes.e_step(events, table, kinds),
                            table.shape[0])
 
