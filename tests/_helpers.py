@@ -2,6 +2,8 @@
 comparisons of fitted models (imported as ``from _helpers import ...``;
 pytest puts tests/ on the path)."""
 
+import io
+import tarfile
 import warnings
 from operator import attrgetter
 
@@ -137,3 +139,27 @@ def few_labels_on_sparse_columns(n_samples, n_features, per_class=10):
     y = np.full(y_true.size, -1)
     y[lab] = y_true[lab]
     return sp.csr_matrix(X), y, y_true
+
+
+def write_tiny_archive(path, per_group=(12, 5)):
+    """A small bydate-style archive of real posts (the shipped sample):
+    ``per_group`` train and test posts for each of the 20 groups."""
+    from probssl.datasets import load_demo_sample
+
+    train, test = load_demo_sample()
+    with tarfile.open(path, "w:gz") as tar:
+        for folder, bunch, n in (("20news-bydate-train", train, per_group[0]),
+                                 ("20news-bydate-test", test, per_group[1])):
+            seen = {}
+            for text, t in zip(bunch.data, bunch.target):
+                group = bunch.target_names[t]
+                k = seen.get(group, 0)
+                if k >= n:
+                    continue
+                seen[group] = k + 1
+                data = ("From: someone@example.com\nSubject: a post\n\n"
+                        + text).encode("latin-1", "replace")
+                info = tarfile.TarInfo(f"{folder}/{group}/{k + 1}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return str(path)

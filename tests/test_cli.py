@@ -259,7 +259,7 @@ def test_truncated_or_folder_results_refused(tmp_path, capsys):
 
 
 def test_damaged_archive_exits_2_naming_it(tmp_path, capsys, monkeypatch):
-    from test_reliability import write_tiny_archive
+    from _helpers import write_tiny_archive
 
     archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
     blob = bytearray(open(archive, "rb").read())
@@ -275,7 +275,7 @@ def test_damaged_archive_exits_2_naming_it(tmp_path, capsys, monkeypatch):
 
 
 def test_seed_sizes_checked_against_the_corpus(tmp_path, capsys, monkeypatch):
-    from test_reliability import write_tiny_archive
+    from _helpers import write_tiny_archive
 
     archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz")
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))

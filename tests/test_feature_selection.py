@@ -3,9 +3,6 @@ selection by mutual information, length scaling, 20 Newsgroups counts by
 the paper's recipe, and the binary mixture with several negative
 components (each against the implementation the experiments layer had)."""
 
-import io
-import tarfile
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -15,6 +12,8 @@ from probssl.binary_mixture import BinaryMixtureNB
 from probssl.datasets import read_stop_list, vectorize_20newsgroups
 from probssl.feature_selection import (mutual_information, scale_to_length,
                                        top_mutual_information)
+
+from _helpers import write_tiny_archive
 
 
 def test_mutual_information_matches_scikit_learn():
@@ -65,27 +64,6 @@ def test_read_stop_list(tmp_path):
     assert read_stop_list(path) == ["a", "and", "of", "the"]
 
 
-def _tiny_archive(path, per_group=(6, 3)):
-    from probssl.datasets import load_demo_sample
-
-    train, test = load_demo_sample()
-    with tarfile.open(path, "w:gz") as tar:
-        for folder, bunch, n in (("20news-bydate-train", train, per_group[0]),
-                                 ("20news-bydate-test", test, per_group[1])):
-            seen = {}
-            for text, t in zip(bunch.data, bunch.target):
-                group = bunch.target_names[t]
-                k = seen[group] = seen.get(group, 0) + 1
-                if k > n:
-                    continue
-                data = ("From: a@b.c\nSubject: x\n\n" + text).encode(
-                    "latin-1", "replace")
-                info = tarfile.TarInfo(f"{folder}/{group}/{100 + k}")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return str(path)
-
-
 def _old_counts(archive, split, tokens, stop_words, vocabulary):
     """nigam2000_paper._count_features as it was in the experiments layer."""
     from sklearn.feature_extraction.text import (ENGLISH_STOP_WORDS,
@@ -125,7 +103,7 @@ def _old_counts(archive, split, tokens, stop_words, vocabulary):
 def test_vectorize_20newsgroups_is_the_papers_recipe(tmp_path, monkeypatch,
                                                      choices):
     monkeypatch.setenv("PROBSSL_HOME", str(tmp_path / "home"))
-    archive = _tiny_archive(tmp_path / "20news-bydate.tar.gz")
+    archive = write_tiny_archive(tmp_path / "20news-bydate.tar.gz", (6, 3))
     if choices.get("stop_words") == "FILE":
         (tmp_path / "stop.txt").write_text("the of and a to in is")
         choices = {**choices, "stop_words": str(tmp_path / "stop.txt")}

@@ -14,6 +14,8 @@ from probssl._cache import (CacheWarning, atomic_write, read_entry,
                             write_entry)
 from probssl.experiments._report import ResultStore, settings_id
 
+from _helpers import write_tiny_archive
+
 SETTINGS = {"data": {"sha256": "ab" * 32, "size": 10}, "alpha": 0.01,
             "version": "test"}
 
@@ -161,38 +163,12 @@ def test_store_keeps_rows_when_file_vanishes(tmp_path):
 # probssl run: interrupted at random points, then resumed
 # --------------------------------------------------------------------------
 
-import io  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tarfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-
-
-def write_tiny_archive(path, per_group=(12, 5)):
-    """A small bydate-style archive of real posts (the shipped sample):
-    ``per_group`` train and test posts for each of the 20 groups."""
-    from probssl.datasets import load_demo_sample
-
-    train, test = load_demo_sample()
-    with tarfile.open(path, "w:gz") as tar:
-        for folder, bunch, n in (("20news-bydate-train", train, per_group[0]),
-                                 ("20news-bydate-test", test, per_group[1])):
-            seen = {}
-            for text, t in zip(bunch.data, bunch.target):
-                group = bunch.target_names[t]
-                k = seen.get(group, 0)
-                if k >= n:
-                    continue
-                seen[group] = k + 1
-                data = ("From: someone@example.com\nSubject: a post\n\n"
-                        + text).encode("latin-1", "replace")
-                info = tarfile.TarInfo(f"{folder}/{group}/{k + 1}")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-    return str(path)
 
 
 # A small, fast configuration of the seed protocol: 340 real posts,
