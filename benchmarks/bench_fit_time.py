@@ -2,9 +2,13 @@
 
 * HybridClassifier vs EMNaiveBayes on Nigam's split (300 labeled, balanced,
   and 10,000 unlabeled bydate training posts, drawn as ``probssl run
-  nigam2000`` draws them; 3 draws): fit times (best of ``--repeats``),
-  their ratio, and the default hybrid's test accuracy against the converged
-  hybrid's (tol=1e-6); ``alpha=0.01``.
+  nigam2000`` draws them; 3 draws): fit times (best of ``--repeats``
+  interleaved fits), their ratio and the spread of the paired fits'
+  ratios, the load average, and the default hybrid's test accuracy against
+  the converged hybrid's (tol=1e-6); ``alpha=0.01``. ``--busy``: the table
+  again with another process spinning on one core (started here);
+  ``--before DIR``: the same draws with another checkout's code, run
+  alternately with this one, draw by draw.
 * CoTraining (counts view: MultinomialNB, embeddings view: logistic
   regression) vs scikit-learn's SelfTrainingClassifier around the same
   MultinomialNB, adding the same number of rows per round (k_best) for the
@@ -12,14 +16,22 @@
   unlabeled). Embeddings from the SentenceEmbedder cache.
 
     python benchmarks/bench_fit_time.py --data ../shared/data/20news-bydate.tar.gz
-    python benchmarks/bench_fit_time.py --data ... --only hybrid
+    python benchmarks/bench_fit_time.py --data ... --only hybrid --busy
+    python benchmarks/bench_fit_time.py --data ... --only hybrid --before DIR
 """
 
 import argparse
+import json
+import os
+import sys
 import time
 import warnings
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import (STATES, busy_core, exit_on_sigterm,  # noqa: E402
+                      run_elsewhere)
 
 
 def timed(model, X, y):
@@ -30,58 +42,111 @@ def timed(model, X, y):
     return time.perf_counter() - start
 
 
-def best_of(repeats, makers, X, y):
-    """The fastest of ``repeats`` fits of each model, the models' fits
-    interleaved (on a shared machine a burst of load then slows both, and
-    the minimum is the least disturbed fit); returns ``[(seconds, last
-    fitted model)]`` in the order of ``makers``."""
+def interleaved(repeats, makers, X, y):
+    """``repeats`` fits of each model, the models' fits interleaved (on a
+    shared machine a burst of load then slows both); returns ``[(all
+    seconds, last fitted model)]`` in the order of ``makers``."""
     times = [[] for _ in makers]
     models = [None] * len(makers)
     for _ in range(repeats):
         for j, make in enumerate(makers):
             models[j] = make()
             times[j].append(timed(models[j], X, y))
-    return [(min(t), m) for t, m in zip(times, models)]
+    return list(zip(times, models))
 
 
-def hybrid_vs_em(archive, labeled, draws, repeats):
+def nigam_split(archive, n, seed):
     """Nigam's split: ``n`` labeled (balanced) and 10,000 unlabeled bydate
-    training posts drawn as ``probssl run nigam2000`` draws them; accuracy
-    on the bydate test set. The converged hybrid (tol=1e-6) is the
-    reference of the default's accuracy."""
-    from probssl import EMNaiveBayes, HybridClassifier
-    from probssl.datasets import labeled_unlabeled_split as split_indices
-    from probssl.experiments.nigam2000 import count_data
+    training posts drawn as ``probssl run nigam2000`` draws them, and the
+    bydate test set."""
     from probssl.datasets import load_20newsgroups
+    from probssl.experiments.nigam2000 import count_data
+    try:
+        from probssl.datasets import labeled_unlabeled_split
+    except ImportError:  # --before: code from before the name
+        from probssl.experiments.nigam2000 import (
+            split_indices as labeled_unlabeled_split)
 
     data = count_data(load_20newsgroups("train", archive=archive),
                       load_20newsgroups("test", archive=archive))
+    lab, unl = labeled_unlabeled_split(data.y, n, 10_000, seed)
+    X = data.X[np.concatenate([lab, unl])]
+    y = np.concatenate([data.y[lab], np.full(unl.size, -1)])
+    return X, y, data.X_test, data.y_test
+
+
+def measure_hybrid(archive, n, seed, repeats, converged=True):
+    """One draw of Nigam's split with the code importable here: the EM and
+    hybrid fit times of ``repeats`` interleaved rounds, the hybrid's
+    iterations and test accuracy, and (``converged``) those of the
+    converged hybrid (tol=1e-6), the reference of the default's
+    accuracy; a JSON-able dict."""
+    from probssl import EMNaiveBayes, HybridClassifier
+
+    X, y, X_test, y_test = nigam_split(archive, n, seed)
+    # compile (or load) the kernels outside the timings
+    timed(EMNaiveBayes(alpha=0.01, max_iter=2), X, y)
+    timed(HybridClassifier(alpha=0.01, max_iter=2), X, y)
+    (t_em, _), (t_hy, hy) = interleaved(
+        repeats, [lambda: EMNaiveBayes(alpha=0.01),
+                  lambda: HybridClassifier(alpha=0.01)], X, y)
+    out = {"em": t_em, "hybrid": t_hy, "it": int(hy.n_iter_),
+           "acc": float(np.mean(hy.predict(X_test) == y_test))}
+    if converged:
+        conv = HybridClassifier(alpha=0.01, tol=1e-6, max_iter=2000)
+        timed(conv, X, y)
+        out["conv_acc"] = float(np.mean(conv.predict(X_test) == y_test))
+        out["conv_it"] = int(conv.n_iter_)
+    return out
+
+
+def hybrid_vs_em(archive, labeled, draws, repeats, states, before=None):
+    """The table: per state (quiet; busy: another process spinning on one
+    core, started here), draw and code (``before``: another checkout, run
+    alternately with this one, draw by draw), the best EM and hybrid fit
+    times, their ratio, the spread of the ratios of the paired
+    (interleaved) fits, and the hybrid's accuracy against the converged
+    hybrid's (measured quiet)."""
     print(f"\nHybridClassifier vs EMNaiveBayes, alpha=0.01, Nigam's split "
-          f"(10,000 unlabeled, {data.X.shape[1]} words), best of {repeats} "
-          "interleaved fits, ratios in the same run; accuracy on the bydate "
-          "test set")
-    print(f"{'labeled':>7} {'draw':>4} {'EM s':>6} {'hybrid s':>8} "
-          f"{'ratio':>5} {'it':>3} {'acc':>6} {'conv acc':>8} {'conv it':>7} "
-          f"{'diff':>6}")
-    for n in labeled:
-        for seed in range(draws):
-            lab, unl = split_indices(data.y, n, 10_000, seed)
-            X = data.X[np.concatenate([lab, unl])]
-            y = np.concatenate([data.y[lab], np.full(unl.size, -1)])
-            if seed == 0:  # compile the kernels outside the timings
-                timed(EMNaiveBayes(alpha=0.01, max_iter=2), X, y)
-                timed(HybridClassifier(alpha=0.01, max_iter=2), X, y)
-            (t_em, _), (t_hy, hy) = best_of(
-                repeats, [lambda: EMNaiveBayes(alpha=0.01),
-                          lambda: HybridClassifier(alpha=0.01)], X, y)
-            conv = HybridClassifier(alpha=0.01, tol=1e-6, max_iter=2000)
-            timed(conv, X, y)
-            acc = np.mean(hy.predict(data.X_test) == data.y_test)
-            acc_conv = np.mean(conv.predict(data.X_test) == data.y_test)
-            print(f"{n:7d} {seed:4d} {t_em:6.3f} {t_hy:8.3f} "
-                  f"{t_hy / t_em:5.2f} {hy.n_iter_:3d} {100 * acc:6.2f} "
-                  f"{100 * acc_conv:8.2f} {conv.n_iter_:7d} "
-                  f"{100 * (acc - acc_conv):+6.2f}", flush=True)
+          f"(10,000 unlabeled), best of {repeats} interleaved fits, ratios "
+          "in the same run; accuracy on the bydate test set")
+    print(f"{'state':>5} {'load':>4} {'code':>6} {'lab':>4} {'draw':>4} "
+          f"{'EM s':>6} {'hyb s':>6} {'ratio':>5} {'paired':>11} {'it':>3} "
+          f"{'acc':>6} {'conv':>6} {'conv it':>7} {'diff':>6}")
+    reference = {}
+    for state in states:
+        with busy_core(state == "busy"):
+            for n in labeled:
+                for seed in range(draws):
+                    codes = [("after", None)]
+                    if before:
+                        codes.insert(0, ("before", before))
+                    for code, source in codes:
+                        quiet = state == "quiet"
+                        load = os.getloadavg()[0]
+                        if source is None:
+                            r = measure_hybrid(archive, n, seed, repeats,
+                                               quiet)
+                        else:
+                            r = run_elsewhere(source, (
+                                "import json, bench_fit_time as b\n"
+                                f"print(json.dumps(b.measure_hybrid("
+                                f"{archive!r}, {n}, {seed}, {repeats}, "
+                                f"{quiet})))"))
+                        if quiet:
+                            reference[code, n, seed] = (r["conv_acc"],
+                                                        r["conv_it"])
+                        conv_acc, conv_it = reference[code, n, seed]
+                        paired = np.divide(r["hybrid"], r["em"])
+                        print(f"{state:>5} {load:4.1f} {code:>6} {n:4d} "
+                              f"{seed:4d} {min(r['em']):6.3f} "
+                              f"{min(r['hybrid']):6.3f} "
+                              f"{min(r['hybrid']) / min(r['em']):5.2f} "
+                              f"{paired.min():5.2f}-{paired.max():5.2f} "
+                              f"{r['it']:3d} {100 * r['acc']:6.2f} "
+                              f"{100 * conv_acc:6.2f} {conv_it:7d} "
+                              f"{100 * (r['acc'] - conv_acc):+6.2f}",
+                              flush=True)
 
 
 def cotraining_vs_selftraining(archive, rounds):
@@ -136,10 +201,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--only", choices=("hybrid", "cotraining"))
+    parser.add_argument("--busy", action="store_true",
+                        help="the hybrid table also with one core busy")
+    parser.add_argument("--before", help="a checkout of other code to "
+                        "compare, run alternately with this one")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     if args.only != "cotraining":
         hybrid_vs_em(args.data, [int(v) for v in args.labeled.split(",")],
-                     args.draws, args.repeats)
+                     args.draws, args.repeats,
+                     STATES if args.busy else STATES[:1], args.before)
     if args.only != "hybrid":
         cotraining_vs_selftraining(args.data, args.rounds)
 

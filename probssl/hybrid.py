@@ -22,7 +22,11 @@ _EPS = np.finfo(np.float64).eps
 # (the Newton decrement) is at most this times max(1, |objective|), close
 # to the rounding of a sum over the labeled rows.
 _NEWTON_TOL = 1e-10
+# ... and its (projected) gradient is at most this times max(1, |objective|).
+_NEWTON_GTOL = 1e-6
 _NEWTON_MAX_ITER = 50
+# L-BFGS-B steps before Newton is tried again, when Newton stalls.
+_LBFGS_STEPS = (20, 1000)
 
 
 # -- the combination weights Gamma --------------------------------------------
@@ -107,7 +111,13 @@ def _gamma_newton(params, A, B, y, w, C, fix_gamma2):
         decrement = np.dot(grad, step)
         if not (np.all(np.isfinite(step)) and decrement >= 0):
             return p, f, False
-        if decrement <= _NEWTON_TOL * max(1.0, abs(f)):
+        # The decrement alone is not enough: where the softmax saturates the
+        # solve can give a vanishing step (hence decrement) with a gradient
+        # far from zero, a point L-BFGS-B then improves by orders of
+        # magnitude.
+        scale = max(1.0, abs(f))
+        if (decrement <= _NEWTON_TOL * scale
+                and np.abs(grad).max() <= _NEWTON_GTOL * scale):
             # Within rounding of the optimum a line search cannot tell
             # better from worse: one full step, where the quadratic model
             # is exact to float64, then stop.
@@ -463,17 +473,28 @@ default="diag"
         C = float(self.C)
         f0, _, _ = _penalised_cll(params, A, B, y, w, C)
         x, f1, converged = _gamma_newton(params, A, B, y, w, C, fix_gamma2)
-        if not converged:
-            # gamma >= 0: a negative weight on a log-likelihood would
-            # reward the classes that explain a row worst.
-            bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
+        # gamma >= 0: a negative weight on a log-likelihood would reward
+        # the classes that explain a row worst.
+        bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
+        # Where the softmax saturates (features of thousands of nats, the
+        # first step of a fit) Newton's direction can stop ascending: a few
+        # L-BFGS-B steps bring Gamma where the quadratic model holds and
+        # Newton finishes (on Nigam's split 7 ms, where L-BFGS-B alone took
+        # 844 steps, 240 ms, to a slightly worse point); failing that,
+        # L-BFGS-B to its own end.
+        for lbfgs_steps in _LBFGS_STEPS:
+            if converged:
+                break
             res = minimize(_gamma_objective, x, jac=True, method="L-BFGS-B",
                            args=(A, B, y, w, C, fix_gamma2), bounds=bounds,
-                           options={"maxiter": 1000, "gtol": 1e-12,
+                           options={"maxiter": lbfgs_steps, "gtol": 1e-12,
                                     "ftol": 1e-16})
             f2, _, _ = _penalised_cll(res.x, A, B, y, w, C)
             if np.isfinite(f2) and f2 > f1:
                 x, f1 = res.x, f2
+            x2, f3, converged = _gamma_newton(x, A, B, y, w, C, fix_gamma2)
+            if np.isfinite(f3) and f3 >= f1:
+                x, f1 = x2, f3
         if fix_gamma2:
             x[1] = params[1]
             f1, _, _ = _penalised_cll(x, A, B, y, w, C)

@@ -419,3 +419,50 @@ def test_random_state_is_deprecated():
         seeded = HybridClassifier(random_state=0).fit(X, y)
     assert_array_equal(plain.weights_, seeded.weights_)
     assert_array_equal(plain.predict_proba(X), seeded.predict_proba(X))
+
+
+def _saturated_gamma_problem(seed, n=300, K=20, scale=2000.0):
+    """A Gamma-step's input where the softmax saturates: features of
+    thousands of nats (as leave-one-out log-likelihoods of long documents),
+    one row in ten with its class far from the best, the fit's start."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % K
+    A = -scale * rng.gamma(2.0, 1.0, size=(n, K))
+    B = -scale * rng.gamma(2.0, 1.0, size=(n, K))
+    good = np.flatnonzero(rng.rand(n) > 0.1)
+    for F in (A, B):
+        F[good, y[good]] = (F[good].max(axis=1)
+                            + scale * 0.05 * rng.rand(good.size))
+    params = np.r_[1.0, 0.0, np.full(K, -np.log(K))]
+    return params, A, B, y, np.ones(n)
+
+
+@pytest.mark.parametrize("seed, most_steps", [(0, 20), (3, 20), (29, 1020)])
+def test_gamma_step_reaches_the_optimum_where_the_softmax_saturates(
+        monkeypatch, seed, most_steps):
+    """Newton's direction stalls (seeds 0, 3: the step now takes 20
+    L-BFGS-B steps, then Newton; before, L-BFGS-B's 1,000 to a worse point)
+    or its step vanishes with the gradient far from zero (seed 29: before,
+    reported as converged at an objective 70 times worse). The step
+    reaches L-BFGS-B's optimum from the start."""
+    from scipy import optimize
+
+    import probssl.hybrid as hybrid
+
+    params, A, B, y, w = _saturated_gamma_problem(seed)
+    bounds = [(0.0, None)] * 2 + [(None, None)] * (params.size - 2)
+    best = -optimize.minimize(
+        hybrid._gamma_objective, params, jac=True, method="L-BFGS-B",
+        args=(A, B, y, w, 1.0, False), bounds=bounds,
+        options={"maxiter": 5000, "gtol": 1e-12, "ftol": 1e-16}).fun
+    steps = []
+
+    def counted(*args, **kwargs):
+        result = optimize.minimize(*args, **kwargs)
+        steps.append(result.nit)
+        return result
+
+    monkeypatch.setattr(hybrid, "minimize", counted)
+    _, f = HybridClassifier(C=1.0)._gamma_step(params, A, B, y, w, False)
+    assert f >= best - 1e-9 * abs(best)
+    assert sum(steps) <= most_steps
